@@ -1,0 +1,600 @@
+//! Master-master asynchronous replication: the burrito and the taco.
+//!
+//! Jose has $10. He buys a $10 burrito, and the request goes to master1; later a $5 taco,
+//! and that request goes to master2, which has not yet heard of the burrito. Both are
+//! approved. Replicating the operations drives the balance to -$5; replicating the
+//! balances instead, highest timestamp winning, keeps $5 after $15 of food.
+//!
+//! Actors: clients with a scripted workload of withdrawals (burrito $10, taco $5, ...)
+//! against one shared account, and `servers` masters. Client requests and replies may be
+//! lost (`--loss`); replication streams are reliable (databases retransmit their log).
+//! Masters keep their data on disk: a crash (`--crashes`) loses nothing but time.
+
+use crate::architecture::{Architecture, Variant};
+use crate::bounds::Bounds;
+use crate::check::{self, CheckOptions, Subject};
+use crate::client::{Client, ClientState, Request, RetryPolicy};
+use crate::error::Error;
+use crate::history::{Op, Outcome, Reply, ReqId};
+use crate::property::{Kind, Property, PropertyInfo};
+use crate::report::{CheckReport, Verdict};
+use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
+use stateright::actor::{Actor, Id, Out};
+use stateright::{Checker, HasDiscoveries, Model};
+use std::borrow::Cow;
+use std::time::Instant;
+
+/// How the masters keep each other up to date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Each master checks its own balance, applies, replies, then sends the operation to
+    /// the other masters, which apply it unconditionally.
+    AsyncOps,
+    /// Each master sends its new balance with a Lamport timestamp; the highest timestamp
+    /// wins (ties go to the higher master number).
+    Lww,
+    /// The account lives on master1: other masters forward its writes there, and
+    /// master1 replicates the operations it approved.
+    HomeMaster,
+}
+
+/// Messages between masters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Peer {
+    /// Apply a withdrawal another master approved.
+    ApplyOp {
+        /// Dollars withdrawn.
+        amount: i16,
+    },
+    /// Take this balance if its timestamp is newer than yours.
+    SetBalance {
+        /// The sender's balance.
+        balance: i16,
+        /// Lamport clock and writer number.
+        stamp: (u8, u8),
+    },
+    /// A request forwarded to the account's home master.
+    Forward {
+        /// The client's request id.
+        id: ReqId,
+        /// The operation.
+        op: Op,
+        /// Who to reply to.
+        client: Id,
+    },
+}
+
+/// A master database.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Master {
+    /// 0-based master number.
+    pub index: u8,
+    /// The other masters.
+    pub peers: Vec<Id>,
+    /// Replication mode.
+    pub mode: Mode,
+    /// Starting balance of the account.
+    pub balance: i16,
+    /// The home master of the account (HomeMaster mode).
+    pub home: Id,
+}
+
+/// A master's durable state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MasterState {
+    /// The account balance as this master sees it.
+    pub balance: i16,
+    /// Timestamp of the balance (Lww mode).
+    pub stamp: (u8, u8),
+    /// Dollars of withdrawals this master approved.
+    pub approved: i16,
+    /// Replication messages applied (the log position).
+    pub applied: u8,
+}
+
+/// The actors of this model.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A master database.
+    Master(Master),
+    /// A client.
+    Client(Client),
+}
+
+/// Actor states.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NodeState {
+    /// A master's.
+    Master(MasterState),
+    /// A client's.
+    Client(ClientState),
+}
+
+impl Master {
+    /// Handles a withdrawal request at a master that may approve it.
+    fn decide(&self, st: &mut MasterState, id: ReqId, op: Op, client: Id, o: &mut Out<Node>) {
+        let Op::Withdraw { amount, .. } = op;
+        if st.balance < amount {
+            o.send(
+                client,
+                Msg::Reply {
+                    id,
+                    reply: Reply::Declined {
+                        balance: st.balance,
+                    },
+                },
+            );
+            return;
+        }
+        st.balance -= amount;
+        st.approved += amount;
+        o.send(
+            client,
+            Msg::Reply {
+                id,
+                reply: Reply::Approved {
+                    balance: st.balance,
+                },
+            },
+        );
+        match self.mode {
+            Mode::AsyncOps | Mode::HomeMaster => {
+                for &p in &self.peers {
+                    o.send(p, Msg::Peer(Peer::ApplyOp { amount }));
+                }
+            }
+            Mode::Lww => {
+                st.stamp = (st.stamp.0 + 1, self.index);
+                for &p in &self.peers {
+                    o.send(
+                        p,
+                        Msg::Peer(Peer::SetBalance {
+                            balance: st.balance,
+                            stamp: st.stamp,
+                        }),
+                    );
+                }
+            }
+        }
+        o.save(Box::new(st.clone()));
+    }
+
+    fn on_msg(&self, st: &mut MasterState, src: Id, msg: Msg<Peer>, o: &mut Out<Node>) {
+        match msg {
+            Msg::Request { id, op } => {
+                if self.mode == Mode::HomeMaster && self.home != self.id() {
+                    o.send(
+                        self.home,
+                        Msg::Peer(Peer::Forward {
+                            id,
+                            op,
+                            client: src,
+                        }),
+                    );
+                } else {
+                    self.decide(st, id, op, src, o);
+                }
+            }
+            Msg::Peer(Peer::Forward { id, op, client }) => self.decide(st, id, op, client, o),
+            Msg::Peer(Peer::ApplyOp { amount }) => {
+                st.balance -= amount;
+                st.applied = st.applied.saturating_add(1);
+                o.save(Box::new(st.clone()));
+            }
+            Msg::Peer(Peer::SetBalance { balance, stamp }) => {
+                st.applied = st.applied.saturating_add(1);
+                if stamp > st.stamp {
+                    st.balance = balance;
+                    st.stamp = stamp;
+                } else {
+                    // Keep the clock moving past what we have seen.
+                    st.stamp.0 = st.stamp.0.max(stamp.0);
+                }
+                o.save(Box::new(st.clone()));
+            }
+            Msg::Reply { .. } => {}
+        }
+    }
+
+    fn id(&self) -> Id {
+        Id::from(self.index as usize)
+    }
+}
+
+impl Actor for Node {
+    type Msg = Msg<Peer>;
+    type Timer = Timer;
+    type State = NodeState;
+    type Storage = Box<MasterState>;
+    type Random = ();
+
+    fn on_start(&self, _id: Id, storage: &Option<Self::Storage>, o: &mut Out<Self>) -> NodeState {
+        match self {
+            Node::Master(m) => NodeState::Master(match storage {
+                Some(saved) => (**saved).clone(),
+                None => MasterState {
+                    balance: m.balance,
+                    stamp: (0, 0),
+                    approved: 0,
+                    applied: 0,
+                },
+            }),
+            Node::Client(c) => NodeState::Client(c.start(o)),
+        }
+    }
+
+    fn on_msg(
+        &self,
+        _id: Id,
+        state: &mut Cow<NodeState>,
+        src: Id,
+        msg: Msg<Peer>,
+        o: &mut Out<Self>,
+    ) {
+        match (self, &**state) {
+            (Node::Master(m), NodeState::Master(st)) => {
+                let mut next = st.clone();
+                m.on_msg(&mut next, src, msg, o);
+                if next != *st || !o.is_empty() {
+                    *state.to_mut() = NodeState::Master(next);
+                }
+            }
+            (Node::Client(c), NodeState::Client(st)) => {
+                if let Msg::Reply { id, reply } = msg {
+                    let mut cs = Cow::Borrowed(st);
+                    c.on_reply(&mut cs, id, reply, o);
+                    if let Cow::Owned(cs) = cs {
+                        *state.to_mut() = NodeState::Client(cs);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _t: &Timer, o: &mut Out<Self>) {
+        if let (Node::Client(c), NodeState::Client(st)) = (self, &**state) {
+            let mut cs = Cow::Borrowed(st);
+            c.on_timeout(&mut cs, o);
+            if let Cow::Owned(cs) = cs {
+                *state.to_mut() = NodeState::Client(cs);
+            }
+        }
+    }
+}
+
+impl NodeTrait for Node {
+    type Peer = Peer;
+
+    fn as_client(&self) -> Option<&Client> {
+        match self {
+            Node::Client(c) => Some(c),
+            Node::Master(_) => None,
+        }
+    }
+
+    fn client_state(state: &NodeState) -> Option<&ClientState> {
+        match state {
+            NodeState::Client(c) => Some(c),
+            NodeState::Master(_) => None,
+        }
+    }
+
+    fn facts(&self, state: &NodeState) -> Vec<(&'static str, String)> {
+        match (self, state) {
+            (Node::Client(c), NodeState::Client(s)) => c.facts(s),
+            (_, NodeState::Master(s)) => vec![("balance", s.balance.to_string())],
+            _ => Vec::new(),
+        }
+    }
+
+    fn describe_peer(msg: &Peer) -> String {
+        match msg {
+            Peer::ApplyOp { amount } => format!("replicate withdraw ${amount}"),
+            Peer::SetBalance { balance, stamp } => {
+                format!("replicate balance ${balance} (timestamp {}.{})", stamp.0, stamp.1 + 1)
+            }
+            Peer::Forward { op, .. } => format!("forward {op} to the home master"),
+        }
+    }
+
+    fn lossy(msg: &Msg<Peer>) -> bool {
+        !matches!(msg, Msg::Peer(_))
+    }
+
+    fn crashable(&self) -> bool {
+        matches!(self, Node::Master(_))
+    }
+}
+
+/// The model type: masters and clients.
+pub type MasterMasterSystem = System<Node>;
+
+fn masters(sys: &MasterMasterSystem, s: &SysState<Node>) -> Vec<(String, MasterState)> {
+    sys.nodes(s)
+        .filter_map(|(n, _, st)| match st {
+            NodeState::Master(m) => Some((n.to_string(), m.clone())),
+            NodeState::Client(_) => None,
+        })
+        .collect()
+}
+
+fn start_balance(sys: &MasterMasterSystem) -> i16 {
+    sys.actors
+        .actors
+        .iter()
+        .find_map(|a| match a {
+            Node::Master(m) => Some(m.balance),
+            Node::Client(_) => None,
+        })
+        .unwrap_or(0)
+}
+
+fn balances_text(sys: &MasterMasterSystem, s: &SysState<Node>) -> String {
+    masters(sys, s)
+        .iter()
+        .map(|(n, m)| format!("{n} holds {}", m.balance))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn replication_in_flight(sys: &MasterMasterSystem, s: &SysState<Node>) -> bool {
+    sys.in_flight(s).any(|e| matches!(e.msg, Msg::Peer(_)))
+}
+
+fn approved_by_clients(sys: &MasterMasterSystem, s: &SysState<Node>) -> i16 {
+    sys.history(s)
+        .iter()
+        .filter_map(|e| match (e.op, e.outcome) {
+            (Op::Withdraw { amount, .. }, Outcome::Replied(Reply::Approved { .. })) => Some(amount),
+            _ => None,
+        })
+        .sum()
+}
+
+/// The properties of the master-master model, each declared once.
+pub fn properties() -> Vec<Property<MasterMasterSystem>> {
+    vec![
+        Property {
+            name: "no_negative_balance",
+            claim: "no account balance is ever below zero",
+            kind: Kind::Always,
+            check: |sys, s| masters(sys, s).iter().all(|(_, m)| m.balance >= 0),
+            values: balances_text,
+        },
+        Property {
+            name: "money_conserved",
+            claim: "once replication settles, every master holds the starting balance minus the approved withdrawals",
+            kind: Kind::Always,
+            check: |sys, s| {
+                if replication_in_flight(sys, s) {
+                    return true;
+                }
+                let ms = masters(sys, s);
+                let approved: i16 = ms.iter().map(|(_, m)| m.approved).sum();
+                ms.iter()
+                    .all(|(_, m)| m.balance == start_balance(sys) - approved)
+            },
+            values: |sys, s| {
+                let approved: i16 = masters(sys, s).iter().map(|(_, m)| m.approved).sum();
+                format!(
+                    "${approved} approved out of ${}, so every master should hold {}; {}",
+                    start_balance(sys),
+                    start_balance(sys) - approved,
+                    balances_text(sys, s)
+                )
+            },
+        },
+        Property {
+            name: "replicas_converge",
+            claim: "when nothing is left to deliver, every master holds the same balance",
+            kind: Kind::Eventually,
+            check: |sys, s| {
+                let ms = masters(sys, s);
+                ms.windows(2).all(|w| w[0].1.balance == w[1].1.balance)
+            },
+            values: balances_text,
+        },
+        Property {
+            name: "approvals_within_funds",
+            claim: "the withdrawals clients saw approved never add up to more than the starting balance",
+            kind: Kind::Always,
+            check: |sys, s| approved_by_clients(sys, s) <= start_balance(sys),
+            values: |sys, s| {
+                format!(
+                    "clients were approved ${} against a starting balance of ${}",
+                    approved_by_clients(sys, s),
+                    start_balance(sys)
+                )
+            },
+        },
+    ]
+}
+
+const CLIENT_NAMES: [&str; 8] = ["jose", "maria", "ana", "luis", "sofia", "pedro", "lucia", "diego"];
+
+/// Builds the model for a variant's mode at `bounds`.
+pub fn build(mode: Mode, bounds: &Bounds) -> MasterMasterSystem {
+    let servers = bounds.servers as usize;
+    let master_ids: Vec<Id> = (0..servers).map(Id::from).collect();
+    let mut actors: Vec<(String, Node)> = (0..servers)
+        .map(|i| {
+            (
+                format!("master{}", i + 1),
+                Node::Master(Master {
+                    index: i as u8,
+                    peers: master_ids.iter().copied().filter(|&p| p != Id::from(i)).collect(),
+                    mode,
+                    balance: bounds.balance,
+                    home: master_ids[0],
+                }),
+            )
+        })
+        .collect();
+    for c in 0..bounds.clients as usize {
+        let workload = (0..bounds.ops as usize)
+            .map(|k| {
+                let (amount, label) = if (c + k) % 2 == 0 { (10, "burrito") } else { (5, "taco") };
+                Request {
+                    dst: master_ids[(c + k) % servers],
+                    op: Op::Withdraw { account: 0, amount },
+                    label,
+                }
+            })
+            .collect();
+        actors.push((
+            CLIENT_NAMES[c].to_string(),
+            Node::Client(Client {
+                index: c as u8,
+                workload,
+                policy: RetryPolicy::default(),
+            }),
+        ));
+    }
+    System::new(actors, bounds.faults(), properties())
+}
+
+const VARIANTS: &[Variant] = &[
+    Variant {
+        name: "async-ops",
+        about: "each master checks its own balance, applies, then replicates the operation asynchronously",
+        expect: &[
+            ("no_negative_balance", Verdict::Violated),
+            ("money_conserved", Verdict::Holds),
+            ("replicas_converge", Verdict::Holds),
+            ("approvals_within_funds", Verdict::Violated),
+        ],
+    },
+    Variant {
+        name: "lww",
+        about: "each master replicates its new balance with a timestamp; the highest timestamp wins",
+        expect: &[
+            ("no_negative_balance", Verdict::Holds),
+            ("money_conserved", Verdict::Violated),
+            ("replicas_converge", Verdict::Holds),
+            ("approvals_within_funds", Verdict::Violated),
+        ],
+    },
+    Variant {
+        name: "home-master",
+        about: "the fix: every write for the account goes to master1, which replicates what it approved",
+        expect: &[
+            ("no_negative_balance", Verdict::Holds),
+            ("money_conserved", Verdict::Holds),
+            ("replicas_converge", Verdict::Holds),
+            ("approvals_within_funds", Verdict::Holds),
+        ],
+    },
+];
+
+fn mode_of(variant: &Variant) -> Mode {
+    match variant.name {
+        "lww" => Mode::Lww,
+        "home-master" => Mode::HomeMaster,
+        _ => Mode::AsyncOps,
+    }
+}
+
+/// The master-master architecture of the catalog.
+pub struct MasterMaster;
+
+impl MasterMaster {
+    fn validate(bounds: &Bounds) -> Result<(), Error> {
+        Bounds::require("servers", bounds.servers.into(), 2, 5, "masters replicate to each other")?;
+        Bounds::require("clients", bounds.clients.into(), 1, CLIENT_NAMES.len() as i64, "one name per client")?;
+        Bounds::require("ops", bounds.ops.into(), 1, 12, "workload length")?;
+        Bounds::require("balance", bounds.balance.into(), 0, 1000, "dollars in the account")?;
+        Bounds::require("loss", bounds.loss.into(), 0, 8, "lost client messages per run")?;
+        Bounds::require("crashes", bounds.crashes.into(), 0, i64::from(bounds.servers) - 1, "masters down at once; one must stay up")?;
+        let total = i64::from(bounds.clients) * i64::from(bounds.ops);
+        if total > 24 {
+            return Err(Error::BadInput(format!(
+                "--clients {} x --ops {} = {total} withdrawals is too large: at most 24 in one run",
+                bounds.clients, bounds.ops
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Architecture for MasterMaster {
+    fn name(&self) -> &'static str {
+        "master-master"
+    }
+
+    fn about(&self) -> &'static str {
+        "two masters replicate asynchronously: the burrito and the taco"
+    }
+
+    fn variants(&self) -> &'static [Variant] {
+        VARIANTS
+    }
+
+    fn properties(&self) -> Vec<PropertyInfo> {
+        properties().iter().map(Property::info).collect()
+    }
+
+    fn default_bounds(&self) -> Bounds {
+        Bounds {
+            clients: 1,
+            ops: 2,
+            servers: 2,
+            balance: 10,
+            network: NetworkKind::Unordered,
+            loss: 0,
+            crashes: 0,
+        }
+    }
+
+    fn check(
+        &self,
+        variant: &Variant,
+        bounds: &Bounds,
+        opts: &CheckOptions,
+    ) -> Result<CheckReport, Error> {
+        Self::validate(bounds)?;
+        let sys = build(mode_of(variant), bounds);
+        let subject = Subject {
+            model: self.name(),
+            variant: variant.name,
+            expect: variant.expect,
+            bounds: *bounds,
+            defaults: self.default_bounds(),
+        };
+        check::run(&sys, &sys.properties, &subject, opts)
+    }
+
+    fn baseline(&self, variant: &Variant, bounds: &Bounds) -> Result<(usize, f64), Error> {
+        Self::validate(bounds)?;
+        let sys = build(mode_of(variant), bounds);
+        let started = Instant::now();
+        let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
+        let checker = sys.checker().finish_when(never).spawn_bfs().join();
+        Ok((checker.unique_state_count(), started.elapsed().as_secs_f64()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_article_story_breaks_no_negative_balance_in_four_steps() {
+        let arch = MasterMaster;
+        let v = arch.variant("async-ops").unwrap();
+        let opts = CheckOptions {
+            properties: vec!["no_negative_balance".into()],
+            ..CheckOptions::default()
+        };
+        let r = arch.check(v, &arch.default_bounds(), &opts).unwrap();
+        let t = r.results[0].trace.as_ref().expect("a counterexample");
+        assert_eq!(t.len(), 4, "{}", r.to_text());
+        assert!(t.values.contains("-5"), "{}", t.values);
+    }
+
+    #[test]
+    fn model_has_a_start_state() {
+        let sys = build(Mode::AsyncOps, &MasterMaster.default_bounds());
+        assert_eq!(sys.init_states().len(), 1);
+    }
+}

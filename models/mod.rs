@@ -1,0 +1,32 @@
+//! The catalog: one file per architecture, registered here.
+//!
+//! Adding an architecture: write `models/<name>.rs` (actors, messages, properties,
+//! variants, an [`Architecture`] impl), add it below, and generate its proofs with
+//! `BLESS=1 cargo test --test proofs`.
+
+use crate::architecture::Architecture;
+use crate::error::Error;
+
+pub mod master_master;
+
+/// Every architecture of the catalog, in the article's order.
+pub fn catalog() -> Vec<&'static dyn Architecture> {
+    vec![&master_master::MasterMaster]
+}
+
+/// The architecture with this name, or an error listing the valid ones.
+pub fn find(name: &str) -> Result<&'static dyn Architecture, Error> {
+    catalog()
+        .into_iter()
+        .find(|a| a.name() == name)
+        .ok_or_else(|| {
+            Error::BadInput(format!(
+                "unknown model '{name}'; valid choices: {}",
+                catalog()
+                    .iter()
+                    .map(|a| a.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}

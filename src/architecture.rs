@@ -1,0 +1,58 @@
+//! The catalog interface: what every architecture in `models/` offers the CLI, the
+//! proofs and the benchmark.
+
+use crate::bounds::Bounds;
+use crate::check::CheckOptions;
+use crate::error::Error;
+use crate::property::PropertyInfo;
+use crate::report::{CheckReport, Verdict};
+
+/// One variant of an architecture and the verdicts it is expected to get.
+#[derive(Clone, Copy, Debug)]
+pub struct Variant {
+    /// Name used on the command line (`async-ops`).
+    pub name: &'static str,
+    /// What the variant does, in one line.
+    pub about: &'static str,
+    /// The expected verdict of every property of the model.
+    pub expect: &'static [(&'static str, Verdict)],
+}
+
+/// An architecture of the catalog.
+pub trait Architecture: Sync {
+    /// Name used on the command line (`master-master`).
+    fn name(&self) -> &'static str;
+    /// What the architecture is, in one line.
+    fn about(&self) -> &'static str;
+    /// Its variants, the broken ones and the fixes.
+    fn variants(&self) -> &'static [Variant];
+    /// Its properties.
+    fn properties(&self) -> Vec<PropertyInfo>;
+    /// The bounds used when the user gives none (and by `proofs/`).
+    fn default_bounds(&self) -> Bounds;
+    /// Checks one variant at `bounds`. Bounds the model cannot take are an error.
+    fn check(
+        &self,
+        variant: &Variant,
+        bounds: &Bounds,
+        opts: &CheckOptions,
+    ) -> Result<CheckReport, Error>;
+    /// Runs plain stateright BFS (one thread) on the same model and properties: the
+    /// benchmark's baseline. Returns unique states and seconds.
+    fn baseline(&self, variant: &Variant, bounds: &Bounds) -> Result<(usize, f64), Error>;
+
+    /// The variant with this name, or an error listing the valid ones.
+    fn variant(&self, name: &str) -> Result<&'static Variant, Error> {
+        self.variants().iter().find(|v| v.name == name).ok_or_else(|| {
+            Error::BadInput(format!(
+                "unknown variant '{name}' of model '{}'; valid choices: {}",
+                self.name(),
+                self.variants()
+                    .iter()
+                    .map(|v| v.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+}

@@ -1,0 +1,264 @@
+//! The `splitbrain` command line. Exit codes: 0 every verdict as expected, 1 a verdict
+//! differs from its variant's expectation, 2 bad input, 3 a search was incomplete.
+
+use crate::architecture::Architecture;
+use crate::bench;
+use crate::bounds::Bounds;
+use crate::check::{CheckOptions, Engine};
+use crate::error::Error;
+use crate::exhaustive::Limits;
+use crate::models;
+use crate::random::RandomOptions;
+use crate::report::{exit_code, CheckReport};
+use crate::system::NetworkKind;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use std::time::Duration;
+
+/// Finds the bugs distributed architectures hide.
+#[derive(Parser, Debug)]
+#[command(name = "splitbrain", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The catalog: models, variants, properties and expected verdicts.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Check a model's properties and print verdicts and minimal traces.
+    Check(CheckArgs),
+    /// Measure both engines and plain stateright BFS on every variant.
+    Bench(BenchArgs),
+}
+
+/// Output formats of `list`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+/// Output formats of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Verdicts, then each trace as a numbered story.
+    Text,
+    /// One JSON object per checked variant, one per line.
+    Json,
+    /// Each trace as a Mermaid sequence diagram.
+    Mermaid,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Model name (see `splitbrain list`).
+    model: String,
+    /// Variant to check (default: every variant of the model).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Property to check; repeat for several (default: every property).
+    #[arg(long = "property")]
+    properties: Vec<String>,
+    /// Engine: exhaustive BFS (shortest traces) or random schedules (proptest).
+    #[arg(long, value_enum, default_value_t = Engine::Bfs)]
+    engine: Engine,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Number of clients.
+    #[arg(long)]
+    clients: Option<u8>,
+    /// Operations per client.
+    #[arg(long)]
+    ops: Option<u8>,
+    /// Number of servers (masters, replicas).
+    #[arg(long)]
+    servers: Option<u8>,
+    /// Starting balance of the account, in dollars.
+    #[arg(long, allow_negative_numbers = true)]
+    balance: Option<i16>,
+    /// Messages the network may lose in one run.
+    #[arg(long)]
+    loss: Option<u8>,
+    /// Servers that may be down at the same time.
+    #[arg(long)]
+    crashes: Option<u8>,
+    /// Network semantics.
+    #[arg(long, value_enum)]
+    network: Option<NetworkKind>,
+    /// Worker threads. BFS runs on one (the only way to keep traces shortest); the
+    /// random engine searches up to this many properties at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: u16,
+    /// BFS: stop (incomplete) after this many unique states.
+    #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_states: u64,
+    /// BFS: do not expand states deeper than this many steps (incomplete if any would be).
+    #[arg(long)]
+    max_depth: Option<usize>,
+    /// Stop (incomplete) after this many seconds.
+    #[arg(long, value_parser = parse_seconds)]
+    timeout: Option<Duration>,
+    /// Random engine: runs per property.
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+    cases: u32,
+    /// Random engine: seed (the same seed draws the same schedules).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Random engine: longest schedule drawn.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_steps: u64,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Only these models (default: all).
+    #[arg(long = "model")]
+    models: Vec<String>,
+    /// Internal: measure one run in this process and print it as JSON.
+    #[arg(long, hide = true, num_args = 3, value_names = ["MODEL", "VARIANT", "ENGINE"])]
+    one: Vec<String>,
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !v.is_finite() || v <= 0.0 || v > 1e9 {
+        return Err(format!("'{s}' must be a positive number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::List { format } => list(format),
+        Command::Check(a) => check(&a),
+        Command::Bench(a) => bench::run(&a.models, &a.one),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Error::BadInput(msg)) => {
+            eprintln!("error: {msg}");
+            2
+        }
+    }
+}
+
+fn list(format: ListFormat) -> Result<i32, Error> {
+    let catalog = models::catalog();
+    match format {
+        ListFormat::Json => {
+            let v: Vec<_> = catalog
+                .iter()
+                .map(|a| {
+                    json!({
+                        "model": a.name(),
+                        "about": a.about(),
+                        "default_bounds": a.default_bounds(),
+                        "properties": a.properties(),
+                        "variants": a.variants().iter().map(|v| json!({
+                            "variant": v.name,
+                            "about": v.about,
+                            "expected": v.expect.iter().map(|(p, e)| (p.to_string(), json!(e))).collect::<serde_json::Map<_, _>>(),
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        ListFormat::Text => {
+            for a in catalog {
+                println!("{}  {}", a.name(), a.about());
+                println!("  bounds: {}", a.default_bounds().describe());
+                println!("  properties:");
+                for p in a.properties() {
+                    println!("    {:<26} {:<10} {}", p.name, p.kind.as_str(), p.claim);
+                }
+                println!("  variants (expected verdicts):");
+                for v in a.variants() {
+                    println!("    {:<14} {}", v.name, v.about);
+                    let exp: Vec<String> =
+                        v.expect.iter().map(|(p, e)| format!("{p}={e}")).collect();
+                    println!("    {:<14} {}", "", exp.join(" "));
+                }
+                println!();
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn bounds_of(a: &dyn Architecture, args: &CheckArgs) -> Bounds {
+    let d = a.default_bounds();
+    Bounds {
+        clients: args.clients.unwrap_or(d.clients),
+        ops: args.ops.unwrap_or(d.ops),
+        servers: args.servers.unwrap_or(d.servers),
+        balance: args.balance.unwrap_or(d.balance),
+        network: args.network.unwrap_or(d.network),
+        loss: args.loss.unwrap_or(d.loss),
+        crashes: args.crashes.unwrap_or(d.crashes),
+    }
+}
+
+fn check(args: &CheckArgs) -> Result<i32, Error> {
+    let arch = models::find(&args.model)?;
+    let variants = match &args.variant {
+        Some(v) => vec![arch.variant(v)?],
+        None => arch.variants().iter().collect(),
+    };
+    if args.engine == Engine::Bfs && args.threads > 1 {
+        return Err(Error::BadInput(format!(
+            "--threads {} with --engine bfs: the exhaustive engine runs on one thread, the only way it can promise shortest traces; use --threads with --engine random",
+            args.threads
+        )));
+    }
+    let opts = CheckOptions {
+        engine: args.engine,
+        limits: Limits {
+            max_states: Some(args.max_states as usize),
+            max_depth: args.max_depth,
+            timeout: args.timeout,
+        },
+        random: RandomOptions {
+            cases: args.cases,
+            max_steps: args.max_steps as usize,
+            seed: args.seed,
+        },
+        properties: args.properties.clone(),
+        threads: args.threads as usize,
+    };
+    let bounds = bounds_of(arch, args);
+    let mut reports: Vec<CheckReport> = Vec::new();
+    for (i, v) in variants.iter().enumerate() {
+        let r = arch.check(v, &bounds, &opts)?;
+        match args.format {
+            Format::Text => {
+                if i > 0 {
+                    println!("{}", "=".repeat(72));
+                }
+                print!("{}", r.to_text());
+            }
+            Format::Json => println!("{}", r.to_json()),
+            Format::Mermaid => print!("{}", r.to_mermaid()),
+        }
+        reports.push(r);
+    }
+    Ok(exit_code(&reports))
+}

@@ -1,0 +1,150 @@
+//! A client with a scripted workload: it sends one request at a time, waits for the
+//! reply, may time out and retry, and records every attempt in its history.
+
+use crate::history::{Event, Op, Outcome, Reply, ReqId};
+use crate::system::{Msg, Timer};
+use stateright::actor::{model_timeout, Actor, Id, Out};
+use std::borrow::Cow;
+
+/// One scripted request: what to ask, whom to ask, and its name in the story.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Request {
+    /// The server the client sends this request to.
+    pub dst: Id,
+    /// The operation.
+    pub op: Op,
+    /// A word for the story ("burrito").
+    pub label: &'static str,
+}
+
+/// What a client does when a reply is slow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct RetryPolicy {
+    /// Whether the client gives up waiting at some point (a timeout can fire at any moment
+    /// the request is outstanding: the network is "slow").
+    pub timeout: bool,
+    /// How many times a timed-out request is sent again before the client moves on.
+    pub retries: u8,
+}
+
+/// The client's part of the model: its workload and policy (fixed), not its state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Client {
+    /// Index among the model's clients (used in request ids).
+    pub index: u8,
+    /// Requests, sent in order, one at a time.
+    pub workload: Vec<Request>,
+    /// Timeout and retry behaviour.
+    pub policy: RetryPolicy,
+}
+
+/// The client's state: where it is in its workload and what it has seen.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientState {
+    /// Index of the request being worked on (== workload length when done).
+    pub seq: u8,
+    /// Attempt number of the outstanding request.
+    pub attempt: u8,
+    /// Every attempt so far and its outcome.
+    pub log: Vec<Event>,
+}
+
+impl Client {
+    /// The first send, at start-up.
+    pub fn start<P, A>(&self, o: &mut Out<A>) -> ClientState
+    where
+        A: Actor<Msg = Msg<P>, Timer = Timer>,
+    {
+        let mut state = ClientState {
+            seq: 0,
+            attempt: 0,
+            log: Vec::new(),
+        };
+        self.send_current(&mut state, o);
+        state
+    }
+
+    /// The request currently outstanding, if any.
+    pub fn current(&self, state: &ClientState) -> Option<&Request> {
+        self.workload.get(state.seq as usize)
+    }
+
+    fn send_current<P, A>(&self, state: &mut ClientState, o: &mut Out<A>)
+    where
+        A: Actor<Msg = Msg<P>, Timer = Timer>,
+    {
+        let Some(req) = self.workload.get(state.seq as usize) else {
+            return;
+        };
+        let id = ReqId {
+            client: self.index,
+            seq: state.seq,
+            attempt: state.attempt,
+        };
+        state.log.push(Event {
+            id,
+            op: req.op,
+            outcome: Outcome::Pending,
+        });
+        o.send(req.dst, Msg::Request { id, op: req.op });
+        if self.policy.timeout {
+            o.set_timer(Timer::Request, model_timeout());
+        }
+    }
+
+    /// A reply arrived. Replies to anything but the outstanding attempt are ignored.
+    pub fn on_reply<P, A>(
+        &self,
+        state: &mut Cow<ClientState>,
+        id: ReqId,
+        reply: Reply,
+        o: &mut Out<A>,
+    ) where
+        A: Actor<Msg = Msg<P>, Timer = Timer>,
+    {
+        if id.client != self.index || id.seq != state.seq || id.attempt != state.attempt {
+            return;
+        }
+        let st = state.to_mut();
+        if let Some(last) = st.log.last_mut() {
+            last.outcome = Outcome::Replied(reply);
+        }
+        if self.policy.timeout {
+            o.cancel_timer(Timer::Request);
+        }
+        st.seq += 1;
+        st.attempt = 0;
+        self.send_current(st, o);
+    }
+
+    /// The client stops waiting: it records a timeout and retries or moves on.
+    pub fn on_timeout<P, A>(&self, state: &mut Cow<ClientState>, o: &mut Out<A>)
+    where
+        A: Actor<Msg = Msg<P>, Timer = Timer>,
+    {
+        if self.current(state).is_none() {
+            return;
+        }
+        let st = state.to_mut();
+        if let Some(last) = st.log.last_mut() {
+            last.outcome = Outcome::TimedOut;
+        }
+        if st.attempt < self.policy.retries {
+            st.attempt += 1;
+        } else {
+            st.seq += 1;
+            st.attempt = 0;
+        }
+        self.send_current(st, o);
+    }
+
+    /// Short facts for traces: what the client waits for.
+    pub fn facts(&self, state: &ClientState) -> Vec<(&'static str, String)> {
+        let status = match self.current(state) {
+            Some(req) if state.attempt == 0 => format!("waiting for {}", req.label),
+            Some(req) => format!("waiting for {} (retry {})", req.label, state.attempt),
+            None => "done".to_string(),
+        };
+        vec![("", status)]
+    }
+}

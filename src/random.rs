@@ -1,0 +1,165 @@
+//! The random engine: proptest draws schedules (which enabled step happens next, which
+//! includes losing a message, timing out or crashing) and shrinks a failing schedule.
+//!
+//! A schedule is a list of numbers; at each state, number `k` picks enabled step
+//! `k mod n` among the `n` steps that change the state. Every `always` property is checked
+//! after every step, `eventually` properties when the run comes to rest, and a
+//! `sometimes` property is reported when a run reaches a state that satisfies it.
+//! Random search can find a violation (or an example) but never proves that a property
+//! holds: what it does not find is reported *incomplete*.
+
+use crate::property::{Kind, Property};
+use crate::trace::Path;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::{
+    Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
+};
+use stateright::Model;
+use std::time::Instant;
+
+/// How much random search to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RandomOptions {
+    /// Runs (proptest cases) per property.
+    pub cases: u32,
+    /// Longest schedule drawn.
+    pub max_steps: usize,
+    /// Seed of the random generator: the same seed draws the same schedules.
+    pub seed: u64,
+}
+
+impl Default for RandomOptions {
+    fn default() -> Self {
+        RandomOptions {
+            cases: 2_000,
+            max_steps: 64,
+            seed: 0,
+        }
+    }
+}
+
+/// What random search found for one property.
+pub struct RandomFinding<M: Model> {
+    /// A shrunk counterexample (or example, for `sometimes`).
+    pub path: Option<Path<M>>,
+    /// Seconds until the first failing run was drawn (before shrinking).
+    pub first_seconds: Option<f64>,
+    /// Seconds spent in all, shrinking included.
+    pub seconds: f64,
+    /// Runs drawn before the first failing one (or all of them).
+    pub cases: u32,
+    /// The shrunk schedule that reproduces `path`.
+    pub schedule: Option<Vec<u16>>,
+}
+
+/// Runs `schedule` from the (first) start state. Returns the path taken and, if the
+/// property `p` is hit on the way, the index of the state that hits it.
+pub fn run_schedule<M>(model: &M, p: &Property<M>, schedule: &[u16]) -> (Path<M>, bool)
+where
+    M: Model,
+    M::State: Clone,
+    M::Action: Clone,
+{
+    let start = model
+        .init_states()
+        .into_iter()
+        .next()
+        .expect("a model has a start state");
+    let mut path: Path<M> = Path {
+        states: vec![start],
+        actions: Vec::new(),
+    };
+    let hits = |s: &M::State| match p.kind {
+        Kind::Always => !(p.check)(model, s),
+        Kind::Sometimes => (p.check)(model, s),
+        Kind::Eventually => false,
+    };
+    if hits(path.last()) {
+        return (path, true);
+    }
+    let mut actions = Vec::new();
+    let mut enabled: Vec<(M::Action, M::State)> = Vec::new();
+    let mut choices = schedule.iter();
+    loop {
+        let cur = path.last();
+        actions.clear();
+        model.actions(cur, &mut actions);
+        enabled.clear();
+        for a in actions.drain(..) {
+            if let Some(s) = model.next_state(cur, a.clone()) {
+                if model.within_boundary(&s) {
+                    enabled.push((a, s));
+                }
+            }
+        }
+        if enabled.is_empty() {
+            let at_rest_broken = p.kind == Kind::Eventually && !(p.check)(model, cur);
+            return (path, at_rest_broken);
+        }
+        let Some(&k) = choices.next() else {
+            return (path, false);
+        };
+        let (a, s) = enabled.swap_remove(k as usize % enabled.len());
+        path.actions.push(a);
+        path.states.push(s);
+        if hits(path.last()) {
+            return (path, true);
+        }
+    }
+}
+
+/// The proptest seed bytes for a numeric seed.
+fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    b[..8].copy_from_slice(&seed.to_le_bytes());
+    b[8..16].copy_from_slice(&seed.rotate_left(17).to_le_bytes());
+    b
+}
+
+/// Random search for one property.
+pub fn search_property<M>(model: &M, p: &Property<M>, opts: &RandomOptions) -> RandomFinding<M>
+where
+    M: Model,
+    M::State: Clone,
+    M::Action: Clone,
+{
+    let started = Instant::now();
+    let config = Config {
+        cases: opts.cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
+        max_shrink_iters: 100_000,
+        max_shrink_time: 60_000,
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(opts.seed));
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let first = std::cell::Cell::new(None::<f64>);
+    let cases = std::cell::Cell::new(0u32);
+    let strategy = vec(any::<u16>(), 0..=opts.max_steps);
+    let result = runner.run(&strategy, |schedule| {
+        if first.get().is_none() {
+            cases.set(cases.get() + 1);
+        }
+        let (_, hit) = run_schedule(model, p, &schedule);
+        if hit {
+            if first.get().is_none() {
+                first.set(Some(started.elapsed().as_secs_f64()));
+            }
+            return Err(TestCaseError::fail("property hit"));
+        }
+        Ok(())
+    });
+    let schedule = match result {
+        Err(TestError::Fail(_, schedule)) => Some(schedule),
+        _ => None,
+    };
+    let path = schedule.as_ref().map(|s| run_schedule(model, p, s).0);
+    RandomFinding {
+        path,
+        first_seconds: first.get(),
+        seconds: started.elapsed().as_secs_f64(),
+        cases: cases.get(),
+        schedule,
+    }
+}

@@ -1,0 +1,252 @@
+//! Verdicts and check reports, with their text and JSON renderings and the exit code.
+
+use crate::bounds::Bounds;
+use crate::property::Kind;
+use crate::trace::Trace;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::fmt;
+
+/// The verdict on one property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Proven within the bounds by a finished search (for `sometimes`: an example exists).
+    Holds,
+    /// A counterexample exists (for `sometimes`: a finished search found no example).
+    Violated,
+    /// The search stopped before deciding (a limit was hit, or random search found nothing).
+    Incomplete,
+}
+
+impl Verdict {
+    /// The word used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "violated",
+            Verdict::Incomplete => "incomplete",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The result for one property.
+#[derive(Clone, Debug)]
+pub struct PropertyResult {
+    /// Property name.
+    pub property: &'static str,
+    /// Its claim in words.
+    pub claim: &'static str,
+    /// always / eventually / sometimes.
+    pub kind: Kind,
+    /// The verdict the variant expects.
+    pub expected: Verdict,
+    /// The verdict found.
+    pub verdict: Verdict,
+    /// Unique states the search visited.
+    pub unique_states: usize,
+    /// Deepest state visited.
+    pub max_depth: usize,
+    /// Seconds the search took.
+    pub seconds: f64,
+    /// Seconds until the trace was found.
+    pub seconds_to_trace: Option<f64>,
+    /// The minimal counterexample (or, for `sometimes`, the shortest example).
+    pub trace: Option<Trace>,
+    /// Anything else the reader should know (the limit hit, the random seed...).
+    pub note: Option<String>,
+}
+
+impl PropertyResult {
+    /// True when the verdict is decided and differs from the expectation.
+    pub fn unexpected(&self) -> bool {
+        self.verdict != Verdict::Incomplete && self.verdict != self.expected
+    }
+}
+
+/// One check: one model variant at one set of bounds, by one engine.
+#[derive(Clone, Debug)]
+pub struct CheckReport {
+    /// Model name.
+    pub model: String,
+    /// Variant name.
+    pub variant: String,
+    /// Bounds checked.
+    pub bounds: Bounds,
+    /// `bfs` or `random`.
+    pub engine: &'static str,
+    /// Whether the search finished (every reachable state visited; random never does).
+    pub complete: bool,
+    /// How the search ended, in words.
+    pub end: String,
+    /// Per-property results.
+    pub results: Vec<PropertyResult>,
+    /// The command that reproduces this check.
+    pub command: String,
+}
+
+impl CheckReport {
+    /// The JSON object of design.md's contract (stable keys).
+    pub fn to_json(&self) -> Value {
+        let results: Vec<Value> = self
+            .results
+            .iter()
+            .map(|r| {
+                let mut v = json!({
+                    "property": r.property,
+                    "claim": r.claim,
+                    "kind": r.kind,
+                    "expected": r.expected,
+                    "verdict": r.verdict,
+                    "as_expected": !r.unexpected() && r.verdict != Verdict::Incomplete,
+                    "unique_states": r.unique_states,
+                    "max_depth": r.max_depth,
+                    "seconds": r.seconds,
+                });
+                if let Some(s) = r.seconds_to_trace {
+                    v["seconds_to_trace"] = json!(s);
+                }
+                if let Some(t) = &r.trace {
+                    v["trace_kind"] = json!(trace_word(r.kind));
+                    v["start"] = json!(t.start);
+                    v["trace"] = json!(t.steps);
+                    v["broken"] = json!(t.values);
+                }
+                if let Some(n) = &r.note {
+                    v["note"] = json!(n);
+                }
+                v
+            })
+            .collect();
+        json!({
+            "model": self.model,
+            "variant": self.variant,
+            "bounds": self.bounds,
+            "engine": self.engine,
+            "complete": self.complete,
+            "end": self.end,
+            "command": self.command,
+            "results": results,
+        })
+    }
+
+    /// The text report: a verdict line per property, and the story of every trace.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "{}/{}  [{}]  engine={}  {}\n",
+            self.model,
+            self.variant,
+            self.bounds.describe(),
+            self.engine,
+            self.end
+        );
+        for r in &self.results {
+            let mark = if r.unexpected() {
+                "UNEXPECTED"
+            } else if r.verdict == Verdict::Incomplete {
+                "incomplete"
+            } else {
+                "as expected"
+            };
+            out.push_str(&format!(
+                "  {:<28} {:<10} {:<10} (expected {}, {})  {} states, depth {}, {:.2}s\n",
+                r.property,
+                r.kind.as_str(),
+                r.verdict.as_str().to_uppercase(),
+                r.expected,
+                mark,
+                r.unique_states,
+                r.max_depth,
+                r.seconds
+            ));
+        }
+        for r in &self.results {
+            if let Some(t) = &r.trace {
+                out.push('\n');
+                out.push_str(&self.story(r, t));
+            }
+            if let Some(n) = &r.note {
+                out.push_str(&format!("  note ({}): {n}\n", r.property));
+            }
+        }
+        out
+    }
+
+    /// One trace told as a story, with its header and closing lines.
+    pub fn story(&self, r: &PropertyResult, t: &Trace) -> String {
+        let what = match (r.kind, self.engine) {
+            (Kind::Sometimes, "bfs") => format!("EXAMPLE (shortest: {} steps)", t.len()),
+            (Kind::Sometimes, _) => format!("EXAMPLE ({} steps, shrunk)", t.len()),
+            (_, "bfs") => format!("VIOLATED  (shortest: {} steps)", t.len()),
+            (_, _) => format!("VIOLATED  ({} steps, shrunk by proptest)", t.len()),
+        };
+        let mut out = format!(
+            "{}/{}  {}  {}\n",
+            self.model, self.variant, r.property, what
+        );
+        out.push_str(&t.to_text());
+        let verb = if r.kind == Kind::Sometimes {
+            "reached"
+        } else {
+            "broken"
+        };
+        out.push_str(&format!("  {verb}: \"{}\": {}\n", r.claim, t.values));
+        out.push_str(&format!(
+            "  reproduce: {} --property {}\n",
+            self.command, r.property
+        ));
+        out
+    }
+
+    /// Every trace as a Mermaid sequence diagram.
+    pub fn to_mermaid(&self) -> String {
+        let mut out = String::new();
+        for r in &self.results {
+            if let Some(t) = &r.trace {
+                let title = format!("{}/{} {} {}", self.model, self.variant, r.property, r.verdict);
+                let label = if r.kind == Kind::Sometimes {
+                    "reached"
+                } else {
+                    "broken"
+                };
+                out.push_str(&format!("%% {}/{} {}\n", self.model, self.variant, r.property));
+                out.push_str(&t.to_mermaid(&title, &format!("{label}: {}", r.claim)));
+                out.push('\n');
+            }
+        }
+        if out.is_empty() {
+            out.push_str(&format!(
+                "%% {}/{}: no trace (no property was violated)\n",
+                self.model, self.variant
+            ));
+        }
+        out
+    }
+}
+
+fn trace_word(kind: Kind) -> &'static str {
+    if kind == Kind::Sometimes {
+        "example"
+    } else {
+        "counterexample"
+    }
+}
+
+/// The exit code of design.md for a set of checks: 1 if any verdict differs from its
+/// expectation, else 3 if any search was incomplete, else 0.
+pub fn exit_code(reports: &[CheckReport]) -> i32 {
+    let results = || reports.iter().flat_map(|r| r.results.iter());
+    if results().any(PropertyResult::unexpected) {
+        1
+    } else if results().any(|r| r.verdict == Verdict::Incomplete) {
+        3
+    } else {
+        0
+    }
+}

@@ -1,0 +1,449 @@
+//! A system: named stateright actors on a network with a fault budget.
+//!
+//! [`System`] wraps stateright's [`ActorModel`] and adds what splitbrain needs on top:
+//! actor names for the story, a *bounded* message-loss budget (stateright's lossy
+//! network loses without limit), the client history, and the property declarations.
+
+use crate::client::{Client, ClientState};
+use crate::history::{History, Op, Reply, ReqId};
+use crate::property::Property;
+use crate::trace::{Narrate, Step};
+use clap::ValueEnum;
+use serde::Serialize;
+use stateright::actor::{
+    Actor, ActorModel, ActorModelAction, ActorModelState, Envelope, Id, LossyNetwork, Network,
+};
+use stateright::Model;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// Every message in a splitbrain model: client requests and replies, plus the model's own
+/// messages between servers (`P`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Msg<P> {
+    /// A client asks a server to perform `op`.
+    Request {
+        /// Which attempt of which request.
+        id: ReqId,
+        /// What is asked.
+        op: Op,
+    },
+    /// A server answers a request.
+    Reply {
+        /// The attempt answered.
+        id: ReqId,
+        /// The answer.
+        reply: Reply,
+    },
+    /// A message between servers (replication, forwarding...).
+    Peer(P),
+}
+
+/// Timers used by the building blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Timer {
+    /// A client's request timeout.
+    Request,
+}
+
+/// How the network treats messages in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkKind {
+    /// Per-channel FIFO: messages from one node to another arrive in the order sent.
+    Ordered,
+    /// Any message in flight can arrive next; each arrives at most once.
+    Unordered,
+    /// Any message in flight can arrive next, and may arrive again (duplicates).
+    Duplicating,
+}
+
+impl NetworkKind {
+    /// An empty stateright network of this kind.
+    pub fn empty<M: Clone + Debug + Eq + Hash + Ord>(self) -> Network<M> {
+        match self {
+            NetworkKind::Ordered => Network::new_ordered([]),
+            NetworkKind::Unordered => Network::new_unordered_nonduplicating([]),
+            NetworkKind::Duplicating => Network::new_unordered_duplicating([]),
+        }
+    }
+
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkKind::Ordered => "ordered",
+            NetworkKind::Unordered => "unordered",
+            NetworkKind::Duplicating => "duplicating",
+        }
+    }
+}
+
+/// The faults a system may suffer in one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Faults {
+    /// Network semantics.
+    pub network: NetworkKind,
+    /// At most this many messages are lost in one run (0: reliable network).
+    pub loss: u8,
+    /// At most this many servers are down at the same time (crash, then restart
+    /// from durable storage).
+    pub crashes: u8,
+}
+
+/// What a model's actor type tells the harness, beyond stateright's [`Actor`].
+pub trait Node: Actor<Msg = Msg<Self::Peer>, Timer = Timer> + Clone + Debug {
+    /// Messages between servers.
+    type Peer: Clone + Debug + Eq + Hash + Ord;
+
+    /// The client building block inside this actor, if it is a client.
+    fn as_client(&self) -> Option<&Client>;
+
+    /// The client state inside this actor state, if it is a client's.
+    fn client_state(state: &Self::State) -> Option<&ClientState>;
+
+    /// Short named facts about an actor state, for traces ("balance" = "10"). A step prints
+    /// the facts it changed.
+    fn facts(&self, state: &Self::State) -> Vec<(&'static str, String)>;
+
+    /// A server-to-server message in the model's words ("replicate withdraw $10").
+    fn describe_peer(msg: &Self::Peer) -> String;
+
+    /// Whether the network may lose this message (within the loss budget). By default
+    /// any message may be lost; a model whose replication stream retransmits says no for it.
+    fn lossy(msg: &Msg<Self::Peer>) -> bool {
+        let _ = msg;
+        true
+    }
+
+    /// Whether this actor may crash (within the crash budget). By default servers may and
+    /// clients may not.
+    fn crashable(&self) -> bool {
+        self.as_client().is_none()
+    }
+}
+
+/// A model: named actors, network, fault budget and properties.
+pub struct System<A: Node> {
+    /// The stateright actor model underneath.
+    pub actors: ActorModel<A>,
+    /// One name per actor, in actor order ("jose", "master1").
+    pub names: Vec<String>,
+    /// Faults allowed in one run.
+    pub faults: Faults,
+    /// The properties declared for this model.
+    pub properties: Vec<Property<System<A>>>,
+}
+
+/// A state of a [`System`]: the actors and network, and how many messages were lost so far.
+pub struct SysState<A: Node> {
+    /// Actor states, network, timers, crashes.
+    pub net: ActorModelState<A>,
+    /// Messages lost so far in this run.
+    pub lost: u8,
+}
+
+// Written by hand: derived impls would require them of the actor type `A` itself.
+impl<A: Node> Clone for SysState<A> {
+    fn clone(&self) -> Self {
+        SysState {
+            net: self.net.clone(),
+            lost: self.lost,
+        }
+    }
+}
+impl<A: Node> PartialEq for SysState<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.lost == other.lost && self.net == other.net
+    }
+}
+impl<A: Node> Eq for SysState<A> where A::State: Eq {}
+impl<A: Node> Hash for SysState<A> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.net.hash(h);
+        self.lost.hash(h);
+    }
+}
+impl<A: Node> Debug for SysState<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SysState")
+            .field("net", &self.net)
+            .field("lost", &self.lost)
+            .finish()
+    }
+}
+
+impl<A: Node> System<A> {
+    /// Builds a system from named actors, a fault budget and properties.
+    pub fn new(
+        actors: Vec<(String, A)>,
+        faults: Faults,
+        properties: Vec<Property<System<A>>>,
+    ) -> Self {
+        let (names, actors): (Vec<_>, Vec<_>) = actors.into_iter().unzip();
+        let model = ActorModel::new((), ())
+            .actors(actors)
+            .init_network(faults.network.empty())
+            .lossy_network(if faults.loss > 0 {
+                LossyNetwork::Yes
+            } else {
+                LossyNetwork::No
+            })
+            .max_crashes(faults.crashes as usize);
+        System {
+            actors: model,
+            names,
+            faults,
+            properties,
+        }
+    }
+
+    /// The name of an actor.
+    pub fn name(&self, id: Id) -> &str {
+        self.names
+            .get(usize::from(id))
+            .map(String::as_str)
+            .unwrap_or("?")
+    }
+
+    /// The index of the actor with this name.
+    pub fn id_of(&self, name: &str) -> Option<Id> {
+        self.names.iter().position(|n| n == name).map(Id::from)
+    }
+
+    /// Every actor with its name and state.
+    pub fn nodes<'a>(
+        &'a self,
+        state: &'a SysState<A>,
+    ) -> impl Iterator<Item = (&'a str, &'a A, &'a A::State)> + 'a {
+        self.names
+            .iter()
+            .zip(self.actors.actors.iter())
+            .zip(state.net.actor_states.iter())
+            .map(|((n, a), s)| (n.as_str(), a, &**s))
+    }
+
+    /// The client history of a state: every attempt of every client, client by client.
+    pub fn history(&self, state: &SysState<A>) -> History {
+        state
+            .net
+            .actor_states
+            .iter()
+            .filter_map(|s| A::client_state(s))
+            .flat_map(|c| c.log.iter().copied())
+            .collect()
+    }
+
+    /// Messages in flight (each once, even on a duplicating network).
+    pub fn in_flight<'a>(
+        &self,
+        state: &'a SysState<A>,
+    ) -> impl Iterator<Item = Envelope<&'a Msg<A::Peer>>> + 'a {
+        state.net.network.iter_deliverable()
+    }
+
+    fn describe_msg(&self, msg: &Msg<A::Peer>, src: Id, dst: Id) -> String {
+        match msg {
+            Msg::Request { id, op } => {
+                let label = self.actors.actors[usize::from(src)]
+                    .as_client()
+                    .and_then(|c| c.workload.get(id.seq as usize))
+                    .map(|r| format!(" ({})", r.label))
+                    .unwrap_or_default();
+                let retry = if id.attempt > 0 {
+                    format!(", retry {}", id.attempt)
+                } else {
+                    String::new()
+                };
+                format!("{op}{label}{retry}")
+            }
+            Msg::Reply { id, reply } => {
+                let label = self.actors.actors[usize::from(dst)]
+                    .as_client()
+                    .and_then(|c| c.workload.get(id.seq as usize))
+                    .map(|r| format!(" {}", r.label))
+                    .unwrap_or_default();
+                format!("reply:{label} {reply}")
+            }
+            Msg::Peer(p) => A::describe_peer(p),
+        }
+    }
+
+    fn fact_lines(&self, index: usize, state: &SysState<A>) -> Vec<(String, String)> {
+        let actor = &self.actors.actors[index];
+        actor
+            .facts(&state.net.actor_states[index])
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+
+    fn changes(&self, before: &SysState<A>, after: &SysState<A>) -> Vec<String> {
+        let mut out = Vec::new();
+        for index in 0..self.names.len() {
+            let name = &self.names[index];
+            if before.net.crashed[index] != after.net.crashed[index] {
+                out.push(format!(
+                    "{name} {}",
+                    if after.net.crashed[index] {
+                        "down"
+                    } else {
+                        "up again"
+                    }
+                ));
+            }
+            if before.net.actor_states[index] == after.net.actor_states[index] {
+                continue;
+            }
+            let old = self.fact_lines(index, before);
+            let new = self.fact_lines(index, after);
+            for ((key, o), (_, n)) in old.iter().zip(new.iter()) {
+                if o != n {
+                    let key = if key.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {key}")
+                    };
+                    out.push(format!("{name}{key}: {o} -> {n}"));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl<A: Node> Model for System<A>
+where
+    A::Msg: Ord,
+{
+    type State = SysState<A>;
+    type Action = ActorModelAction<Msg<A::Peer>, Timer, A::Random>;
+
+    fn init_states(&self) -> Vec<Self::State> {
+        self.actors
+            .init_states()
+            .into_iter()
+            .map(|net| SysState { net, lost: 0 })
+            .collect()
+    }
+
+    fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
+        self.actors.actions(&state.net, actions);
+        let budget_left = state.lost < self.faults.loss;
+        actions.retain(|a| match a {
+            ActorModelAction::Drop(env) => budget_left && A::lossy(&env.msg),
+            ActorModelAction::Crash(id) => self.actors.actors[usize::from(*id)].crashable(),
+            _ => true,
+        });
+    }
+
+    fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
+        let lost = last.lost + u8::from(matches!(action, ActorModelAction::Drop(_)));
+        self.actors
+            .next_state(&last.net, action)
+            .map(|net| SysState { net, lost })
+    }
+
+    fn format_action(&self, action: &Self::Action) -> String {
+        match action {
+            ActorModelAction::Deliver { src, dst, msg } => format!(
+                "{} -> {}: {}",
+                self.name(*src),
+                self.name(*dst),
+                self.describe_msg(msg, *src, *dst)
+            ),
+            ActorModelAction::Drop(env) => format!(
+                "lost {} -> {}: {}",
+                self.name(env.src),
+                self.name(env.dst),
+                self.describe_msg(&env.msg, env.src, env.dst)
+            ),
+            ActorModelAction::Timeout(id, _) => format!("{} times out", self.name(*id)),
+            ActorModelAction::Crash(id) => format!("{} crashes", self.name(*id)),
+            ActorModelAction::Recover(id) => format!("{} restarts", self.name(*id)),
+            ActorModelAction::SelectRandom { actor, random, .. } => {
+                format!("{} picks {random:?}", self.name(*actor))
+            }
+        }
+    }
+
+    fn properties(&self) -> Vec<stateright::Property<Self>> {
+        self.properties.iter().map(|p| p.to_stateright()).collect()
+    }
+}
+
+impl<A: Node> Narrate for System<A> {
+    fn start(&self, state: &Self::State) -> Vec<String> {
+        (0..self.names.len())
+            .map(|i| {
+                let facts = self
+                    .fact_lines(i, state)
+                    .into_iter()
+                    .map(|(k, v)| if k.is_empty() { v } else { format!("{k} {v}") })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("{} {}", self.names[i], facts)
+            })
+            .collect()
+    }
+
+    fn step(&self, before: &Self::State, action: &Self::Action, after: &Self::State) -> Step {
+        let changes = self.changes(before, after);
+        let (actor, to, kind, text) = match action {
+            ActorModelAction::Deliver { src, dst, msg } => (
+                self.name(*src).to_string(),
+                Some(self.name(*dst).to_string()),
+                "deliver",
+                self.describe_msg(msg, *src, *dst),
+            ),
+            ActorModelAction::Drop(env) => (
+                self.name(env.src).to_string(),
+                Some(self.name(env.dst).to_string()),
+                "lose",
+                format!(
+                    "LOST: {}",
+                    self.describe_msg(&env.msg, env.src, env.dst)
+                ),
+            ),
+            ActorModelAction::Timeout(id, _) => {
+                let what = self.actors.actors[usize::from(*id)]
+                    .as_client()
+                    .zip(A::client_state(&before.net.actor_states[usize::from(*id)]))
+                    .and_then(|(c, s)| c.current(s))
+                    .map(|r| format!(" waiting for {}", r.label))
+                    .unwrap_or_default();
+                (
+                    self.name(*id).to_string(),
+                    None,
+                    "timeout",
+                    format!("times out{what}"),
+                )
+            }
+            ActorModelAction::Crash(id) => (
+                self.name(*id).to_string(),
+                None,
+                "crash",
+                "crashes".to_string(),
+            ),
+            ActorModelAction::Recover(id) => (
+                self.name(*id).to_string(),
+                None,
+                "restart",
+                "restarts from its durable state".to_string(),
+            ),
+            ActorModelAction::SelectRandom { actor, random, .. } => (
+                self.name(*actor).to_string(),
+                None,
+                "choose",
+                format!("picks {random:?}"),
+            ),
+        };
+        Step {
+            step: 0,
+            actor,
+            to,
+            action: kind.to_string(),
+            text,
+            changes,
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Traces: a run of a model told as the story of the failure, one step per line, and
+//! its renderings (text, JSON through serde, Mermaid sequence diagram).
+
+use serde::Serialize;
+use stateright::Model;
+
+/// A model that can tell its own runs in its own words.
+pub trait Narrate: Model {
+    /// The starting situation, one line per actor ("master1 balance 10").
+    fn start(&self, state: &Self::State) -> Vec<String>;
+    /// One step: who acted, what, and what it changed.
+    fn step(&self, before: &Self::State, action: &Self::Action, after: &Self::State) -> Step;
+}
+
+/// A run of a model: a start state and the actions taken from it.
+pub struct Path<M: Model> {
+    /// The states visited; `states.len() == actions.len() + 1`.
+    pub states: Vec<M::State>,
+    /// The actions taken, `actions[i]` leading from `states[i]` to `states[i + 1]`.
+    pub actions: Vec<M::Action>,
+}
+
+impl<M: Model> Path<M> {
+    /// Number of steps.
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+    /// True when the path is only a start state.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+    /// The last state.
+    pub fn last(&self) -> &M::State {
+        self.states.last().expect("a path has at least its start state")
+    }
+}
+
+/// One step of a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// 1-based step number.
+    pub step: usize,
+    /// The actor that acted (the sender, for a delivered or lost message).
+    pub actor: String,
+    /// The receiver of a delivered or lost message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// deliver, lose, timeout, crash, restart.
+    pub action: String,
+    /// The step in the model's words.
+    pub text: String,
+    /// State changes the step caused ("master1 balance: 10 -> 0").
+    pub changes: Vec<String>,
+}
+
+/// A counterexample (or, for a `sometimes` property, an example) told as a story.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    /// The starting situation.
+    pub start: Vec<String>,
+    /// The steps, numbered from 1.
+    pub steps: Vec<Step>,
+    /// The values the property looks at in the last state ("master2 holds -5").
+    pub values: String,
+}
+
+impl Trace {
+    /// Tells a path of a model.
+    pub fn from_path<M>(model: &M, path: &Path<M>, values: String) -> Trace
+    where
+        M: Narrate,
+    {
+        let steps = path
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let mut s = model.step(&path.states[i], a, &path.states[i + 1]);
+                s.step = i + 1;
+                s
+            })
+            .collect();
+        Trace {
+            start: model.start(&path.states[0]),
+            steps,
+            values,
+        }
+    }
+
+    /// Number of steps.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// True when the trace has no step (the start state itself is the example).
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The trace as indented text lines (no header).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!("  start  {}\n", self.start.join("; ")));
+        let width = self
+            .steps
+            .iter()
+            .map(|s| who(s).chars().count())
+            .max()
+            .unwrap_or(0);
+        let text_width = self
+            .steps
+            .iter()
+            .map(|s| s.text.chars().count())
+            .max()
+            .unwrap_or(0);
+        for s in &self.steps {
+            let num = format!("{}.", s.step);
+            let line = format!(
+                "  {num:<4}{:<width$}  {:<text_width$}  {}",
+                who(s),
+                s.text,
+                s.changes.join("; "),
+            );
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The trace as a Mermaid sequence diagram.
+    pub fn to_mermaid(&self, title: &str, broken: &str) -> String {
+        let mut actors: Vec<&str> = Vec::new();
+        for s in &self.steps {
+            for a in std::iter::once(s.actor.as_str()).chain(s.to.as_deref()) {
+                if !actors.contains(&a) {
+                    actors.push(a);
+                }
+            }
+        }
+        let mut out = String::from("sequenceDiagram\n");
+        out.push_str(&format!("    title {}\n", mermaid_text(title)));
+        for a in &actors {
+            out.push_str(&format!("    participant {a}\n"));
+        }
+        for s in &self.steps {
+            let text = mermaid_text(&format!("{}. {}", s.step, s.text));
+            match (&s.to, s.action.as_str()) {
+                (Some(to), "lose") => out.push_str(&format!("    {}-x{}: {}\n", s.actor, to, text)),
+                (Some(to), _) => out.push_str(&format!("    {}->>{}: {}\n", s.actor, to, text)),
+                (None, _) => out.push_str(&format!("    Note over {}: {}\n", s.actor, text)),
+            }
+            if !s.changes.is_empty() {
+                let over = s.to.as_deref().unwrap_or(&s.actor);
+                out.push_str(&format!(
+                    "    Note over {over}: {}\n",
+                    mermaid_text(&s.changes.join("; "))
+                ));
+            }
+        }
+        if let Some(first) = actors.first() {
+            let last = actors.last().unwrap_or(first);
+            let span = if first == last {
+                first.to_string()
+            } else {
+                format!("{first},{last}")
+            };
+            out.push_str(&format!(
+                "    Note over {span}: {}\n",
+                mermaid_text(&format!("{broken}: {}", self.values))
+            ));
+        }
+        out
+    }
+}
+
+fn who(s: &Step) -> String {
+    match &s.to {
+        Some(to) => format!("{} -> {}", s.actor, to),
+        None => s.actor.clone(),
+    }
+}
+
+/// Mermaid treats `;` and `#` specially in message text.
+fn mermaid_text(s: &str) -> String {
+    s.replace(';', ",").replace('#', "no.")
+}

@@ -292,7 +292,11 @@ impl NodeTrait for Node {
         match msg {
             Peer::ApplyOp { amount } => format!("replicate withdraw ${amount}"),
             Peer::SetBalance { balance, stamp } => {
-                format!("replicate balance ${balance} (timestamp {}.{})", stamp.0, stamp.1 + 1)
+                format!(
+                    "replicate balance ${balance} (timestamp {}.{})",
+                    stamp.0,
+                    stamp.1 + 1
+                )
             }
             Peer::Forward { op, .. } => format!("forward {op} to the home master"),
         }
@@ -411,7 +415,9 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
     ]
 }
 
-const CLIENT_NAMES: [&str; 8] = ["jose", "maria", "ana", "luis", "sofia", "pedro", "lucia", "diego"];
+const CLIENT_NAMES: [&str; 8] = [
+    "jose", "maria", "ana", "luis", "sofia", "pedro", "lucia", "diego",
+];
 
 /// Builds the model for a variant's mode at `bounds`.
 pub fn build(mode: Mode, bounds: &Bounds) -> MasterMasterSystem {
@@ -423,7 +429,11 @@ pub fn build(mode: Mode, bounds: &Bounds) -> MasterMasterSystem {
                 format!("master{}", i + 1),
                 Node::Master(Master {
                     index: i as u8,
-                    peers: master_ids.iter().copied().filter(|&p| p != Id::from(i)).collect(),
+                    peers: master_ids
+                        .iter()
+                        .copied()
+                        .filter(|&p| p != Id::from(i))
+                        .collect(),
                     mode,
                     balance: bounds.balance,
                     home: master_ids[0],
@@ -434,7 +444,11 @@ pub fn build(mode: Mode, bounds: &Bounds) -> MasterMasterSystem {
     for c in 0..bounds.clients as usize {
         let workload = (0..bounds.ops as usize)
             .map(|k| {
-                let (amount, label) = if (c + k) % 2 == 0 { (10, "burrito") } else { (5, "taco") };
+                let (amount, label) = if (c + k) % 2 == 0 {
+                    (10, "burrito")
+                } else {
+                    (5, "taco")
+                };
                 Request {
                     dst: master_ids[(c + k) % servers],
                     op: Op::Withdraw { account: 0, amount },
@@ -500,12 +514,42 @@ pub struct MasterMaster;
 
 impl MasterMaster {
     fn validate(bounds: &Bounds) -> Result<(), Error> {
-        Bounds::require("servers", bounds.servers.into(), 2, 5, "masters replicate to each other")?;
-        Bounds::require("clients", bounds.clients.into(), 1, CLIENT_NAMES.len() as i64, "one name per client")?;
+        Bounds::require(
+            "servers",
+            bounds.servers.into(),
+            2,
+            5,
+            "masters replicate to each other",
+        )?;
+        Bounds::require(
+            "clients",
+            bounds.clients.into(),
+            1,
+            CLIENT_NAMES.len() as i64,
+            "one name per client",
+        )?;
         Bounds::require("ops", bounds.ops.into(), 1, 12, "workload length")?;
-        Bounds::require("balance", bounds.balance.into(), 0, 1000, "dollars in the account")?;
-        Bounds::require("loss", bounds.loss.into(), 0, 8, "lost client messages per run")?;
-        Bounds::require("crashes", bounds.crashes.into(), 0, i64::from(bounds.servers) - 1, "masters down at once; one must stay up")?;
+        Bounds::require(
+            "balance",
+            bounds.balance.into(),
+            0,
+            1000,
+            "dollars in the account",
+        )?;
+        Bounds::require(
+            "loss",
+            bounds.loss.into(),
+            0,
+            8,
+            "lost client messages per run",
+        )?;
+        Bounds::require(
+            "crashes",
+            bounds.crashes.into(),
+            0,
+            i64::from(bounds.servers) - 1,
+            "masters down at once; one must stay up",
+        )?;
         let total = i64::from(bounds.clients) * i64::from(bounds.ops);
         if total > 24 {
             return Err(Error::BadInput(format!(
@@ -546,6 +590,28 @@ impl Architecture for MasterMaster {
         }
     }
 
+    fn proof_bounds(&self) -> Vec<Bounds> {
+        let d = self.default_bounds();
+        vec![
+            d,
+            Bounds {
+                clients: 2,
+                servers: 3,
+                loss: 1,
+                crashes: 1,
+                ..d
+            },
+            Bounds {
+                clients: 2,
+                ops: 3,
+                network: NetworkKind::Ordered,
+                loss: 1,
+                crashes: 1,
+                ..d
+            },
+        ]
+    }
+
     fn check(
         &self,
         variant: &Variant,
@@ -570,7 +636,10 @@ impl Architecture for MasterMaster {
         let started = Instant::now();
         let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
         let checker = sys.checker().finish_when(never).spawn_bfs().join();
-        Ok((checker.unique_state_count(), started.elapsed().as_secs_f64()))
+        Ok((
+            checker.unique_state_count(),
+            started.elapsed().as_secs_f64(),
+        ))
     }
 }
 

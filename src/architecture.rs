@@ -28,8 +28,12 @@ pub trait Architecture: Sync {
     fn variants(&self) -> &'static [Variant];
     /// Its properties.
     fn properties(&self) -> Vec<PropertyInfo>;
-    /// The bounds used when the user gives none (and by `proofs/`).
+    /// The bounds used when the user gives none.
     fn default_bounds(&self) -> Bounds;
+    /// The bounds every variant is checked at in `proofs/` (the defaults first).
+    fn proof_bounds(&self) -> Vec<Bounds> {
+        vec![self.default_bounds()]
+    }
     /// Checks one variant at `bounds`. Bounds the model cannot take are an error.
     fn check(
         &self,
@@ -43,16 +47,19 @@ pub trait Architecture: Sync {
 
     /// The variant with this name, or an error listing the valid ones.
     fn variant(&self, name: &str) -> Result<&'static Variant, Error> {
-        self.variants().iter().find(|v| v.name == name).ok_or_else(|| {
-            Error::BadInput(format!(
-                "unknown variant '{name}' of model '{}'; valid choices: {}",
-                self.name(),
-                self.variants()
-                    .iter()
-                    .map(|v| v.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
+        self.variants()
+            .iter()
+            .find(|v| v.name == name)
+            .ok_or_else(|| {
+                Error::BadInput(format!(
+                    "unknown variant '{name}' of model '{}'; valid choices: {}",
+                    self.name(),
+                    self.variants()
+                        .iter()
+                        .map(|v| v.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
     }
 }

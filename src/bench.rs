@@ -33,7 +33,12 @@ pub fn bench_bounds(arch: &dyn Architecture) -> Vec<Bounds> {
     vec![d, larger]
 }
 
-fn measure_one(arch: &dyn Architecture, variant: &str, engine: &str, bounds: &Bounds) -> Result<Value, Error> {
+fn measure_one(
+    arch: &dyn Architecture,
+    variant: &str,
+    engine: &str,
+    bounds: &Bounds,
+) -> Result<Value, Error> {
     let v = arch.variant(variant)?;
     let started = Instant::now();
     let out = match engine {
@@ -43,7 +48,11 @@ fn measure_one(arch: &dyn Architecture, variant: &str, engine: &str, bounds: &Bo
         }
         "bfs" | "random" => {
             let opts = CheckOptions {
-                engine: if engine == "bfs" { Engine::Bfs } else { Engine::Random },
+                engine: if engine == "bfs" {
+                    Engine::Bfs
+                } else {
+                    Engine::Random
+                },
                 limits: Limits {
                     max_states: Some(20_000_000),
                     ..Limits::default()
@@ -101,11 +110,21 @@ pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
     let catalog: Vec<&dyn Architecture> = if only.is_empty() {
         models::catalog()
     } else {
-        only.iter().map(|m| models::find(m)).collect::<Result<_, _>>()?
+        only.iter()
+            .map(|m| models::find(m))
+            .collect::<Result<_, _>>()?
     };
     println!(
         "{:<32} {:<48} {:>10} {:>11} {:>9} {:>9} {:>12} {:>9} {:>10}",
-        "model/variant", "bounds", "engine", "states", "seconds", "states/s", "first cex s", "peak MB", "vs base"
+        "model/variant",
+        "bounds",
+        "engine",
+        "states",
+        "seconds",
+        "states/s",
+        "first cex s",
+        "peak MB",
+        "vs base"
     );
     for arch in catalog {
         for (bi, bounds) in bench_bounds(arch).iter().enumerate() {
@@ -116,7 +135,9 @@ pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
                         .args(["bench", "--one", arch.name(), v.name, engine])
                         .env("SPLITBRAIN_BENCH_BOUNDS", bi.to_string())
                         .output()
-                        .map_err(|e| Error::BadInput(format!("cannot run {}: {e}", exe.display())))?;
+                        .map_err(|e| {
+                            Error::BadInput(format!("cannot run {}: {e}", exe.display()))
+                        })?;
                     let text = String::from_utf8_lossy(&output.stdout);
                     let Ok(m) = serde_json::from_str::<Value>(text.trim()) else {
                         println!(
@@ -153,7 +174,11 @@ pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
                         format!("{}/{}", arch.name(), v.name),
                         bounds.describe(),
                         engine,
-                        if engine == "random" { "-".to_string() } else { states.to_string() },
+                        if engine == "random" {
+                            "-".to_string()
+                        } else {
+                            states.to_string()
+                        },
                         secs,
                         rate,
                         first,

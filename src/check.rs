@@ -108,7 +108,11 @@ fn command(subject: &Subject, engine: Engine, random: &RandomOptions) -> String 
         ("ops", b.ops.to_string(), d.ops.to_string()),
         ("servers", b.servers.to_string(), d.servers.to_string()),
         ("balance", b.balance.to_string(), d.balance.to_string()),
-        ("network", b.network.as_str().into(), d.network.as_str().into()),
+        (
+            "network",
+            b.network.as_str().into(),
+            d.network.as_str().into(),
+        ),
         ("loss", b.loss.to_string(), d.loss.to_string()),
         ("crashes", b.crashes.to_string(), d.crashes.to_string()),
     ];
@@ -136,7 +140,7 @@ pub fn run<M>(
 where
     M: Narrate + Sync,
     M::State: Hash + Clone + Send,
-    M::Action: Clone + Send,
+    M::Action: Clone + Send + PartialEq,
 {
     let chosen: Vec<Property<M>> = select(properties, &opts.properties)?
         .into_iter()
@@ -186,10 +190,9 @@ where
                         max_depth: s.max_depth,
                         seconds: s.seconds,
                         seconds_to_trace: f.seconds,
-                        trace: f
-                            .path
-                            .as_ref()
-                            .map(|path| Trace::from_path(model, path, (p.values)(model, path.last()))),
+                        trace: f.path.as_ref().map(|path| {
+                            Trace::from_path(model, path, (p.values)(model, path.last()))
+                        }),
                         note: match (&s.end, verdict) {
                             (End::Limit(why), Verdict::Incomplete) => Some(format!(
                                 "not decided: {why}; raise the limit or lower the bounds"

@@ -103,7 +103,7 @@ struct CheckArgs {
     #[arg(long)]
     max_depth: Option<usize>,
     /// Stop (incomplete) after this many seconds.
-    #[arg(long, value_parser = parse_seconds)]
+    #[arg(long, value_parser = parse_seconds, allow_negative_numbers = true)]
     timeout: Option<Duration>,
     /// Random engine: runs per property.
     #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
@@ -130,8 +130,10 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if !v.is_finite() || v <= 0.0 || v > 1e9 {
-        return Err(format!("'{s}' must be a positive number of seconds"));
+    if !v.is_finite() || !(0.001..=1e9).contains(&v) {
+        return Err(format!(
+            "'{s}' must be a number of seconds between 0.001 and 1000000000"
+        ));
     }
     Ok(Duration::from_secs_f64(v))
 }

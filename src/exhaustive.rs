@@ -148,8 +148,10 @@ where
                 check_new(&next, nfp, &mut found);
                 queue.push_back((next, nfp, depth + 1));
                 if let Some(m) = limits.max_states {
-                    if parents.len() >= m && !queue.is_empty() {
-                        end = End::Limit(format!("state limit of {m} unique states reached"));
+                    if parents.len() > m {
+                        end = End::Limit(format!(
+                            "state limit of {m} unique states reached (found one more)"
+                        ));
                         break 'search;
                     }
                 }

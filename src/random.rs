@@ -61,20 +61,8 @@ where
     M::State: Clone,
     M::Action: Clone,
 {
-    let start = model
-        .init_states()
-        .into_iter()
-        .next()
-        .expect("a model has a start state");
-    let mut path: Path<M> = Path {
-        states: vec![start],
-        actions: Vec::new(),
-    };
-    let hits = |s: &M::State| match p.kind {
-        Kind::Always => !(p.check)(model, s),
-        Kind::Sometimes => (p.check)(model, s),
-        Kind::Eventually => false,
-    };
+    let mut path = start_path(model);
+    let hits = |s: &M::State| hits_in_state(model, p, s);
     if hits(path.last()) {
         return (path, true);
     }
@@ -109,6 +97,29 @@ where
     }
 }
 
+/// A path holding only the model's (first) start state.
+fn start_path<M: Model>(model: &M) -> Path<M> {
+    let start = model
+        .init_states()
+        .into_iter()
+        .next()
+        .expect("a model has a start state");
+    Path {
+        states: vec![start],
+        actions: Vec::new(),
+    }
+}
+
+/// True when state `s` alone decides property `p`: it breaks an `always` property or
+/// satisfies a `sometimes` one. (`eventually` is judged only where a run comes to rest.)
+fn hits_in_state<M: Model>(model: &M, p: &Property<M>, s: &M::State) -> bool {
+    match p.kind {
+        Kind::Always => !(p.check)(model, s),
+        Kind::Sometimes => (p.check)(model, s),
+        Kind::Eventually => false,
+    }
+}
+
 /// The proptest seed bytes for a numeric seed.
 fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut b = [0u8; 32];
@@ -122,7 +133,7 @@ pub fn search_property<M>(model: &M, p: &Property<M>, opts: &RandomOptions) -> R
 where
     M: Model,
     M::State: Clone,
-    M::Action: Clone,
+    M::Action: Clone + PartialEq,
 {
     let started = Instant::now();
     let config = Config {
@@ -154,7 +165,9 @@ where
         Err(TestError::Fail(_, schedule)) => Some(schedule),
         _ => None,
     };
-    let path = schedule.as_ref().map(|s| run_schedule(model, p, s).0);
+    let path = schedule
+        .as_ref()
+        .map(|s| minimize(model, p, run_schedule(model, p, s).0));
     RandomFinding {
         path,
         first_seconds: first.get(),
@@ -162,4 +175,71 @@ where
         cases: cases.get(),
         schedule,
     }
+}
+
+/// Replays `actions` from the start state, each only if it is still enabled, and stops at
+/// the first state that hits `p`. Returns the path if it hits.
+fn replay_hits<M>(model: &M, p: &Property<M>, actions: &[M::Action]) -> Option<Path<M>>
+where
+    M: Model,
+    M::State: Clone,
+    M::Action: Clone + PartialEq,
+{
+    let mut path = start_path(model);
+    let hits = |s: &M::State| hits_in_state(model, p, s);
+    if hits(path.last()) {
+        return Some(path);
+    }
+    let mut enabled = Vec::new();
+    for a in actions {
+        // Only an action the model offers here may be taken (stateright panics otherwise).
+        enabled.clear();
+        model.actions(path.last(), &mut enabled);
+        if !enabled.contains(a) {
+            return None;
+        }
+        let next = model.next_state(path.last(), a.clone())?;
+        if !model.within_boundary(&next) {
+            return None;
+        }
+        path.actions.push(a.clone());
+        path.states.push(next);
+        if hits(path.last()) {
+            return Some(path);
+        }
+    }
+    if p.kind == Kind::Eventually && !(p.check)(model, path.last()) {
+        let cur = path.last();
+        let mut acts = Vec::new();
+        model.actions(cur, &mut acts);
+        if acts.into_iter().all(|a| model.next_state(cur, a).is_none()) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// Shortens a failing path further than proptest's shrinking can (its choices are
+/// positions among the enabled steps, so deleting one shifts the meaning of the rest):
+/// deletes single steps, by identity, for as long as the rest still fails.
+pub fn minimize<M>(model: &M, p: &Property<M>, path: Path<M>) -> Path<M>
+where
+    M: Model,
+    M::State: Clone,
+    M::Action: Clone + PartialEq,
+{
+    let mut best = path;
+    let mut i = 0;
+    while i < best.actions.len() {
+        let mut fewer = best.actions.clone();
+        fewer.remove(i);
+        match replay_hits(model, p, &fewer) {
+            Some(shorter) if shorter.len() < best.len() => {
+                best = shorter;
+                i = 0;
+            }
+            _ => i += 1,
+        }
+    }
+    best
 }

@@ -64,6 +64,17 @@ pub struct PropertyResult {
 }
 
 impl PropertyResult {
+    /// "as expected", "UNEXPECTED" or "incomplete".
+    pub fn mark(&self) -> &'static str {
+        if self.unexpected() {
+            "UNEXPECTED"
+        } else if self.verdict == Verdict::Incomplete {
+            "incomplete"
+        } else {
+            "as expected"
+        }
+    }
+
     /// True when the verdict is decided and differs from the expectation.
     pub fn unexpected(&self) -> bool {
         self.verdict != Verdict::Incomplete && self.verdict != self.expected
@@ -147,13 +158,7 @@ impl CheckReport {
             self.end
         );
         for r in &self.results {
-            let mark = if r.unexpected() {
-                "UNEXPECTED"
-            } else if r.verdict == Verdict::Incomplete {
-                "incomplete"
-            } else {
-                "as expected"
-            };
+            let mark = r.mark();
             out.push_str(&format!(
                 "  {:<28} {:<10} {:<10} (expected {}, {})  {} states, depth {}, {:.2}s\n",
                 r.property,
@@ -209,13 +214,19 @@ impl CheckReport {
         let mut out = String::new();
         for r in &self.results {
             if let Some(t) = &r.trace {
-                let title = format!("{}/{} {} {}", self.model, self.variant, r.property, r.verdict);
+                let title = format!(
+                    "{}/{} {} {}",
+                    self.model, self.variant, r.property, r.verdict
+                );
                 let label = if r.kind == Kind::Sometimes {
                     "reached"
                 } else {
                     "broken"
                 };
-                out.push_str(&format!("%% {}/{} {}\n", self.model, self.variant, r.property));
+                out.push_str(&format!(
+                    "%% {}/{} {}\n",
+                    self.model, self.variant, r.property
+                ));
                 out.push_str(&t.to_mermaid(&title, &format!("{label}: {}", r.claim)));
                 out.push('\n');
             }

@@ -399,10 +399,7 @@ impl<A: Node> Narrate for System<A> {
                 self.name(env.src).to_string(),
                 Some(self.name(env.dst).to_string()),
                 "lose",
-                format!(
-                    "LOST: {}",
-                    self.describe_msg(&env.msg, env.src, env.dst)
-                ),
+                format!("LOST: {}", self.describe_msg(&env.msg, env.src, env.dst)),
             ),
             ActorModelAction::Timeout(id, _) => {
                 let what = self.actors.actors[usize::from(*id)]

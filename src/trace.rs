@@ -31,7 +31,9 @@ impl<M: Model> Path<M> {
     }
     /// The last state.
     pub fn last(&self) -> &M::State {
-        self.states.last().expect("a path has at least its start state")
+        self.states
+            .last()
+            .expect("a path has at least its start state")
     }
 }
 

@@ -1,0 +1,68 @@
+//! `proofs/`: what the checker found for every model variant, recorded as text.
+//!
+//! `cargo test --test proofs` re-runs every check and fails on any difference;
+//! `BLESS=1 cargo test --test proofs` rewrites the files after a reviewed change. Nothing
+//! time-dependent is recorded, so a proof changes only when a verdict, a state count or
+//! a trace does.
+
+use crate::architecture::{Architecture, Variant};
+use crate::check::CheckOptions;
+use crate::error::Error;
+use crate::report::CheckReport;
+use std::path::{Path, PathBuf};
+
+/// The proof file of a variant, relative to the crate root.
+pub fn proof_path(root: &Path, arch: &dyn Architecture, variant: &Variant) -> PathBuf {
+    root.join("proofs")
+        .join(arch.name())
+        .join(format!("{}.txt", variant.name))
+}
+
+/// One check rendered for a proof file.
+pub fn render_check(r: &CheckReport) -> String {
+    let mut out = format!("== bounds: {}\n", r.bounds.describe());
+    out.push_str(&format!("engine: {}\n", r.engine));
+    let first = r.results.first();
+    out.push_str(&format!(
+        "search: {}\n",
+        if r.complete { "complete" } else { "INCOMPLETE" }
+    ));
+    out.push_str(&format!(
+        "unique_states: {}\nmax_depth: {}\n",
+        first.map_or(0, |p| p.unique_states),
+        first.map_or(0, |p| p.max_depth)
+    ));
+    for p in &r.results {
+        out.push_str(&format!(
+            "{} ({}): {} ({}; expected {})\n",
+            p.property,
+            p.kind,
+            p.verdict,
+            p.mark(),
+            p.expected
+        ));
+    }
+    for p in &r.results {
+        if let Some(t) = &p.trace {
+            out.push('\n');
+            out.push_str(&r.story(p, t));
+        }
+    }
+    out
+}
+
+/// The whole proof file of a variant: every proof bound, checked by BFS.
+pub fn render_variant(arch: &dyn Architecture, variant: &Variant) -> Result<String, Error> {
+    let mut out = format!(
+        "# {}/{}: {}\n# Written by the checker (`BLESS=1 cargo test --test proofs`); `cargo test` re-checks it.\n",
+        arch.name(),
+        variant.name,
+        variant.about
+    );
+    for b in arch.proof_bounds() {
+        let r = arch.check(variant, &b, &CheckOptions::default())?;
+        out.push('\n');
+        out.push_str(&render_check(&r));
+    }
+    Ok(out)
+}

@@ -1,0 +1,264 @@
+//! The engines against each other and against brute force:
+//! - splitbrain's BFS returns the true shortest counterexample (checked against
+//!   iterative-deepening enumeration of *every* path, no state merging);
+//! - it visits exactly the states plain stateright BFS visits, with the same verdicts;
+//! - the random engine never contradicts it, and its shrunk traces are never shorter.
+
+use splitbrain::bounds::Bounds;
+use splitbrain::exhaustive::{self, fingerprint, End, Limits};
+use splitbrain::models::master_master::{self, Mode};
+use splitbrain::property::{Kind, Property};
+use splitbrain::random::{self, RandomOptions};
+use splitbrain::system::NetworkKind;
+use stateright::{Checker, HasDiscoveries, Model};
+use std::collections::HashSet;
+
+/// Length of the shortest path to a state where an `always` property fails, found by
+/// enumerating every path of length 0, 1, 2, ... without merging states.
+fn brute_force_shortest<M>(model: &M, p: &Property<M>, max: usize) -> Option<usize>
+where
+    M: Model,
+    M::State: Clone,
+{
+    fn dfs<M: Model>(model: &M, p: &Property<M>, s: &M::State, left: usize) -> bool
+    where
+        M::State: Clone,
+    {
+        if !(p.check)(model, s) {
+            return true;
+        }
+        if left == 0 {
+            return false;
+        }
+        model
+            .next_states(s)
+            .iter()
+            .any(|n| dfs(model, p, n, left - 1))
+    }
+    assert_eq!(p.kind, Kind::Always);
+    let inits = model.init_states();
+    (0..=max).find(|&d| inits.iter().any(|s| dfs(model, p, s, d)))
+}
+
+fn bounds(clients: u8, ops: u8, servers: u8, loss: u8, crashes: u8) -> Bounds {
+    Bounds {
+        clients,
+        ops,
+        servers,
+        balance: 10,
+        network: NetworkKind::Unordered,
+        loss,
+        crashes,
+    }
+}
+
+fn small_configs() -> Vec<Bounds> {
+    vec![
+        bounds(1, 2, 2, 0, 0),
+        bounds(2, 1, 2, 0, 0),
+        bounds(2, 2, 2, 0, 0),
+        bounds(1, 3, 3, 0, 0),
+        bounds(2, 2, 2, 1, 0),
+        bounds(1, 2, 2, 1, 1),
+        Bounds {
+            network: NetworkKind::Ordered,
+            ..bounds(2, 2, 2, 0, 0)
+        },
+    ]
+}
+
+const MODES: [Mode; 3] = [Mode::AsyncOps, Mode::Lww, Mode::HomeMaster];
+
+#[test]
+fn bfs_traces_are_as_short_as_brute_force_enumeration() {
+    let mut compared = 0;
+    for b in small_configs() {
+        for mode in MODES {
+            let sys = master_master::build(mode, &b);
+            let always: Vec<_> = sys
+                .properties
+                .iter()
+                .copied()
+                .filter(|p| p.kind == Kind::Always)
+                .collect();
+            let s = exhaustive::search(&sys, &always, &Limits::default());
+            assert_eq!(s.end, End::Complete);
+            for (p, f) in always.iter().zip(&s.findings) {
+                let bfs = f.path.as_ref().map(|p| p.len());
+                // Brute force up to one step past what BFS claims (or its deepest state).
+                let horizon = bfs.map_or(s.max_depth, |d| d + 1);
+                let brute = brute_force_shortest(&sys, p, horizon);
+                assert_eq!(
+                    bfs,
+                    brute,
+                    "{mode:?} {} at {}: BFS says {bfs:?}, brute force {brute:?}",
+                    p.name,
+                    b.describe()
+                );
+                if let Some(path) = &f.path {
+                    assert!(
+                        !(p.check)(&sys, path.last()),
+                        "the trace ends in a violating state"
+                    );
+                    for w in path.states.windows(2).zip(&path.actions) {
+                        let ((from, to), a) = ((&w.0[0], &w.0[1]), w.1);
+                        let again = sys.next_state(from, a.clone()).expect("a real transition");
+                        assert_eq!(fingerprint(&again), fingerprint(to));
+                    }
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared >= 20, "only {compared} counterexamples compared");
+}
+
+#[test]
+fn bfs_visits_the_same_states_as_stateright_bfs_with_the_same_verdicts() {
+    for b in small_configs() {
+        for mode in MODES {
+            let sys = master_master::build(mode, &b);
+            let props = sys.properties.clone();
+            let ours = exhaustive::search(&sys, &props, &Limits::default());
+            let never = HasDiscoveries::AllOf(["(everything)"].into_iter().collect());
+            let theirs = master_master::build(mode, &b)
+                .checker()
+                .finish_when(never)
+                .spawn_bfs()
+                .join();
+            assert_eq!(
+                ours.unique_states,
+                theirs.unique_state_count(),
+                "{mode:?} at {}",
+                b.describe()
+            );
+            for (p, f) in props.iter().zip(&ours.findings) {
+                if p.kind == Kind::Always {
+                    assert_eq!(
+                        f.path.is_some(),
+                        theirs.discovery(p.name).is_some(),
+                        "{mode:?} {} at {}",
+                        p.name,
+                        b.describe()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bfs_is_deterministic() {
+    let b = bounds(2, 2, 3, 1, 0);
+    let sys = master_master::build(Mode::AsyncOps, &b);
+    let props = sys.properties.clone();
+    let a = exhaustive::search(&sys, &props, &Limits::default());
+    let c = exhaustive::search(&sys, &props, &Limits::default());
+    assert_eq!(a.unique_states, c.unique_states);
+    for (x, y) in a.findings.iter().zip(&c.findings) {
+        let fx: Vec<u64> = x
+            .path
+            .iter()
+            .flat_map(|p| p.states.iter().map(fingerprint))
+            .collect();
+        let fy: Vec<u64> = y
+            .path
+            .iter()
+            .flat_map(|p| p.states.iter().map(fingerprint))
+            .collect();
+        assert_eq!(fx, fy);
+    }
+}
+
+#[test]
+fn limits_make_a_search_incomplete_never_complete() {
+    let sys = master_master::build(Mode::HomeMaster, &bounds(2, 2, 3, 0, 0));
+    let props = sys.properties.clone();
+    let full = exhaustive::search(&sys, &props, &Limits::default());
+    assert_eq!(full.end, End::Complete);
+    let cut = exhaustive::search(
+        &sys,
+        &props,
+        &Limits {
+            max_states: Some(full.unique_states / 2),
+            ..Limits::default()
+        },
+    );
+    assert!(matches!(cut.end, End::Limit(_)), "{:?}", cut.end);
+    let shallow = exhaustive::search(
+        &sys,
+        &props,
+        &Limits {
+            max_depth: Some(full.max_depth - 1),
+            ..Limits::default()
+        },
+    );
+    assert!(matches!(shallow.end, End::Limit(_)), "{:?}", shallow.end);
+    // A depth limit at the true depth is not a cut.
+    let exact = exhaustive::search(
+        &sys,
+        &props,
+        &Limits {
+            max_depth: Some(full.max_depth),
+            ..Limits::default()
+        },
+    );
+    assert_eq!(exact.end, End::Complete);
+    assert_eq!(exact.unique_states, full.unique_states);
+}
+
+/// The random engine never reports a violation BFS does not, never a trace shorter than
+/// BFS's minimum; and it says how often its shrunk trace is as short as the minimum.
+#[test]
+fn random_engine_agrees_with_bfs_and_reports_how_often_it_is_minimal() {
+    let mut runs = 0;
+    let mut minimal = 0;
+    let mut seen: HashSet<String> = HashSet::new();
+    for b in small_configs() {
+        for mode in MODES {
+            let sys = master_master::build(mode, &b);
+            let props = sys.properties.clone();
+            let bfs = exhaustive::search(&sys, &props, &Limits::default());
+            for (p, f) in props.iter().zip(&bfs.findings) {
+                for seed in 0..3 {
+                    let opts = RandomOptions {
+                        cases: 300,
+                        max_steps: 40,
+                        seed,
+                    };
+                    let r = random::search_property(&sys, p, &opts);
+                    match (&r.path, &f.path) {
+                        (Some(rp), Some(bp)) => {
+                            assert!(
+                                rp.len() >= bp.len(),
+                                "random found a shorter trace than BFS: {mode:?} {}",
+                                p.name
+                            );
+                            runs += 1;
+                            if rp.len() == bp.len() {
+                                minimal += 1;
+                            }
+                            seen.insert(format!("{mode:?}/{}", p.name));
+                        }
+                        (Some(_), None) => panic!(
+                            "random engine found a violation of {} ({mode:?}, {}) that BFS says cannot happen",
+                            p.name,
+                            b.describe()
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "random engine: shrunk trace as short as the BFS minimum in {minimal} of {runs} runs ({:.0}%)",
+        100.0 * minimal as f64 / runs.max(1) as f64
+    );
+    assert!(
+        seen.len() >= 4,
+        "random engine found too few violations: {seen:?}"
+    );
+    // Shrinking should usually reach the minimum on these small models.
+    assert!(minimal * 2 >= runs, "{minimal} of {runs}");
+}

@@ -10,7 +10,7 @@
 //! lost (`--loss`); replication streams are reliable (databases retransmit their log).
 //! Masters keep their data on disk: a crash (`--crashes`) loses nothing but time.
 
-use crate::architecture::{Architecture, Variant};
+use crate::architecture::{Architecture, Baseline, Variant};
 use crate::bounds::Bounds;
 use crate::check::{self, CheckOptions, Subject};
 use crate::client::{Client, ClientState, Request, RetryPolicy};
@@ -630,16 +630,48 @@ impl Architecture for MasterMaster {
         check::run(&sys, &sys.properties, &subject, opts)
     }
 
-    fn baseline(&self, variant: &Variant, bounds: &Bounds) -> Result<(usize, f64), Error> {
+    fn bench_bounds(&self) -> Vec<Bounds> {
+        let d = self.default_bounds();
+        vec![
+            d,
+            Bounds {
+                clients: 3,
+                servers: 3,
+                ..d
+            },
+            // A bug deep in a large workload: $90 of food against $60, six clients, three
+            // masters. BFS runs out of states long before the violation's depth.
+            Bounds {
+                clients: 6,
+                servers: 3,
+                balance: 60,
+                ..d
+            },
+        ]
+    }
+
+    fn baseline(
+        &self,
+        variant: &Variant,
+        bounds: &Bounds,
+        max_states: usize,
+    ) -> Result<Baseline, Error> {
         Self::validate(bounds)?;
         let sys = build(mode_of(variant), bounds);
         let started = Instant::now();
         let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
-        let checker = sys.checker().finish_when(never).spawn_bfs().join();
-        Ok((
-            checker.unique_state_count(),
-            started.elapsed().as_secs_f64(),
-        ))
+        let checker = sys
+            .checker()
+            .finish_when(never)
+            .target_state_count(max_states)
+            .spawn_bfs()
+            .join();
+        // stateright's state target counts states generated, repeats included.
+        Ok(Baseline {
+            unique_states: checker.unique_state_count(),
+            seconds: started.elapsed().as_secs_f64(),
+            complete: checker.state_count() < max_states,
+        })
     }
 }
 

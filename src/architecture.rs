@@ -41,9 +41,18 @@ pub trait Architecture: Sync {
         bounds: &Bounds,
         opts: &CheckOptions,
     ) -> Result<CheckReport, Error>;
-    /// Runs plain stateright BFS (one thread) on the same model and properties: the
-    /// benchmark's baseline. Returns unique states and seconds.
-    fn baseline(&self, variant: &Variant, bounds: &Bounds) -> Result<(usize, f64), Error>;
+    /// The bounds `splitbrain bench` measures (the defaults first).
+    fn bench_bounds(&self) -> Vec<Bounds> {
+        vec![self.default_bounds()]
+    }
+    /// Runs plain stateright BFS (one thread) on the same model and properties, exploring
+    /// every state up to `max_states`: the benchmark's baseline.
+    fn baseline(
+        &self,
+        variant: &Variant,
+        bounds: &Bounds,
+        max_states: usize,
+    ) -> Result<Baseline, Error>;
 
     /// The variant with this name, or an error listing the valid ones.
     fn variant(&self, name: &str) -> Result<&'static Variant, Error> {
@@ -62,4 +71,15 @@ pub trait Architecture: Sync {
                 ))
             })
     }
+}
+
+/// What plain stateright BFS measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Baseline {
+    /// Unique states visited.
+    pub unique_states: usize,
+    /// Wall seconds.
+    pub seconds: f64,
+    /// False when the state limit stopped it.
+    pub complete: bool,
 }

@@ -9,6 +9,7 @@ use crate::check::{CheckOptions, Engine};
 use crate::error::Error;
 use crate::exhaustive::Limits;
 use crate::models;
+use crate::random::RandomOptions;
 use crate::report::Verdict;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -22,16 +23,8 @@ pub fn peak_memory_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// The bounds each model is benchmarked at: its defaults, and a larger configuration.
-pub fn bench_bounds(arch: &dyn Architecture) -> Vec<Bounds> {
-    let d = arch.default_bounds();
-    let larger = Bounds {
-        clients: d.clients + 2,
-        servers: d.servers + 1,
-        ..d
-    };
-    vec![d, larger]
-}
+/// States each exhaustive run may visit before it is cut short (incomplete).
+pub const BENCH_MAX_STATES: usize = 2_000_000;
 
 fn measure_one(
     arch: &dyn Architecture,
@@ -43,8 +36,13 @@ fn measure_one(
     let started = Instant::now();
     let out = match engine {
         "stateright" => {
-            let (unique, seconds) = arch.baseline(v, bounds)?;
-            json!({ "unique_states": unique, "seconds": seconds, "first_counterexample": null })
+            let b = arch.baseline(v, bounds, BENCH_MAX_STATES)?;
+            json!({
+                "unique_states": b.unique_states,
+                "seconds": b.seconds,
+                "first_counterexample": null,
+                "complete": b.complete,
+            })
         }
         "bfs" | "random" => {
             let opts = CheckOptions {
@@ -54,8 +52,13 @@ fn measure_one(
                     Engine::Random
                 },
                 limits: Limits {
-                    max_states: Some(20_000_000),
+                    max_states: Some(BENCH_MAX_STATES),
                     ..Limits::default()
+                },
+                random: RandomOptions {
+                    cases: 2_000,
+                    max_steps: 200,
+                    seed: 0,
                 },
                 ..CheckOptions::default()
             };
@@ -100,7 +103,7 @@ pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let all = bench_bounds(arch);
+        let all = arch.bench_bounds();
         let bounds = all.get(bounds_index).copied().unwrap_or(all[0]);
         println!("{}", measure_one(arch, variant, engine, &bounds)?);
         return Ok(0);
@@ -114,20 +117,22 @@ pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
             .map(|m| models::find(m))
             .collect::<Result<_, _>>()?
     };
-    println!(
-        "{:<32} {:<48} {:>10} {:>11} {:>9} {:>9} {:>12} {:>9} {:>10}",
-        "model/variant",
-        "bounds",
-        "engine",
-        "states",
-        "seconds",
-        "states/s",
-        "first cex s",
-        "peak MB",
-        "vs base"
-    );
     for arch in catalog {
-        for (bi, bounds) in bench_bounds(arch).iter().enumerate() {
+        for (bi, bounds) in arch.bench_bounds().iter().enumerate() {
+            println!("\n{}  [{}]", arch.name(), bounds.describe());
+            println!(
+                "  {:<14} {:<10} {:>10} {:>9} {:>9} {:>10} {:>11} {:>6} {:>8} {:>8}",
+                "variant",
+                "engine",
+                "states",
+                "complete",
+                "seconds",
+                "states/s",
+                "first cex s",
+                "steps",
+                "peak MB",
+                "vs base"
+            );
             for v in arch.variants() {
                 let mut base_seconds = None;
                 for engine in ["stateright", "bfs", "random"] {
@@ -141,9 +146,8 @@ pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
                     let text = String::from_utf8_lossy(&output.stdout);
                     let Ok(m) = serde_json::from_str::<Value>(text.trim()) else {
                         println!(
-                            "{:<32} {:<48} {:>10} failed: {}",
-                            format!("{}/{}", arch.name(), v.name),
-                            bounds.describe(),
+                            "  {:<14} {:<10} failed: {}",
+                            v.name,
                             engine,
                             String::from_utf8_lossy(&output.stderr).trim()
                         );
@@ -151,37 +155,49 @@ pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
                     };
                     let states = m["unique_states"].as_u64().unwrap_or(0);
                     let secs = m["seconds"].as_f64().unwrap_or(0.0);
-                    if engine == "stateright" {
+                    let complete = m["complete"].as_bool().unwrap_or(false);
+                    if engine == "stateright" && complete {
                         base_seconds = Some(secs);
                     }
+                    let dash = || "-".to_string();
                     let rate = if engine == "random" || secs <= 0.0 {
-                        "-".to_string()
+                        dash()
                     } else {
                         format!("{:.0}", states as f64 / secs)
                     };
                     let first = m["first_counterexample"]
                         .as_f64()
-                        .map_or("-".to_string(), |s| format!("{s:.4}"));
+                        .map_or_else(dash, |s| format!("{s:.4}"));
+                    let steps = m["shortest_trace"]
+                        .as_u64()
+                        .map_or_else(dash, |s| s.to_string());
                     let mem = m["peak_memory_bytes"]
                         .as_u64()
-                        .map_or("-".to_string(), |b| format!("{:.1}", b as f64 / 1e6));
-                    let ratio = match (engine, base_seconds) {
-                        ("bfs", Some(b)) if b > 0.0 => format!("{:.2}x", secs / b),
-                        _ => "-".to_string(),
+                        .map_or_else(dash, |b| format!("{:.1}", b as f64 / 1e6));
+                    let ratio = match (engine, base_seconds, complete) {
+                        ("bfs", Some(b), true) if b > 0.0 => format!("{:.2}x", secs / b),
+                        _ => dash(),
                     };
                     println!(
-                        "{:<32} {:<48} {:>10} {:>11} {:>9.3} {:>9} {:>12} {:>9} {:>10}",
-                        format!("{}/{}", arch.name(), v.name),
-                        bounds.describe(),
+                        "  {:<14} {:<10} {:>10} {:>9} {:>9.3} {:>10} {:>11} {:>6} {:>8} {:>8}",
+                        v.name,
                         engine,
                         if engine == "random" {
-                            "-".to_string()
+                            dash()
                         } else {
                             states.to_string()
+                        },
+                        if engine == "random" {
+                            "never"
+                        } else if complete {
+                            "yes"
+                        } else {
+                            "NO"
                         },
                         secs,
                         rate,
                         first,
+                        steps,
                         mem,
                         ratio
                     );
@@ -189,6 +205,11 @@ pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
             }
         }
     }
-    println!("\nstates/s = unique states / wall seconds; 'vs base' = splitbrain BFS time / stateright BFS time on the same model (same states, same properties).");
+    println!(
+        "\nstates/s = unique states / wall seconds. Exhaustive runs stop at {BENCH_MAX_STATES} states (complete = NO). \
+'first cex s' = seconds until the first counterexample of any property; 'steps' = its length. \
+'vs base' = splitbrain BFS time / plain stateright BFS time on the same model and properties \
+(below 1 = faster). Each run is its own process; peak MB is its peak resident memory."
+    );
     Ok(0)
 }

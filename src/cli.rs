@@ -105,6 +105,10 @@ struct CheckArgs {
     /// Stop (incomplete) after this many seconds.
     #[arg(long, value_parser = parse_seconds, allow_negative_numbers = true)]
     timeout: Option<Duration>,
+    /// BFS: stop (incomplete) when splitbrain's memory passes this many megabytes
+    /// (default: half of the machine's memory).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(16..=16_000_000))]
+    max_memory: Option<u64>,
     /// Random engine: runs per property.
     #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
     cases: u32,
@@ -124,6 +128,17 @@ struct BenchArgs {
     /// Internal: measure one run in this process and print it as JSON.
     #[arg(long, hide = true, num_args = 3, value_names = ["MODEL", "VARIANT", "ENGINE"])]
     one: Vec<String>,
+}
+
+/// Half of the machine's memory (`MemTotal` in /proc/meminfo), or 4 GB if unknown.
+fn default_memory_limit() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(4_000_000_000, |kb| kb * 1024 / 2)
 }
 
 fn parse_seconds(s: &str) -> Result<Duration, String> {
@@ -237,6 +252,11 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
             max_states: Some(args.max_states as usize),
             max_depth: args.max_depth,
             timeout: args.timeout,
+            max_memory: Some(
+                args.max_memory
+                    .map(|mb| mb * 1_000_000)
+                    .unwrap_or_else(default_memory_limit),
+            ),
         },
         random: RandomOptions {
             cases: args.cases,

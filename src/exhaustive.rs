@@ -25,6 +25,16 @@ pub struct Limits {
     pub max_depth: Option<usize>,
     /// Stop after this much wall time.
     pub timeout: Option<Duration>,
+    /// Stop when the process's resident memory exceeds this many bytes (checked every
+    /// few thousand states; Linux only).
+    pub max_memory: Option<u64>,
+}
+
+/// Resident memory of this process in bytes (Linux `/proc/self/statm`), if known.
+pub fn resident_memory_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
 
 /// Why a search ended.
@@ -114,10 +124,18 @@ where
     }
 
     let mut actions = Vec::new();
+    let mut expanded = 0u64;
     'search: while let Some((state, fp, depth)) = queue.pop_front() {
+        expanded += 1;
         if let Some(t) = limits.timeout {
             if started.elapsed() >= t {
                 end = End::Limit(format!("timeout of {}s reached", t.as_secs_f64()));
+                break;
+            }
+        }
+        if let Some(max) = limits.max_memory {
+            if expanded % 4096 == 0 && resident_memory_bytes().is_some_and(|m| m > max) {
+                end = End::Limit(format!("memory limit of {} MB reached", max / 1_000_000));
                 break;
             }
         }

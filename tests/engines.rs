@@ -262,3 +262,54 @@ fn random_engine_agrees_with_bfs_and_reports_how_often_it_is_minimal() {
     // Shrinking should usually reach the minimum on these small models.
     assert!(minimal * 2 >= runs, "{minimal} of {runs}");
 }
+
+/// Where the random engine earns its place: a bug deep in a large workload ($90 of food
+/// against $60, six clients, three masters). BFS cut at 200,000 states has not reached
+/// the violation's depth and cannot decide; random search finds it, reproducibly.
+#[test]
+fn random_engine_finds_a_deep_bug_that_bounded_bfs_cannot_reach() {
+    let b = Bounds {
+        clients: 6,
+        servers: 3,
+        balance: 60,
+        ..bounds(6, 2, 3, 0, 0)
+    };
+    let sys = master_master::build(Mode::AsyncOps, &b);
+    let p = *sys
+        .properties
+        .iter()
+        .find(|p| p.name == "no_negative_balance")
+        .unwrap();
+    let bfs = exhaustive::search(
+        &sys,
+        &[p],
+        &Limits {
+            max_states: Some(200_000),
+            ..Limits::default()
+        },
+    );
+    assert!(matches!(bfs.end, End::Limit(_)));
+    assert!(bfs.findings[0].path.is_none(), "BFS reached it after all");
+    let opts = RandomOptions {
+        cases: 2_000,
+        max_steps: 200,
+        seed: 0,
+    };
+    let r = random::search_property(&sys, &p, &opts);
+    let path = r.path.expect("random search finds the overdraft");
+    assert!(!(p.check)(&sys, path.last()));
+    assert!(
+        path.len() > bfs.max_depth,
+        "the violation lies deeper ({}) than BFS got ({})",
+        path.len(),
+        bfs.max_depth
+    );
+    eprintln!(
+        "deep bug: BFS incomplete at {} states (depth {}); random found a {}-step counterexample after {} run(s), {:.4}s",
+        bfs.unique_states,
+        bfs.max_depth,
+        path.len(),
+        r.cases,
+        r.first_seconds.unwrap_or_default()
+    );
+}

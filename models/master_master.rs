@@ -113,7 +113,16 @@ pub enum NodeState {
 impl Master {
     /// Handles a withdrawal request at a master that may approve it.
     fn decide(&self, st: &mut MasterState, id: ReqId, op: Op, client: Id, o: &mut Out<Node>) {
-        let Op::Withdraw { amount, .. } = op;
+        let Op::Withdraw { amount, .. } = op else {
+            o.send(
+                client,
+                Msg::Reply {
+                    id,
+                    reply: Reply::Error,
+                },
+            );
+            return;
+        };
         if st.balance < amount {
             o.send(
                 client,
@@ -161,7 +170,7 @@ impl Master {
 
     fn on_msg(&self, st: &mut MasterState, src: Id, msg: Msg<Peer>, o: &mut Out<Node>) {
         match msg {
-            Msg::Request { id, op } => {
+            Msg::Request { id, op, .. } => {
                 if self.mode == Mode::HomeMaster && self.home != self.id() {
                     o.send(
                         self.home,

@@ -25,6 +25,9 @@ pub struct RetryPolicy {
     pub timeout: bool,
     /// How many times a timed-out request is sent again before the client moves on.
     pub retries: u8,
+    /// Whether requests carry a session token: the newest version this client has
+    /// written or read, so a server that is behind can wait or forward.
+    pub session_token: bool,
 }
 
 /// The client's part of the model: its workload and policy (fixed), not its state.
@@ -47,6 +50,8 @@ pub struct ClientState {
     pub attempt: u8,
     /// Every attempt so far and its outcome.
     pub log: Vec<Event>,
+    /// Newest version this client has written or read (its session token).
+    pub token: u8,
 }
 
 impl Client {
@@ -59,6 +64,7 @@ impl Client {
             seq: 0,
             attempt: 0,
             log: Vec::new(),
+            token: 0,
         };
         self.send_current(&mut state, o);
         state
@@ -86,7 +92,19 @@ impl Client {
             op: req.op,
             outcome: Outcome::Pending,
         });
-        o.send(req.dst, Msg::Request { id, op: req.op });
+        let token = if self.policy.session_token {
+            state.token
+        } else {
+            0
+        };
+        o.send(
+            req.dst,
+            Msg::Request {
+                id,
+                op: req.op,
+                token,
+            },
+        );
         if self.policy.timeout {
             o.set_timer(Timer::Request, model_timeout());
         }
@@ -108,6 +126,11 @@ impl Client {
         let st = state.to_mut();
         if let Some(last) = st.log.last_mut() {
             last.outcome = Outcome::Replied(reply);
+        }
+        if let Reply::Written { version } | Reply::Value { version, .. } = reply {
+            if self.policy.session_token {
+                st.token = st.token.max(version);
+            }
         }
         if self.policy.timeout {
             o.cancel_timer(Timer::Request);

@@ -17,12 +17,42 @@ pub enum Op {
         /// Dollars to take out.
         amount: i16,
     },
+    /// Move `amount` dollars from account `from` to account `to`.
+    Transfer {
+        /// Paying account.
+        from: u8,
+        /// Receiving account.
+        to: u8,
+        /// Dollars moved.
+        amount: i16,
+    },
+    /// Read register `key`.
+    Read {
+        /// Register index.
+        key: u8,
+    },
+    /// Write `value` to register `key`.
+    Write {
+        /// Register index.
+        key: u8,
+        /// Value written (models keep written values distinct).
+        value: u8,
+    },
+    /// Fetch static file `file`.
+    Get {
+        /// File index.
+        file: u8,
+    },
 }
 
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Op::Withdraw { amount, .. } => write!(f, "withdraw ${amount}"),
+            Op::Transfer { amount, .. } => write!(f, "transfer ${amount}"),
+            Op::Read { key } => write!(f, "read {}", key_name(*key)),
+            Op::Write { key, value } => write!(f, "write {}={value}", key_name(*key)),
+            Op::Get { file } => write!(f, "GET /{}", file_name(*file)),
         }
     }
 }
@@ -40,6 +70,27 @@ pub enum Reply {
         /// Balance the answering server saw.
         balance: i16,
     },
+    /// The value of a register and the version it carries (0: never written).
+    Value {
+        /// The value read (0 when never written).
+        value: u8,
+        /// Version of the value: higher is newer.
+        version: u8,
+    },
+    /// A write was accepted as this version.
+    Written {
+        /// Version the write got.
+        version: u8,
+    },
+    /// The content of a static file, as a version number of that file.
+    File {
+        /// Which file the content belongs to.
+        file: u8,
+        /// Which version of its content.
+        version: u8,
+    },
+    /// The system answered with an error (it could not complete the request).
+    Error,
 }
 
 impl fmt::Display for Reply {
@@ -47,7 +98,33 @@ impl fmt::Display for Reply {
         match self {
             Reply::Approved { balance } => write!(f, "approved (balance ${balance})"),
             Reply::Declined { balance } => write!(f, "declined (balance ${balance})"),
+            Reply::Value { value, version } => write!(f, "value {value} (version {version})"),
+            Reply::Written { version } => write!(f, "written (version {version})"),
+            Reply::File { file, version } => {
+                write!(f, "content of /{} v{version}", file_name(*file))
+            }
+            Reply::Error => write!(f, "error"),
         }
+    }
+}
+
+/// The name of register `key` in stories ("x", "y", ...).
+pub fn key_name(key: u8) -> String {
+    match key {
+        0 => "x".into(),
+        1 => "y".into(),
+        2 => "z".into(),
+        k => format!("k{k}"),
+    }
+}
+
+/// The name of static file `file` in stories ("index.html", ...).
+pub fn file_name(file: u8) -> String {
+    match file {
+        0 => "index.html".into(),
+        1 => "logo.png".into(),
+        2 => "app.js".into(),
+        f => format!("file{f}"),
     }
 }
 

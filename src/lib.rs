@@ -34,6 +34,7 @@ pub mod proofs;
 pub mod property;
 pub mod random;
 pub mod report;
+pub mod session;
 pub mod system;
 pub mod trace;
 

@@ -27,6 +27,9 @@ pub enum Msg<P> {
         id: ReqId,
         /// What is asked.
         op: Op,
+        /// Session token: the newest version this client has written or read (0: none, or
+        /// the client does not send tokens).
+        token: u8,
     },
     /// A server answers a request.
     Reply {
@@ -243,7 +246,7 @@ impl<A: Node> System<A> {
 
     fn describe_msg(&self, msg: &Msg<A::Peer>, src: Id, dst: Id) -> String {
         match msg {
-            Msg::Request { id, op } => {
+            Msg::Request { id, op, .. } => {
                 let label = self.actors.actors[usize::from(src)]
                     .as_client()
                     .and_then(|c| c.workload.get(id.seq as usize))

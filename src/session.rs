@@ -1,0 +1,323 @@
+//! Properties over what clients observed, computed from the client history: the session
+//! guarantees of Terry et al. (1994) and exactly-once. Any model whose clients use
+//! [`crate::client::Client`] gets them as ready-made [`Property`] declarations.
+//!
+//! Versions order the values of a register (higher is newer). Only what a client saw
+//! counts: a write that timed out may or may not have happened, so it creates no
+//! obligation; a read that timed out saw nothing.
+
+use crate::history::{key_name, Event, History, Op, Outcome, Reply};
+use crate::property::{Kind, Property};
+use crate::system::{Node, SysState, System};
+use std::collections::BTreeMap;
+
+/// Client `c`'s events, in the order the client made them.
+fn by_client(h: &History) -> BTreeMap<u8, Vec<&Event>> {
+    let mut m: BTreeMap<u8, Vec<&Event>> = BTreeMap::new();
+    for e in h {
+        m.entry(e.id.client).or_default().push(e);
+    }
+    m
+}
+
+fn write_ack(e: &Event) -> Option<(u8, u8)> {
+    match (e.op, e.outcome) {
+        (Op::Write { key, .. }, Outcome::Replied(Reply::Written { version })) => {
+            Some((key, version))
+        }
+        _ => None,
+    }
+}
+
+fn read_seen(e: &Event) -> Option<(u8, u8)> {
+    match (e.op, e.outcome) {
+        (Op::Read { key }, Outcome::Replied(Reply::Value { version, .. })) => Some((key, version)),
+        _ => None,
+    }
+}
+
+fn who(e: &Event) -> String {
+    format!("client {} request {}", e.id.client + 1, e.id.seq + 1)
+}
+
+/// Read your writes: a read that follows a client's acknowledged write of a register
+/// sees that write or a newer one. `Err` says which read broke it.
+pub fn read_your_writes(h: &History) -> Result<(), String> {
+    for (_, events) in by_client(h) {
+        let mut written: BTreeMap<u8, u8> = BTreeMap::new();
+        for e in events {
+            if let Some((k, v)) = write_ack(e) {
+                let w = written.entry(k).or_default();
+                *w = (*w).max(v);
+            }
+            if let Some((k, v)) = read_seen(e) {
+                if let Some(&w) = written.get(&k) {
+                    if v < w {
+                        return Err(format!(
+                            "{}: read {} at version {v} after its own write of version {w}",
+                            who(e),
+                            key_name(k)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Monotonic reads: successive reads of a register by one client never go back to an
+/// older version.
+pub fn monotonic_reads(h: &History) -> Result<(), String> {
+    for (_, events) in by_client(h) {
+        let mut seen: BTreeMap<u8, u8> = BTreeMap::new();
+        for e in events {
+            if let Some((k, v)) = read_seen(e) {
+                let s = seen.entry(k).or_default();
+                if v < *s {
+                    return Err(format!(
+                        "{}: read {} at version {v} after reading version {}",
+                        who(e),
+                        key_name(k),
+                        *s
+                    ));
+                }
+                *s = v;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Monotonic writes: a client's acknowledged writes of a register take effect in the
+/// order the client made them (each gets a newer version than the one before).
+pub fn monotonic_writes(h: &History) -> Result<(), String> {
+    for (_, events) in by_client(h) {
+        let mut last: BTreeMap<u8, u8> = BTreeMap::new();
+        for e in events {
+            if let Some((k, v)) = write_ack(e) {
+                if let Some(&prev) = last.get(&k) {
+                    if v <= prev {
+                        return Err(format!(
+                            "{}: write of {} got version {v}, not newer than the client's earlier write (version {prev})",
+                            who(e),
+                            key_name(k)
+                        ));
+                    }
+                }
+                last.insert(k, v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes follow reads: a client's write of a register after reading it is ordered after
+/// the version it read.
+pub fn writes_follow_reads(h: &History) -> Result<(), String> {
+    for (_, events) in by_client(h) {
+        let mut read: BTreeMap<u8, u8> = BTreeMap::new();
+        for e in events {
+            if let Some((k, v)) = read_seen(e) {
+                let r = read.entry(k).or_default();
+                *r = (*r).max(v);
+            }
+            if let Some((k, v)) = write_ack(e) {
+                if let Some(&r) = read.get(&k) {
+                    if v <= r {
+                        return Err(format!(
+                            "{}: write of {} got version {v}, not after version {r} the client had read",
+                            who(e),
+                            key_name(k)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Exactly once: every logical request (client, position in its workload) took effect at
+/// most once, and exactly once if the client saw it succeed. `applied` lists the logical
+/// requests the system applied, once per application.
+pub fn exactly_once(h: &History, applied: &[(u8, u8)]) -> Result<(), String> {
+    let mut count: BTreeMap<(u8, u8), usize> = BTreeMap::new();
+    for &a in applied {
+        *count.entry(a).or_default() += 1;
+    }
+    for (&(c, s), &n) in &count {
+        if n > 1 {
+            return Err(format!(
+                "client {} request {} took effect {n} times",
+                c + 1,
+                s + 1
+            ));
+        }
+    }
+    for e in h {
+        let ok = matches!(
+            e.outcome,
+            Outcome::Replied(Reply::Approved { .. } | Reply::Written { .. })
+        );
+        if ok && count.get(&(e.id.client, e.id.seq)).copied().unwrap_or(0) == 0 {
+            return Err(format!("{}: reported done but never took effect", who(e)));
+        }
+    }
+    Ok(())
+}
+
+fn explain(r: Result<(), String>) -> String {
+    r.err()
+        .unwrap_or_else(|| "every read and write is in order".to_string())
+}
+
+/// `read_your_writes` for any model with a client history.
+pub fn read_your_writes_property<A: Node>() -> Property<System<A>> {
+    Property {
+        name: "read_your_writes",
+        claim: "a client that wrote a value never reads an older one afterwards",
+        kind: Kind::Always,
+        check: |sys: &System<A>, s: &SysState<A>| read_your_writes(&sys.history(s)).is_ok(),
+        values: |sys: &System<A>, s: &SysState<A>| explain(read_your_writes(&sys.history(s))),
+    }
+}
+
+/// `monotonic_reads` for any model with a client history.
+pub fn monotonic_reads_property<A: Node>() -> Property<System<A>> {
+    Property {
+        name: "monotonic_reads",
+        claim: "a client never reads an older value after reading a newer one",
+        kind: Kind::Always,
+        check: |sys: &System<A>, s: &SysState<A>| monotonic_reads(&sys.history(s)).is_ok(),
+        values: |sys: &System<A>, s: &SysState<A>| explain(monotonic_reads(&sys.history(s))),
+    }
+}
+
+/// `monotonic_writes` for any model with a client history.
+pub fn monotonic_writes_property<A: Node>() -> Property<System<A>> {
+    Property {
+        name: "monotonic_writes",
+        claim: "a client's writes take effect in the order the client made them",
+        kind: Kind::Always,
+        check: |sys: &System<A>, s: &SysState<A>| monotonic_writes(&sys.history(s)).is_ok(),
+        values: |sys: &System<A>, s: &SysState<A>| explain(monotonic_writes(&sys.history(s))),
+    }
+}
+
+/// `writes_follow_reads` for any model with a client history.
+pub fn writes_follow_reads_property<A: Node>() -> Property<System<A>> {
+    Property {
+        name: "writes_follow_reads",
+        claim: "a client's write is ordered after every value the client read before it",
+        kind: Kind::Always,
+        check: |sys: &System<A>, s: &SysState<A>| writes_follow_reads(&sys.history(s)).is_ok(),
+        values: |sys: &System<A>, s: &SysState<A>| explain(writes_follow_reads(&sys.history(s))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::ReqId;
+
+    fn ev(client: u8, seq: u8, op: Op, outcome: Outcome) -> Event {
+        Event {
+            id: ReqId {
+                client,
+                seq,
+                attempt: 0,
+            },
+            op,
+            outcome,
+        }
+    }
+    fn w(c: u8, s: u8, version: u8) -> Event {
+        ev(
+            c,
+            s,
+            Op::Write { key: 0, value: s },
+            Outcome::Replied(Reply::Written { version }),
+        )
+    }
+    fn r(c: u8, s: u8, version: u8) -> Event {
+        ev(
+            c,
+            s,
+            Op::Read { key: 0 },
+            Outcome::Replied(Reply::Value { value: 0, version }),
+        )
+    }
+    fn timed_out(mut e: Event) -> Event {
+        e.outcome = Outcome::TimedOut;
+        e
+    }
+
+    #[test]
+    fn read_your_writes_on_hand_written_histories() {
+        assert!(read_your_writes(&vec![w(0, 0, 1), r(0, 1, 1)]).is_ok());
+        assert!(read_your_writes(&vec![w(0, 0, 1), r(0, 1, 2)]).is_ok());
+        let e = read_your_writes(&vec![w(0, 0, 1), r(0, 1, 0)]).unwrap_err();
+        assert!(e.contains("version 0") && e.contains("version 1"), "{e}");
+        // Another client's stale read is not this guarantee's business.
+        assert!(read_your_writes(&vec![w(0, 0, 1), r(1, 0, 0)]).is_ok());
+        // A write that timed out may not have happened: no obligation.
+        assert!(read_your_writes(&vec![timed_out(w(0, 0, 1)), r(0, 1, 0)]).is_ok());
+        // A read that timed out saw nothing.
+        assert!(read_your_writes(&vec![w(0, 0, 1), timed_out(r(0, 1, 0))]).is_ok());
+        // A read before the write is not after it.
+        assert!(read_your_writes(&vec![r(0, 0, 0), w(0, 1, 1)]).is_ok());
+    }
+
+    #[test]
+    fn monotonic_reads_on_hand_written_histories() {
+        assert!(monotonic_reads(&vec![r(0, 0, 1), r(0, 1, 1), r(0, 2, 2)]).is_ok());
+        assert!(monotonic_reads(&vec![r(0, 0, 2), r(0, 1, 1)]).is_err());
+        assert!(monotonic_reads(&vec![r(0, 0, 2), r(1, 0, 1)]).is_ok());
+        assert!(monotonic_reads(&vec![r(0, 0, 2), timed_out(r(0, 1, 1))]).is_ok());
+    }
+
+    #[test]
+    fn monotonic_writes_on_hand_written_histories() {
+        assert!(monotonic_writes(&vec![w(0, 0, 1), w(0, 1, 2)]).is_ok());
+        assert!(monotonic_writes(&vec![w(0, 0, 2), w(0, 1, 1)]).is_err());
+        assert!(monotonic_writes(&vec![w(0, 0, 2), w(1, 0, 1)]).is_ok());
+        assert!(monotonic_writes(&vec![timed_out(w(0, 0, 2)), w(0, 1, 1)]).is_ok());
+    }
+
+    #[test]
+    fn writes_follow_reads_on_hand_written_histories() {
+        assert!(writes_follow_reads(&vec![r(0, 0, 1), w(0, 1, 2)]).is_ok());
+        assert!(writes_follow_reads(&vec![r(0, 0, 2), w(0, 1, 2)]).is_err());
+        assert!(writes_follow_reads(&vec![r(0, 0, 2), w(1, 0, 1)]).is_ok());
+        assert!(writes_follow_reads(&vec![timed_out(r(0, 0, 2)), w(0, 1, 1)]).is_ok());
+    }
+
+    #[test]
+    fn exactly_once_on_hand_written_histories() {
+        let pay = |outcome| {
+            ev(
+                0,
+                0,
+                Op::Transfer {
+                    from: 0,
+                    to: 1,
+                    amount: 10,
+                },
+                outcome,
+            )
+        };
+        let ok = Outcome::Replied(Reply::Approved { balance: 90 });
+        assert!(exactly_once(&vec![pay(ok)], &[(0, 0)]).is_ok());
+        // Jose pays twice: the retry was applied as a new transfer.
+        let e =
+            exactly_once(&vec![pay(Outcome::TimedOut), pay(ok)], &[(0, 0), (0, 0)]).unwrap_err();
+        assert!(e.contains("2 times"), "{e}");
+        // A timeout whose transfer never happened is fine (at most once)...
+        assert!(exactly_once(&vec![pay(Outcome::TimedOut)], &[]).is_ok());
+        // ...and so is one that did happen once.
+        assert!(exactly_once(&vec![pay(Outcome::TimedOut)], &[(0, 0)]).is_ok());
+        // Reported done, never applied.
+        assert!(exactly_once(&vec![pay(ok)], &[]).is_err());
+    }
+}

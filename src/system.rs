@@ -47,6 +47,11 @@ pub enum Msg<P> {
 pub enum Timer {
     /// A client's request timeout.
     Request,
+    /// A server's timeout while waiting on another server (an app server waiting for
+    /// the database, a coordinator waiting for replicas).
+    Backend,
+    /// A periodic background task of a server (anti-entropy, hinted handoff).
+    Background,
 }
 
 /// How the network treats messages in flight.

@@ -33,8 +33,22 @@ enum Command {
     },
     /// Check a model's properties and print verdicts and minimal traces.
     Check(CheckArgs),
+    /// Every model and variant against every property: the article's conclusions, computed.
+    Matrix {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
+        format: MatrixFormat,
+    },
     /// Measure both engines and plain stateright BFS on every variant.
     Bench(BenchArgs),
+}
+
+/// Output formats of `matrix`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum MatrixFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 /// Output formats of `list`.
@@ -166,6 +180,7 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
     let result = match cli.command {
         Command::List { format } => list(format),
         Command::Check(a) => check(&a),
+        Command::Matrix { format } => matrix(format),
         Command::Bench(a) => bench::run(&a.models, &a.one),
     };
     match result {
@@ -219,6 +234,25 @@ fn list(format: ListFormat) -> Result<i32, Error> {
         }
     }
     Ok(0)
+}
+
+fn matrix(format: MatrixFormat) -> Result<i32, Error> {
+    let reports = crate::matrix::compute(&CheckOptions {
+        limits: Limits {
+            max_memory: Some(default_memory_limit()),
+            ..Limits::default()
+        },
+        ..CheckOptions::default()
+    })?;
+    match format {
+        MatrixFormat::Text => print!("{}", crate::matrix::to_text(&reports)),
+        MatrixFormat::Markdown => print!("{}", crate::matrix::to_markdown(&reports)),
+        MatrixFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&crate::matrix::to_json(&reports)).unwrap_or_default()
+        ),
+    }
+    Ok(exit_code(&reports))
 }
 
 fn bounds_of(a: &dyn Architecture, args: &CheckArgs) -> Bounds {

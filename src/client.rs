@@ -164,8 +164,28 @@ impl Client {
     /// Short facts for traces: what the client waits for.
     pub fn facts(&self, state: &ClientState) -> Vec<(&'static str, String)> {
         let status = match self.current(state) {
-            Some(req) if state.attempt == 0 => format!("waiting for {}", req.label),
-            Some(req) => format!("waiting for {} (retry {})", req.label, state.attempt),
+            Some(req) => {
+                let seq = state.seq as usize;
+                let same = self
+                    .workload
+                    .iter()
+                    .filter(|r| r.label == req.label)
+                    .count();
+                let nth = self.workload[..=seq]
+                    .iter()
+                    .filter(|r| r.label == req.label)
+                    .count();
+                let name = if same > 1 {
+                    format!("{} #{nth}", req.label)
+                } else {
+                    req.label.to_string()
+                };
+                if state.attempt == 0 {
+                    format!("waiting for {name}")
+                } else {
+                    format!("waiting for {name} (retry {})", state.attempt)
+                }
+            }
             None => "done".to_string(),
         };
         vec![("", status)]

@@ -30,6 +30,7 @@ pub mod client;
 pub mod error;
 pub mod exhaustive;
 pub mod history;
+pub mod matrix;
 pub mod proofs;
 pub mod property;
 pub mod random;

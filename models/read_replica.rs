@@ -1,0 +1,613 @@
+//! An asynchronous read replica: the missing transaction.
+//!
+//! Jose sends money to Carlos; the write goes to the primary, which saves it and says so.
+//! Jose opens his transaction history; the read goes to a replica, which has not yet
+//! received the transaction: Jose does not see what he just did (read-your-writes
+//! broken). Once replication catches up, the databases agree again (eventual
+//! consistency). With two replicas, Jose can even see the transaction on one page load
+//! and not on the next (monotonic reads broken).
+//!
+//! The history page is one register, `x`: a write appends a transaction to the primary's
+//! log, and a version is a log position (0: empty). The primary streams its newest
+//! position to every replica asynchronously; a replica takes a position newer than its
+//! own. Client requests and replies may be lost (`--loss`); the replication stream
+//! retransmits and is not. Databases keep their data on disk across crashes.
+//!
+//! Workload: each client writes once, then reads `ops - 1` times, its k-th read going to
+//! replica k (round robin), unless the variant routes it elsewhere.
+
+use crate::architecture::{Architecture, Baseline, Variant};
+use crate::bounds::Bounds;
+use crate::check::{self, CheckOptions, Subject};
+use crate::client::{Client, ClientState, Request, RetryPolicy};
+use crate::error::Error;
+use crate::history::{key_name, Op, Reply, ReqId};
+use crate::property::{Kind, Property, PropertyInfo};
+use crate::report::{CheckReport, Verdict};
+use crate::session;
+use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
+use stateright::actor::{Actor, Id, Out};
+use stateright::{Checker, HasDiscoveries, Model};
+use std::borrow::Cow;
+use std::time::Instant;
+
+/// How reads are served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Reads go to the replicas, whatever they have.
+    Async,
+    /// A client's reads that follow its own write go to the primary.
+    ReadPrimaryAfterWrite,
+    /// Requests carry the client's session token (the newest version it has seen); a
+    /// replica that is behind the token forwards the read to the primary.
+    SessionToken,
+}
+
+/// Messages between databases.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Peer {
+    /// The primary's newest log position and the value written there.
+    Replicate {
+        /// Log position.
+        version: u8,
+        /// Value at that position.
+        value: u8,
+    },
+    /// A read a lagging replica hands to the primary.
+    Forward {
+        /// The client's request id.
+        id: ReqId,
+        /// The read.
+        op: Op,
+        /// Who to answer.
+        client: Id,
+    },
+}
+
+/// A database: the primary or a replica.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Db {
+    /// True for the primary.
+    pub primary: bool,
+    /// The primary (for forwarding).
+    pub primary_id: Id,
+    /// The replicas (the primary streams to them).
+    pub replicas: Vec<Id>,
+    /// How reads are served.
+    pub mode: Mode,
+}
+
+/// A database's durable state: its newest log position and the value there.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DbState {
+    /// Log position (0: nothing written).
+    pub version: u8,
+    /// Value at that position.
+    pub value: u8,
+}
+
+/// The actors of this model.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// A database.
+    Db(Db),
+    /// A client.
+    Client(Client),
+}
+
+/// Actor states.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NodeState {
+    /// A database's.
+    Db(DbState),
+    /// A client's.
+    Client(ClientState),
+}
+
+impl Db {
+    fn answer_read(&self, st: &DbState, id: ReqId, client: Id, o: &mut Out<Node>) {
+        o.send(
+            client,
+            Msg::Reply {
+                id,
+                reply: Reply::Value {
+                    value: st.value,
+                    version: st.version,
+                },
+            },
+        );
+    }
+
+    fn on_msg(&self, st: &mut DbState, src: Id, msg: Msg<Peer>, o: &mut Out<Node>) {
+        match msg {
+            Msg::Request {
+                id,
+                op: Op::Write { value, .. },
+                ..
+            } if self.primary => {
+                st.version += 1;
+                st.value = value;
+                o.send(
+                    src,
+                    Msg::Reply {
+                        id,
+                        reply: Reply::Written {
+                            version: st.version,
+                        },
+                    },
+                );
+                for &r in &self.replicas {
+                    o.send(
+                        r,
+                        Msg::Peer(Peer::Replicate {
+                            version: st.version,
+                            value,
+                        }),
+                    );
+                }
+                o.save(Box::new(st.clone()));
+            }
+            Msg::Request {
+                id,
+                op: op @ Op::Read { .. },
+                token,
+            } => {
+                if !self.primary && self.mode == Mode::SessionToken && token > st.version {
+                    o.send(
+                        self.primary_id,
+                        Msg::Peer(Peer::Forward {
+                            id,
+                            op,
+                            client: src,
+                        }),
+                    );
+                } else {
+                    self.answer_read(st, id, src, o);
+                }
+            }
+            Msg::Request { id, .. } => {
+                // A write sent to a replica: replicas are read-only.
+                o.send(
+                    src,
+                    Msg::Reply {
+                        id,
+                        reply: Reply::Error,
+                    },
+                );
+            }
+            Msg::Peer(Peer::Forward { id, client, .. }) => self.answer_read(st, id, client, o),
+            Msg::Peer(Peer::Replicate { version, value }) => {
+                if version > st.version {
+                    st.version = version;
+                    st.value = value;
+                    o.save(Box::new(st.clone()));
+                }
+            }
+            Msg::Reply { .. } => {}
+        }
+    }
+}
+
+impl Actor for Node {
+    type Msg = Msg<Peer>;
+    type Timer = Timer;
+    type State = NodeState;
+    type Storage = Box<DbState>;
+    type Random = ();
+
+    fn on_start(&self, _id: Id, storage: &Option<Self::Storage>, o: &mut Out<Self>) -> NodeState {
+        match self {
+            Node::Db(_) => NodeState::Db(match storage {
+                Some(saved) => (**saved).clone(),
+                None => DbState {
+                    version: 0,
+                    value: 0,
+                },
+            }),
+            Node::Client(c) => NodeState::Client(c.start(o)),
+        }
+    }
+
+    fn on_msg(
+        &self,
+        _id: Id,
+        state: &mut Cow<NodeState>,
+        src: Id,
+        msg: Msg<Peer>,
+        o: &mut Out<Self>,
+    ) {
+        match (self, &**state) {
+            (Node::Db(db), NodeState::Db(st)) => {
+                let mut next = st.clone();
+                db.on_msg(&mut next, src, msg, o);
+                if next != *st || !o.is_empty() {
+                    *state.to_mut() = NodeState::Db(next);
+                }
+            }
+            (Node::Client(c), NodeState::Client(st)) => {
+                if let Msg::Reply { id, reply } = msg {
+                    let mut cs = Cow::Borrowed(st);
+                    c.on_reply(&mut cs, id, reply, o);
+                    if let Cow::Owned(cs) = cs {
+                        *state.to_mut() = NodeState::Client(cs);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _t: &Timer, o: &mut Out<Self>) {
+        if let (Node::Client(c), NodeState::Client(st)) = (self, &**state) {
+            let mut cs = Cow::Borrowed(st);
+            c.on_timeout(&mut cs, o);
+            if let Cow::Owned(cs) = cs {
+                *state.to_mut() = NodeState::Client(cs);
+            }
+        }
+    }
+}
+
+impl NodeTrait for Node {
+    type Peer = Peer;
+
+    fn as_client(&self) -> Option<&Client> {
+        match self {
+            Node::Client(c) => Some(c),
+            Node::Db(_) => None,
+        }
+    }
+
+    fn client_state(state: &NodeState) -> Option<&ClientState> {
+        match state {
+            NodeState::Client(c) => Some(c),
+            NodeState::Db(_) => None,
+        }
+    }
+
+    fn facts(&self, state: &NodeState) -> Vec<(&'static str, String)> {
+        match (self, state) {
+            (Node::Client(c), NodeState::Client(s)) => c.facts(s),
+            (_, NodeState::Db(s)) => vec![("x", format!("v{}", s.version))],
+            _ => Vec::new(),
+        }
+    }
+
+    fn describe_peer(msg: &Peer) -> String {
+        match msg {
+            Peer::Replicate { version, .. } => format!("replicate log up to v{version}"),
+            Peer::Forward { op, .. } => format!("forward {op} (replica is behind the token)"),
+        }
+    }
+
+    fn lossy(msg: &Msg<Peer>) -> bool {
+        !matches!(msg, Msg::Peer(_))
+    }
+}
+
+/// The model type.
+pub type ReadReplicaSystem = System<Node>;
+
+fn dbs(sys: &ReadReplicaSystem, s: &SysState<Node>) -> Vec<(String, DbState)> {
+    sys.nodes(s)
+        .filter_map(|(n, _, st)| match st {
+            NodeState::Db(d) => Some((n.to_string(), d.clone())),
+            NodeState::Client(_) => None,
+        })
+        .collect()
+}
+
+/// The properties of the read-replica model, each declared once.
+pub fn properties() -> Vec<Property<ReadReplicaSystem>> {
+    vec![
+        session::read_your_writes_property::<Node>(),
+        session::monotonic_reads_property::<Node>(),
+        session::monotonic_writes_property::<Node>(),
+        session::writes_follow_reads_property::<Node>(),
+        Property {
+            name: "replicas_converge",
+            claim: "when nothing is left to deliver, every replica holds what the primary holds",
+            kind: Kind::Eventually,
+            check: |sys, s| {
+                let d = dbs(sys, s);
+                d.windows(2).all(|w| w[0].1 == w[1].1)
+            },
+            values: |sys, s| {
+                dbs(sys, s)
+                    .iter()
+                    .map(|(n, d)| format!("{n} holds {} at v{}", key_name(0), d.version))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        },
+    ]
+}
+
+const CLIENT_NAMES: [&str; 6] = ["jose", "maria", "ana", "luis", "sofia", "pedro"];
+
+/// Builds the model for a mode at `bounds` (`servers` = number of replicas).
+pub fn build(mode: Mode, bounds: &Bounds) -> ReadReplicaSystem {
+    let replicas = bounds.servers as usize;
+    let primary = Id::from(0);
+    let replica_ids: Vec<Id> = (1..=replicas).map(Id::from).collect();
+    let db = |is_primary| Db {
+        primary: is_primary,
+        primary_id: primary,
+        replicas: if is_primary {
+            replica_ids.clone()
+        } else {
+            Vec::new()
+        },
+        mode,
+    };
+    let mut actors: Vec<(String, Node)> = vec![("primary".to_string(), Node::Db(db(true)))];
+    for i in 0..replicas {
+        actors.push((format!("replica{}", i + 1), Node::Db(db(false))));
+    }
+    for c in 0..bounds.clients as usize {
+        let mut workload = vec![Request {
+            dst: primary,
+            op: Op::Write {
+                key: 0,
+                value: c as u8 + 1,
+            },
+            label: "transfer",
+        }];
+        for k in 0..bounds.ops.saturating_sub(1) as usize {
+            let dst = match mode {
+                Mode::ReadPrimaryAfterWrite => primary,
+                Mode::Async | Mode::SessionToken => replica_ids[(c + k) % replicas],
+            };
+            workload.push(Request {
+                dst,
+                op: Op::Read { key: 0 },
+                label: "history page",
+            });
+        }
+        actors.push((
+            CLIENT_NAMES[c].to_string(),
+            Node::Client(Client {
+                index: c as u8,
+                workload,
+                policy: RetryPolicy {
+                    session_token: mode == Mode::SessionToken,
+                    ..RetryPolicy::default()
+                },
+            }),
+        ));
+    }
+    System::new(actors, bounds.faults(), properties())
+}
+
+const VARIANTS: &[Variant] = &[
+    Variant {
+        name: "async",
+        about: "writes go to the primary, reads to asynchronously replicated replicas",
+        expect: &[
+            ("read_your_writes", Verdict::Violated),
+            ("monotonic_reads", Verdict::Violated),
+            ("monotonic_writes", Verdict::Holds),
+            ("writes_follow_reads", Verdict::Holds),
+            ("replicas_converge", Verdict::Holds),
+        ],
+    },
+    Variant {
+        name: "read-primary-after-write",
+        about: "the fix: a client's reads that follow its own write go to the primary",
+        expect: &[
+            ("read_your_writes", Verdict::Holds),
+            ("monotonic_reads", Verdict::Holds),
+            ("monotonic_writes", Verdict::Holds),
+            ("writes_follow_reads", Verdict::Holds),
+            ("replicas_converge", Verdict::Holds),
+        ],
+    },
+    Variant {
+        name: "session-token",
+        about: "the fix: reads carry the client's newest version; a replica behind it forwards the read to the primary",
+        expect: &[
+            ("read_your_writes", Verdict::Holds),
+            ("monotonic_reads", Verdict::Holds),
+            ("monotonic_writes", Verdict::Holds),
+            ("writes_follow_reads", Verdict::Holds),
+            ("replicas_converge", Verdict::Holds),
+        ],
+    },
+];
+
+fn mode_of(variant: &Variant) -> Mode {
+    match variant.name {
+        "read-primary-after-write" => Mode::ReadPrimaryAfterWrite,
+        "session-token" => Mode::SessionToken,
+        _ => Mode::Async,
+    }
+}
+
+/// The read-replica architecture of the catalog.
+pub struct ReadReplica;
+
+impl ReadReplica {
+    fn validate(bounds: &Bounds) -> Result<(), Error> {
+        Bounds::require(
+            "servers",
+            bounds.servers.into(),
+            1,
+            4,
+            "replicas behind the primary",
+        )?;
+        Bounds::require(
+            "clients",
+            bounds.clients.into(),
+            1,
+            CLIENT_NAMES.len() as i64,
+            "one name per client",
+        )?;
+        Bounds::require("ops", bounds.ops.into(), 1, 8, "one write, then reads")?;
+        Bounds::require(
+            "loss",
+            bounds.loss.into(),
+            0,
+            8,
+            "lost client messages per run",
+        )?;
+        Bounds::require(
+            "crashes",
+            bounds.crashes.into(),
+            0,
+            bounds.servers.into(),
+            "databases down at once; the primary or a replica",
+        )?;
+        if bounds.balance != ReadReplica.default_bounds().balance {
+            return Err(Error::BadInput(format!(
+                "--balance {} does not apply to read-replica: its data is a transaction history, not a balance",
+                bounds.balance
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Architecture for ReadReplica {
+    fn name(&self) -> &'static str {
+        "read-replica"
+    }
+
+    fn about(&self) -> &'static str {
+        "writes to a primary, reads from asynchronous replicas: the missing transaction"
+    }
+
+    fn variants(&self) -> &'static [Variant] {
+        VARIANTS
+    }
+
+    fn properties(&self) -> Vec<PropertyInfo> {
+        properties().iter().map(Property::info).collect()
+    }
+
+    fn default_bounds(&self) -> Bounds {
+        Bounds {
+            clients: 1,
+            ops: 3,
+            servers: 2,
+            balance: 0,
+            network: NetworkKind::Unordered,
+            loss: 0,
+            crashes: 0,
+        }
+    }
+
+    fn proof_bounds(&self) -> Vec<Bounds> {
+        let d = self.default_bounds();
+        vec![
+            d,
+            Bounds {
+                clients: 2,
+                loss: 1,
+                crashes: 1,
+                ..d
+            },
+            Bounds {
+                ops: 4,
+                servers: 3,
+                network: NetworkKind::Ordered,
+                ..d
+            },
+        ]
+    }
+
+    fn bench_bounds(&self) -> Vec<Bounds> {
+        let d = self.default_bounds();
+        vec![
+            d,
+            Bounds {
+                clients: 3,
+                ops: 3,
+                servers: 3,
+                ..d
+            },
+        ]
+    }
+
+    fn check(
+        &self,
+        variant: &Variant,
+        bounds: &Bounds,
+        opts: &CheckOptions,
+    ) -> Result<CheckReport, Error> {
+        Self::validate(bounds)?;
+        let sys = build(mode_of(variant), bounds);
+        let subject = Subject {
+            model: self.name(),
+            variant: variant.name,
+            expect: variant.expect,
+            bounds: *bounds,
+            defaults: self.default_bounds(),
+        };
+        check::run(&sys, &sys.properties, &subject, opts)
+    }
+
+    fn baseline(
+        &self,
+        variant: &Variant,
+        bounds: &Bounds,
+        max_states: usize,
+    ) -> Result<Baseline, Error> {
+        Self::validate(bounds)?;
+        let sys = build(mode_of(variant), bounds);
+        let started = Instant::now();
+        let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
+        let checker = sys
+            .checker()
+            .finish_when(never)
+            .target_state_count(max_states)
+            .spawn_bfs()
+            .join();
+        Ok(Baseline {
+            unique_states: checker.unique_state_count(),
+            seconds: started.elapsed().as_secs_f64(),
+            complete: checker.state_count() < max_states,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shortest(variant: &str, property: &str) -> Option<usize> {
+        let arch = ReadReplica;
+        let opts = CheckOptions {
+            properties: vec![property.into()],
+            ..CheckOptions::default()
+        };
+        let r = arch
+            .check(
+                arch.variant(variant).unwrap(),
+                &arch.default_bounds(),
+                &opts,
+            )
+            .unwrap();
+        r.results[0].trace.as_ref().map(|t| t.len())
+    }
+
+    #[test]
+    fn the_missing_transaction_takes_four_steps() {
+        // write delivered, ack delivered, read delivered to a stale replica, stale answer.
+        assert_eq!(shortest("async", "read_your_writes"), Some(4));
+    }
+
+    #[test]
+    fn the_fixes_keep_read_your_writes() {
+        assert_eq!(
+            shortest("read-primary-after-write", "read_your_writes"),
+            None
+        );
+        assert_eq!(shortest("session-token", "read_your_writes"), None);
+    }
+
+    #[test]
+    fn model_has_a_start_state() {
+        let sys = build(Mode::Async, &ReadReplica.default_bounds());
+        assert_eq!(sys.init_states().len(), 1);
+    }
+}

@@ -9,6 +9,8 @@
 use crate::history::{key_name, Event, History, Op, Outcome, Reply};
 use crate::property::{Kind, Property};
 use crate::system::{Node, SysState, System};
+use stateright::semantics::register::{RegisterOp, RegisterRet};
+use stateright::semantics::ConsistencyTester;
 use std::collections::BTreeMap;
 
 /// Client `c`'s events, in the order the client made them.
@@ -213,6 +215,61 @@ pub fn writes_follow_reads_property<A: Node>() -> Property<System<A>> {
         kind: Kind::Always,
         check: |sys: &System<A>, s: &SysState<A>| writes_follow_reads(&sys.history(s)).is_ok(),
         values: |sys: &System<A>, s: &SysState<A>| explain(writes_follow_reads(&sys.history(s))),
+    }
+}
+
+/// The name of the linearizability property; a [`System`] that declares it records the
+/// real-time order of register operations in its states.
+pub const LINEARIZABLE: &str = "linearizable";
+
+/// A client operation as an operation on a register (single-register models only).
+pub fn register_op(op: &Op) -> Option<RegisterOp<u8>> {
+    match op {
+        Op::Write { value, .. } => Some(RegisterOp::Write(*value)),
+        Op::Read { .. } => Some(RegisterOp::Read),
+        _ => None,
+    }
+}
+
+/// A reply as a register return value.
+pub fn register_ret(reply: &Reply) -> Option<RegisterRet<u8>> {
+    match reply {
+        Reply::Written { .. } => Some(RegisterRet::WriteOk),
+        Reply::Value { value, .. } => Some(RegisterRet::ReadOk(*value)),
+        _ => None,
+    }
+}
+
+/// `linearizable` for any model whose clients read and write one register: some order of
+/// the operations, consistent with real time (an operation that ended before another
+/// began comes first), explains every value clients read. Operations that timed out may
+/// or may not have taken effect. Checked by stateright's linearizability tester.
+pub fn linearizable_property<A: Node>() -> Property<System<A>> {
+    Property {
+        name: LINEARIZABLE,
+        claim: "every read returns what some single order of the operations, respecting real time, would return",
+        kind: Kind::Always,
+        check: |_: &System<A>, s: &SysState<A>| {
+            s.real_time.as_ref().is_none_or(|t| t.is_consistent())
+        },
+        values: |sys: &System<A>, s: &SysState<A>| {
+            let ops: Vec<String> = sys
+                .history(s)
+                .iter()
+                .map(|e| {
+                    let outcome = match e.outcome {
+                        Outcome::Pending => "pending".to_string(),
+                        Outcome::TimedOut => "timed out".to_string(),
+                        Outcome::Replied(r) => r.to_string(),
+                    };
+                    format!("client {} {}: {outcome}", e.id.client + 1, e.op)
+                })
+                .collect();
+            format!(
+                "no order of these operations explains the reads: {}",
+                ops.join("; ")
+            )
+        },
     }
 }
 

@@ -13,6 +13,8 @@ use serde::Serialize;
 use stateright::actor::{
     Actor, ActorModel, ActorModelAction, ActorModelState, Envelope, Id, LossyNetwork, Network,
 };
+use stateright::semantics::register::Register;
+use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
 use stateright::Model;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -140,7 +142,15 @@ pub struct System<A: Node> {
     pub faults: Faults,
     /// The properties declared for this model.
     pub properties: Vec<Property<System<A>>>,
+    /// Whether states record the real-time order of register operations (on when the
+    /// model declares `linearizable`; it makes states history-dependent).
+    pub real_time: bool,
 }
+
+/// The real-time history of register operations, as stateright's linearizability tester
+/// holds it. Every attempt is its own thread: a timed-out attempt stays in flight (it
+/// may or may not have taken effect) without blocking the client's next request.
+pub type RegisterHistory = LinearizabilityTester<ReqId, Register<u8>>;
 
 /// A state of a [`System`]: the actors and network, and how many messages were lost so far.
 pub struct SysState<A: Node> {
@@ -148,6 +158,8 @@ pub struct SysState<A: Node> {
     pub net: ActorModelState<A>,
     /// Messages lost so far in this run.
     pub lost: u8,
+    /// Real-time order of register operations, when the model asks for it.
+    pub real_time: Option<RegisterHistory>,
 }
 
 // Written by hand: derived impls would require them of the actor type `A` itself.
@@ -156,12 +168,13 @@ impl<A: Node> Clone for SysState<A> {
         SysState {
             net: self.net.clone(),
             lost: self.lost,
+            real_time: self.real_time.clone(),
         }
     }
 }
 impl<A: Node> PartialEq for SysState<A> {
     fn eq(&self, other: &Self) -> bool {
-        self.lost == other.lost && self.net == other.net
+        self.lost == other.lost && self.net == other.net && self.real_time == other.real_time
     }
 }
 impl<A: Node> Eq for SysState<A> where A::State: Eq {}
@@ -169,6 +182,7 @@ impl<A: Node> Hash for SysState<A> {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         self.net.hash(h);
         self.lost.hash(h);
+        self.real_time.hash(h);
     }
 }
 impl<A: Node> Debug for SysState<A> {
@@ -176,6 +190,7 @@ impl<A: Node> Debug for SysState<A> {
         f.debug_struct("SysState")
             .field("net", &self.net)
             .field("lost", &self.lost)
+            .field("real_time", &self.real_time)
             .finish()
     }
 }
@@ -197,11 +212,46 @@ impl<A: Node> System<A> {
                 LossyNetwork::No
             })
             .max_crashes(faults.crashes as usize);
+        let real_time = properties
+            .iter()
+            .any(|p| p.name == crate::session::LINEARIZABLE);
         System {
             actors: model,
             names,
             faults,
             properties,
+            real_time,
+        }
+    }
+
+    /// Feeds the register operations that started or ended between two states to the
+    /// real-time history: returns first, then invocations (a reply and the client's
+    /// next request happen in one step).
+    fn record_real_time(&self, before: Option<&ActorModelState<A>>, after: &mut SysState<A>) {
+        let Some(tester) = after.real_time.as_mut() else {
+            return;
+        };
+        for (i, now) in after.net.actor_states.iter().enumerate() {
+            let Some(now) = A::client_state(now) else {
+                continue;
+            };
+            let old: &[crate::history::Event] = before
+                .and_then(|b| A::client_state(&b.actor_states[i]))
+                .map_or(&[], |c| c.log.as_slice());
+            for (o, n) in old.iter().zip(now.log.iter()) {
+                if o.outcome == crate::history::Outcome::Pending {
+                    if let crate::history::Outcome::Replied(r) = n.outcome {
+                        if let Some(ret) = crate::session::register_ret(&r) {
+                            let _ = tester.on_return(n.id, ret);
+                        }
+                    }
+                }
+            }
+            for n in now.log.iter().skip(old.len()) {
+                if let Some(op) = crate::session::register_op(&n.op) {
+                    let _ = tester.on_invoke(n.id, op);
+                }
+            }
         }
     }
 
@@ -330,7 +380,17 @@ where
         self.actors
             .init_states()
             .into_iter()
-            .map(|net| SysState { net, lost: 0 })
+            .map(|net| {
+                let mut s = SysState {
+                    net,
+                    lost: 0,
+                    real_time: self
+                        .real_time
+                        .then(|| LinearizabilityTester::new(Register(0))),
+                };
+                self.record_real_time(None, &mut s);
+                s
+            })
             .collect()
     }
 
@@ -346,9 +406,14 @@ where
 
     fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
         let lost = last.lost + u8::from(matches!(action, ActorModelAction::Drop(_)));
-        self.actors
-            .next_state(&last.net, action)
-            .map(|net| SysState { net, lost })
+        let net = self.actors.next_state(&last.net, action)?;
+        let mut next = SysState {
+            net,
+            lost,
+            real_time: last.real_time.clone(),
+        };
+        self.record_real_time(Some(&last.net), &mut next);
+        Some(next)
     }
 
     fn format_action(&self, action: &Self::Action) -> String {

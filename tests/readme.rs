@@ -27,7 +27,11 @@ fn readme_matrix_is_up_to_date() {
         .args(["matrix", "--format", "markdown"])
         .output()
         .expect("the binary runs");
-    assert_eq!(out.status.code(), Some(0), "matrix: every verdict as expected");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "matrix: every verdict as expected"
+    );
     let fresh = String::from_utf8(out.stdout).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
     let readme = std::fs::read_to_string(path).unwrap();
@@ -36,7 +40,12 @@ fn readme_matrix_is_up_to_date() {
     };
     let recorded = readme[a + START.len()..b].trim();
     if std::env::var_os("BLESS").is_some_and(|v| v != "0") {
-        let updated = format!("{}{START}\n{}\n{}", &readme[..a], fresh.trim(), &readme[b..]);
+        let updated = format!(
+            "{}{START}\n{}\n{}",
+            &readme[..a],
+            fresh.trim(),
+            &readme[b..]
+        );
         let tmp = format!("{path}.tmp");
         std::fs::write(&tmp, updated).unwrap();
         std::fs::rename(&tmp, path).unwrap();

@@ -659,6 +659,16 @@ impl Architecture for MasterMaster {
         ]
     }
 
+    fn explore(
+        &self,
+        variant: &Variant,
+        bounds: &Bounds,
+        addr: std::net::SocketAddr,
+    ) -> Result<(), Error> {
+        Self::validate(bounds)?;
+        crate::explore::serve(build(mode_of(variant), bounds), addr)
+    }
+
     fn baseline(
         &self,
         variant: &Variant,

@@ -545,6 +545,16 @@ impl Architecture for ReadReplica {
         check::run(&sys, &sys.properties, &subject, opts)
     }
 
+    fn explore(
+        &self,
+        variant: &Variant,
+        bounds: &Bounds,
+        addr: std::net::SocketAddr,
+    ) -> Result<(), Error> {
+        Self::validate(bounds)?;
+        crate::explore::serve(build(mode_of(variant), bounds), addr)
+    }
+
     fn baseline(
         &self,
         variant: &Variant,

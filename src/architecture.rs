@@ -54,6 +54,14 @@ pub trait Architecture: Sync {
         max_states: usize,
     ) -> Result<Baseline, Error>;
 
+    /// Serves stateright's Explorer for one variant at `bounds` on `addr` (blocks).
+    fn explore(
+        &self,
+        variant: &Variant,
+        bounds: &Bounds,
+        addr: std::net::SocketAddr,
+    ) -> Result<(), Error>;
+
     /// The variant with this name, or an error listing the valid ones.
     fn variant(&self, name: &str) -> Result<&'static Variant, Error> {
         self.variants()

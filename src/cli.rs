@@ -33,6 +33,8 @@ enum Command {
     },
     /// Check a model's properties and print verdicts and minimal traces.
     Check(CheckArgs),
+    /// Serve stateright's Explorer for a model on loopback, with actors named.
+    Explore(ExploreArgs),
     /// Every model and variant against every property: the article's conclusions, computed.
     Matrix {
         /// Output format.
@@ -85,27 +87,8 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Number of clients.
-    #[arg(long)]
-    clients: Option<u8>,
-    /// Operations per client.
-    #[arg(long)]
-    ops: Option<u8>,
-    /// Number of servers (masters, replicas).
-    #[arg(long)]
-    servers: Option<u8>,
-    /// Starting balance of the account, in dollars.
-    #[arg(long, allow_negative_numbers = true)]
-    balance: Option<i16>,
-    /// Messages the network may lose in one run.
-    #[arg(long)]
-    loss: Option<u8>,
-    /// Servers that may be down at the same time.
-    #[arg(long)]
-    crashes: Option<u8>,
-    /// Network semantics.
-    #[arg(long, value_enum)]
-    network: Option<NetworkKind>,
+    #[command(flatten)]
+    bounds: BoundArgs,
     /// Worker threads. BFS runs on one (the only way to keep traces shortest); the
     /// random engine searches up to this many properties at once.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -132,6 +115,46 @@ struct CheckArgs {
     /// Random engine: longest schedule drawn.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_steps: u64,
+}
+
+/// The bound flags shared by `check` and `explore`.
+#[derive(Args, Debug)]
+struct BoundArgs {
+    /// Number of clients.
+    #[arg(long)]
+    clients: Option<u8>,
+    /// Operations per client.
+    #[arg(long)]
+    ops: Option<u8>,
+    /// Number of servers (masters, replicas).
+    #[arg(long)]
+    servers: Option<u8>,
+    /// Starting balance of the account, in dollars.
+    #[arg(long, allow_negative_numbers = true)]
+    balance: Option<i16>,
+    /// Messages the network may lose in one run.
+    #[arg(long)]
+    loss: Option<u8>,
+    /// Servers that may be down at the same time.
+    #[arg(long)]
+    crashes: Option<u8>,
+    /// Network semantics.
+    #[arg(long, value_enum)]
+    network: Option<NetworkKind>,
+}
+
+#[derive(Args, Debug)]
+struct ExploreArgs {
+    /// Model name (see `splitbrain list`).
+    model: String,
+    /// Variant to explore (default: the model's first).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Address to serve on (loopback by default; a port of 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    addr: std::net::SocketAddr,
+    #[command(flatten)]
+    bounds: BoundArgs,
 }
 
 #[derive(Args, Debug)]
@@ -181,6 +204,7 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
         Command::List { format } => list(format),
         Command::Check(a) => check(&a),
         Command::Matrix { format } => matrix(format),
+        Command::Explore(a) => explore(&a),
         Command::Bench(a) => bench::run(&a.models, &a.one),
     };
     match result {
@@ -255,7 +279,17 @@ fn matrix(format: MatrixFormat) -> Result<i32, Error> {
     Ok(exit_code(&reports))
 }
 
-fn bounds_of(a: &dyn Architecture, args: &CheckArgs) -> Bounds {
+fn explore(args: &ExploreArgs) -> Result<i32, Error> {
+    let arch = models::find(&args.model)?;
+    let variant = match &args.variant {
+        Some(v) => arch.variant(v)?,
+        None => &arch.variants()[0],
+    };
+    arch.explore(variant, &bounds_of(arch, &args.bounds), args.addr)?;
+    Ok(0)
+}
+
+fn bounds_of(a: &dyn Architecture, args: &BoundArgs) -> Bounds {
     let d = a.default_bounds();
     Bounds {
         clients: args.clients.unwrap_or(d.clients),
@@ -300,7 +334,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         properties: args.properties.clone(),
         threads: args.threads as usize,
     };
-    let bounds = bounds_of(arch, args);
+    let bounds = bounds_of(arch, &args.bounds);
     let mut reports: Vec<CheckReport> = Vec::new();
     for (i, v) in variants.iter().enumerate() {
         let r = arch.check(v, &bounds, &opts)?;

@@ -29,6 +29,7 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod exhaustive;
+pub mod explore;
 pub mod history;
 pub mod matrix;
 pub mod proofs;

@@ -33,6 +33,12 @@ enum Command {
     },
     /// Check a model's properties and print verdicts and minimal traces.
     Check(CheckArgs),
+    /// Write a self-contained HTML report: the matrix and every trace as a diagram.
+    Report {
+        /// Directory to write index.html into.
+        #[arg(long, default_value = "report")]
+        out: std::path::PathBuf,
+    },
     /// Serve stateright's Explorer for a model on loopback, with actors named.
     Explore(ExploreArgs),
     /// Every model and variant against every property: the article's conclusions, computed.
@@ -205,6 +211,10 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
         Command::Check(a) => check(&a),
         Command::Matrix { format } => matrix(format),
         Command::Explore(a) => explore(&a),
+        Command::Report { out } => crate::html::write_report(&out).map(|(reports, path)| {
+            println!("wrote {}", path.display());
+            exit_code(&reports)
+        }),
         Command::Bench(a) => bench::run(&a.models, &a.one),
     };
     match result {

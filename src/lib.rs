@@ -31,6 +31,7 @@ pub mod error;
 pub mod exhaustive;
 pub mod explore;
 pub mod history;
+pub mod html;
 pub mod matrix;
 pub mod proofs;
 pub mod property;

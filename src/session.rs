@@ -38,8 +38,10 @@ fn read_seen(e: &Event) -> Option<(u8, u8)> {
     }
 }
 
+/// Names a client's request in a message; `client#N` is replaced by the client's name
+/// when a model has one (see [`explain`]).
 fn who(e: &Event) -> String {
-    format!("client {} request {}", e.id.client + 1, e.id.seq + 1)
+    format!("client#{} request {}", e.id.client, e.id.seq + 1)
 }
 
 /// Read your writes: a read that follows a client's acknowledged write of a register
@@ -151,8 +153,7 @@ pub fn exactly_once(h: &History, applied: &[(u8, u8)]) -> Result<(), String> {
     for (&(c, s), &n) in &count {
         if n > 1 {
             return Err(format!(
-                "client {} request {} took effect {n} times",
-                c + 1,
+                "client#{c} request {} took effect {n} times",
                 s + 1
             ));
         }
@@ -169,9 +170,15 @@ pub fn exactly_once(h: &History, applied: &[(u8, u8)]) -> Result<(), String> {
     Ok(())
 }
 
-fn explain(r: Result<(), String>) -> String {
-    r.err()
-        .unwrap_or_else(|| "every read and write is in order".to_string())
+/// The message of a broken guarantee, with `client#N` replaced by the client's name.
+pub fn explain<A: Node>(sys: &System<A>, r: Result<(), String>) -> String {
+    let mut text = r
+        .err()
+        .unwrap_or_else(|| "every read and write is in order".to_string());
+    for (index, name) in sys.client_names().iter().enumerate().rev() {
+        text = text.replace(&format!("client#{index}"), name);
+    }
+    text
 }
 
 /// `read_your_writes` for any model with a client history.
@@ -181,7 +188,7 @@ pub fn read_your_writes_property<A: Node>() -> Property<System<A>> {
         claim: "a client that wrote a value never reads an older one afterwards",
         kind: Kind::Always,
         check: |sys: &System<A>, s: &SysState<A>| read_your_writes(&sys.history(s)).is_ok(),
-        values: |sys: &System<A>, s: &SysState<A>| explain(read_your_writes(&sys.history(s))),
+        values: |sys: &System<A>, s: &SysState<A>| explain(sys, read_your_writes(&sys.history(s))),
     }
 }
 
@@ -192,7 +199,7 @@ pub fn monotonic_reads_property<A: Node>() -> Property<System<A>> {
         claim: "a client never reads an older value after reading a newer one",
         kind: Kind::Always,
         check: |sys: &System<A>, s: &SysState<A>| monotonic_reads(&sys.history(s)).is_ok(),
-        values: |sys: &System<A>, s: &SysState<A>| explain(monotonic_reads(&sys.history(s))),
+        values: |sys: &System<A>, s: &SysState<A>| explain(sys, monotonic_reads(&sys.history(s))),
     }
 }
 
@@ -203,7 +210,7 @@ pub fn monotonic_writes_property<A: Node>() -> Property<System<A>> {
         claim: "a client's writes take effect in the order the client made them",
         kind: Kind::Always,
         check: |sys: &System<A>, s: &SysState<A>| monotonic_writes(&sys.history(s)).is_ok(),
-        values: |sys: &System<A>, s: &SysState<A>| explain(monotonic_writes(&sys.history(s))),
+        values: |sys: &System<A>, s: &SysState<A>| explain(sys, monotonic_writes(&sys.history(s))),
     }
 }
 
@@ -214,7 +221,9 @@ pub fn writes_follow_reads_property<A: Node>() -> Property<System<A>> {
         claim: "a client's write is ordered after every value the client read before it",
         kind: Kind::Always,
         check: |sys: &System<A>, s: &SysState<A>| writes_follow_reads(&sys.history(s)).is_ok(),
-        values: |sys: &System<A>, s: &SysState<A>| explain(writes_follow_reads(&sys.history(s))),
+        values: |sys: &System<A>, s: &SysState<A>| {
+            explain(sys, writes_follow_reads(&sys.history(s)))
+        },
     }
 }
 
@@ -262,7 +271,12 @@ pub fn linearizable_property<A: Node>() -> Property<System<A>> {
                         Outcome::TimedOut => "timed out".to_string(),
                         Outcome::Replied(r) => r.to_string(),
                     };
-                    format!("client {} {}: {outcome}", e.id.client + 1, e.op)
+                    let who = sys
+                        .client_names()
+                        .get(e.id.client as usize)
+                        .cloned()
+                        .unwrap_or_else(|| format!("client {}", e.id.client + 1));
+                    format!("{who} {}: {outcome}", e.op)
                 })
                 .collect();
             format!(

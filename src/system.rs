@@ -263,6 +263,19 @@ impl<A: Node> System<A> {
             .unwrap_or("?")
     }
 
+    /// The names of the client actors, by client index.
+    pub fn client_names(&self) -> Vec<String> {
+        let mut clients: Vec<(u8, String)> = self
+            .actors
+            .actors
+            .iter()
+            .zip(&self.names)
+            .filter_map(|(a, n)| a.as_client().map(|c| (c.index, n.clone())))
+            .collect();
+        clients.sort();
+        clients.into_iter().map(|(_, n)| n).collect()
+    }
+
     /// The index of the actor with this name.
     pub fn id_of(&self, name: &str) -> Option<Id> {
         self.names.iter().position(|n| n == name).map(Id::from)

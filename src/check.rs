@@ -3,6 +3,7 @@
 use crate::bounds::Bounds;
 use crate::error::Error;
 use crate::exhaustive::{self, End, Limits};
+use crate::progress::Progress;
 use crate::property::{Kind, Property};
 use crate::random::{self, RandomOptions};
 use crate::report::{CheckReport, PropertyResult, Verdict};
@@ -42,6 +43,8 @@ pub struct CheckOptions {
     pub properties: Vec<String>,
     /// Threads for the random engine (properties searched at once).
     pub threads: usize,
+    /// Show a live progress line on a terminal for checks longer than a second.
+    pub progress: bool,
 }
 
 impl Default for CheckOptions {
@@ -52,6 +55,7 @@ impl Default for CheckOptions {
             random: RandomOptions::default(),
             properties: Vec::new(),
             threads: 1,
+            progress: false,
         }
     }
 }
@@ -155,9 +159,13 @@ where
             .unwrap_or(Verdict::Holds)
     };
     let command = command(subject, opts.engine, &opts.random);
+    let progress = Progress::new(
+        &format!("{}/{}", subject.model, subject.variant),
+        opts.progress,
+    );
     let (results, complete, end) = match opts.engine {
         Engine::Bfs => {
-            let s = exhaustive::search(model, &chosen, &opts.limits);
+            let s = exhaustive::search_with_progress(model, &chosen, &opts.limits, &progress);
             let complete = s.end == End::Complete;
             let end = match &s.end {
                 End::Complete => format!(
@@ -206,6 +214,7 @@ where
         }
         Engine::Random => {
             let threads = opts.threads.max(1);
+            let progress = &progress;
             let findings: Vec<random::RandomFinding<M>> = std::thread::scope(|scope| {
                 let chunks: Vec<_> = chosen
                     .chunks(chosen.len().div_ceil(threads).max(1))
@@ -213,7 +222,14 @@ where
                         scope.spawn(move || {
                             chunk
                                 .iter()
-                                .map(|p| random::search_property(model, p, &opts.random))
+                                .map(|p| {
+                                    random::search_property_with_progress(
+                                        model,
+                                        p,
+                                        &opts.random,
+                                        progress,
+                                    )
+                                })
                                 .collect::<Vec<_>>()
                         })
                     })
@@ -268,6 +284,7 @@ where
             (results, false, end)
         }
     };
+    progress.finish();
     Ok(CheckReport {
         model: subject.model.to_string(),
         variant: subject.variant.to_string(),

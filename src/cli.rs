@@ -112,6 +112,9 @@ struct CheckArgs {
     /// (default: half of the machine's memory).
     #[arg(long, value_parser = clap::value_parser!(u64).range(16..=16_000_000))]
     max_memory: Option<u64>,
+    /// No progress line and no summary line on stderr.
+    #[arg(long)]
+    quiet: bool,
     /// Random engine: runs per property.
     #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
     cases: u32,
@@ -343,6 +346,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         },
         properties: args.properties.clone(),
         threads: args.threads as usize,
+        progress: !args.quiet,
     };
     let bounds = bounds_of(arch, &args.bounds);
     let mut reports: Vec<CheckReport> = Vec::new();
@@ -357,6 +361,9 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
             }
             Format::Json => println!("{}", r.to_json()),
             Format::Mermaid => print!("{}", r.to_mermaid()),
+        }
+        if !args.quiet {
+            eprintln!("{}", r.summary());
         }
         reports.push(r);
     }

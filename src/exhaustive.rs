@@ -8,6 +8,7 @@
 //! path. Visited states are kept as 64-bit fingerprints with their parent's fingerprint
 //! (about 16 bytes of payload per state); the path is rebuilt by replaying the model.
 
+use crate::progress::{Progress, Tick};
 use crate::property::{Kind, Property};
 use crate::trace::Path;
 use stateright::Model;
@@ -85,6 +86,21 @@ where
     M::State: Hash + Clone,
     M::Action: Clone,
 {
+    search_with_progress(model, properties, limits, &Progress::hidden())
+}
+
+/// [`search`], reporting its progress every few thousand states.
+pub fn search_with_progress<M>(
+    model: &M,
+    properties: &[Property<M>],
+    limits: &Limits,
+    progress: &Progress,
+) -> Search<M>
+where
+    M: Model,
+    M::State: Hash + Clone,
+    M::Action: Clone,
+{
     let started = Instant::now();
     // fingerprint -> parent fingerprint (0 for a start state)
     let mut parents: HashMap<u64, u64> = HashMap::new();
@@ -132,6 +148,14 @@ where
                 end = End::Limit(format!("timeout of {}s reached", t.as_secs_f64()));
                 break;
             }
+        }
+        if expanded % 4096 == 0 {
+            progress.tick(Tick {
+                explored: transitions,
+                unique: parents.len(),
+                depth,
+                cases: 0,
+            });
         }
         if let Some(max) = limits.max_memory {
             if expanded % 4096 == 0 && resident_memory_bytes().is_some_and(|m| m > max) {

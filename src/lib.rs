@@ -33,6 +33,7 @@ pub mod explore;
 pub mod history;
 pub mod html;
 pub mod matrix;
+pub mod progress;
 pub mod proofs;
 pub mod property;
 pub mod random;

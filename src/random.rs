@@ -8,6 +8,7 @@
 //! Random search can find a violation (or an example) but never proves that a property
 //! holds: what it does not find is reported *incomplete*.
 
+use crate::progress::{Progress, Tick};
 use crate::property::{Kind, Property};
 use crate::trace::Path;
 use proptest::collection::vec;
@@ -135,6 +136,21 @@ where
     M::State: Clone,
     M::Action: Clone + PartialEq,
 {
+    search_property_with_progress(model, p, opts, &Progress::hidden())
+}
+
+/// [`search_property`], reporting the runs drawn.
+pub fn search_property_with_progress<M>(
+    model: &M,
+    p: &Property<M>,
+    opts: &RandomOptions,
+    progress: &Progress,
+) -> RandomFinding<M>
+where
+    M: Model,
+    M::State: Clone,
+    M::Action: Clone + PartialEq,
+{
     let started = Instant::now();
     let config = Config {
         cases: opts.cases,
@@ -151,6 +167,12 @@ where
     let result = runner.run(&strategy, |schedule| {
         if first.get().is_none() {
             cases.set(cases.get() + 1);
+            if cases.get() % 64 == 0 {
+                progress.tick(Tick {
+                    cases: cases.get().into(),
+                    ..Tick::default()
+                });
+            }
         }
         let (_, hit) = run_schedule(model, p, &schedule);
         if hit {

@@ -183,6 +183,31 @@ impl CheckReport {
         out
     }
 
+    /// One line for stderr: what was checked, how much, how fast, and the verdicts.
+    pub fn summary(&self) -> String {
+        let count = |v: Verdict| self.results.iter().filter(|r| r.verdict == v).count();
+        let first = self.results.first();
+        let states = first.map_or(0, |p| p.unique_states);
+        let secs = self.results.iter().map(|p| p.seconds).fold(0.0, f64::max);
+        let speed = if self.engine == "bfs" && secs > 0.0 {
+            format!(", {:.0} states/s", states as f64 / secs)
+        } else {
+            String::new()
+        };
+        format!(
+            "splitbrain: {}/{} by {}: {} unique states in {:.2}s{speed}; {} holds, {} violated, {} incomplete, {} unexpected",
+            self.model,
+            self.variant,
+            self.engine,
+            states,
+            secs,
+            count(Verdict::Holds),
+            count(Verdict::Violated),
+            count(Verdict::Incomplete),
+            self.results.iter().filter(|r| r.unexpected()).count()
+        )
+    }
+
     /// One trace told as a story, with its header and closing lines.
     pub fn story(&self, r: &PropertyResult, t: &Trace) -> String {
         let what = match (r.kind, self.engine) {

@@ -278,8 +278,16 @@ where
                 })
                 .collect();
             let end = format!(
-                "random: {} runs per property, up to {} steps, seed {}, {:.2}s",
-                opts.random.cases, opts.random.max_steps, opts.random.seed, total
+                "{}random: {} runs per property, up to {} steps, seed {}, {:.2}s",
+                if crate::exhaustive::interrupted() {
+                    "INCOMPLETE: interrupted (Ctrl-C); "
+                } else {
+                    ""
+                },
+                opts.random.cases,
+                opts.random.max_steps,
+                opts.random.seed,
+                total
             );
             (results, false, end)
         }

@@ -317,6 +317,11 @@ fn bounds_of(a: &dyn Architecture, args: &BoundArgs) -> Bounds {
 
 fn check(args: &CheckArgs) -> Result<i32, Error> {
     let arch = models::find(&args.model)?;
+    // Ctrl-C ends the search cleanly: it reports what it found, as incomplete. A second
+    // Ctrl-C while the report prints is ignored; the check ends right after.
+    let _ = ctrlc::set_handler(|| {
+        crate::exhaustive::INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
     let variants = match &args.variant {
         Some(v) => vec![arch.variant(v)?],
         None => arch.variants().iter().collect(),
@@ -351,6 +356,9 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     let bounds = bounds_of(arch, &args.bounds);
     let mut reports: Vec<CheckReport> = Vec::new();
     for (i, v) in variants.iter().enumerate() {
+        if i > 0 && crate::exhaustive::interrupted() {
+            break;
+        }
         let r = arch.check(v, &bounds, &opts)?;
         match args.format {
             Format::Text => {

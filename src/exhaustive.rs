@@ -31,6 +31,15 @@ pub struct Limits {
     pub max_memory: Option<u64>,
 }
 
+/// Set when the user asks the running check to stop (Ctrl-C): searches end as
+/// incomplete with what they found so far.
+pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True once the user has asked the running check to stop.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Resident memory of this process in bytes (Linux `/proc/self/statm`), if known.
 pub fn resident_memory_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
@@ -143,6 +152,10 @@ where
     let mut expanded = 0u64;
     'search: while let Some((state, fp, depth)) = queue.pop_front() {
         expanded += 1;
+        if interrupted() {
+            end = End::Limit("interrupted (Ctrl-C)".to_string());
+            break;
+        }
         if let Some(t) = limits.timeout {
             if started.elapsed() >= t {
                 end = End::Limit(format!("timeout of {}s reached", t.as_secs_f64()));

@@ -165,6 +165,9 @@ where
     let cases = std::cell::Cell::new(0u32);
     let strategy = vec(any::<u16>(), 0..=opts.max_steps);
     let result = runner.run(&strategy, |schedule| {
+        if crate::exhaustive::interrupted() {
+            return Ok(());
+        }
         if first.get().is_none() {
             cases.set(cases.get() + 1);
             if cases.get() % 64 == 0 {

@@ -313,3 +313,52 @@ fn random_engine_finds_a_deep_bug_that_bounded_bfs_cannot_reach() {
         r.first_seconds.unwrap_or_default()
     );
 }
+
+/// stateright's other searches (BFS on two threads, DFS) visit the same states with the
+/// same `always` verdicts, and splitbrain's BFS gives the same shortest trace every run.
+#[test]
+fn stateright_threads_and_dfs_agree_on_states_and_verdicts() {
+    for b in small_configs() {
+        for mode in MODES {
+            let sys = master_master::build(mode, &b);
+            let props = sys.properties.clone();
+            let ours = exhaustive::search(&sys, &props, &Limits::default());
+            let never = || HasDiscoveries::AllOf(["(everything)"].into_iter().collect());
+            let threaded = master_master::build(mode, &b)
+                .checker()
+                .threads(2)
+                .finish_when(never())
+                .spawn_bfs()
+                .join();
+            let dfs = master_master::build(mode, &b)
+                .checker()
+                .finish_when(never())
+                .spawn_dfs()
+                .join();
+            for (name, count) in [
+                ("bfs x2", threaded.unique_state_count()),
+                ("dfs", dfs.unique_state_count()),
+            ] {
+                assert_eq!(
+                    ours.unique_states,
+                    count,
+                    "{name}: {mode:?} at {}",
+                    b.describe()
+                );
+            }
+            for (p, f) in props.iter().zip(&ours.findings) {
+                if p.kind == Kind::Always {
+                    assert_eq!(f.path.is_some(), threaded.discovery(p.name).is_some());
+                    assert_eq!(f.path.is_some(), dfs.discovery(p.name).is_some());
+                }
+            }
+            let again = exhaustive::search(&sys, &props, &Limits::default());
+            for (x, y) in ours.findings.iter().zip(&again.findings) {
+                assert_eq!(
+                    x.path.as_ref().map(|p| p.len()),
+                    y.path.as_ref().map(|p| p.len())
+                );
+            }
+        }
+    }
+}

@@ -62,3 +62,28 @@ fn state_limit_ends_the_search_as_incomplete() {
 fn depth_limit_ends_the_search_as_incomplete() {
     assert_incomplete(&["--max-depth", "3"], "depth limit 3 reached");
 }
+
+#[test]
+fn ctrl_c_ends_the_search_with_a_partial_report() {
+    let child = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(BIG)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("INCOMPLETE: interrupted (Ctrl-C)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("unique states"), "{stdout}");
+    assert!(!stdout.contains("HOLDS"), "{stdout}");
+}

@@ -38,6 +38,21 @@ pub enum Mode {
     HomeMaster,
 }
 
+/// A seeded bug (a mutant of the `home-master` fix), for proving the properties catch it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Bug {
+    /// The home master approves without looking at the balance.
+    NoBalanceCheck,
+    /// Masters apply a replicated withdrawal twice.
+    DoubleApply,
+    /// The home master never replicates what it approved.
+    NoReplication,
+    /// A non-home master tells the client "approved" as soon as it forwards the request.
+    AckBeforeForward,
+    /// Masters credit a replicated withdrawal instead of debiting it.
+    CreditReplica,
+}
+
 /// Messages between masters.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Peer {
@@ -77,6 +92,8 @@ pub struct Master {
     pub balance: i16,
     /// The home master of the account (HomeMaster mode).
     pub home: Id,
+    /// A seeded bug, in mutants only.
+    pub bug: Option<Bug>,
 }
 
 /// A master's durable state.
@@ -123,7 +140,7 @@ impl Master {
             );
             return;
         };
-        if st.balance < amount {
+        if st.balance < amount && self.bug != Some(Bug::NoBalanceCheck) {
             o.send(
                 client,
                 Msg::Reply {
@@ -147,11 +164,12 @@ impl Master {
             },
         );
         match self.mode {
-            Mode::AsyncOps | Mode::HomeMaster => {
+            Mode::AsyncOps | Mode::HomeMaster if self.bug != Some(Bug::NoReplication) => {
                 for &p in &self.peers {
                     o.send(p, Msg::Peer(Peer::ApplyOp { amount }));
                 }
             }
+            Mode::AsyncOps | Mode::HomeMaster => {}
             Mode::Lww => {
                 st.stamp = (st.stamp.0 + 1, self.index);
                 for &p in &self.peers {
@@ -172,6 +190,17 @@ impl Master {
         match msg {
             Msg::Request { id, op, .. } => {
                 if self.mode == Mode::HomeMaster && self.home != self.id() {
+                    if self.bug == Some(Bug::AckBeforeForward) {
+                        o.send(
+                            src,
+                            Msg::Reply {
+                                id,
+                                reply: Reply::Approved {
+                                    balance: st.balance,
+                                },
+                            },
+                        );
+                    }
                     o.send(
                         self.home,
                         Msg::Peer(Peer::Forward {
@@ -186,7 +215,11 @@ impl Master {
             }
             Msg::Peer(Peer::Forward { id, op, client }) => self.decide(st, id, op, client, o),
             Msg::Peer(Peer::ApplyOp { amount }) => {
-                st.balance -= amount;
+                match self.bug {
+                    Some(Bug::DoubleApply) => st.balance -= 2 * amount,
+                    Some(Bug::CreditReplica) => st.balance += amount,
+                    _ => st.balance -= amount,
+                }
                 st.applied = st.applied.saturating_add(1);
                 o.save(Box::new(st.clone()));
             }
@@ -430,6 +463,11 @@ const CLIENT_NAMES: [&str; 8] = [
 
 /// Builds the model for a variant's mode at `bounds`.
 pub fn build(mode: Mode, bounds: &Bounds) -> MasterMasterSystem {
+    build_with(mode, None, bounds)
+}
+
+/// Builds the model for a mode, with a seeded bug or none.
+pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> MasterMasterSystem {
     let servers = bounds.servers as usize;
     let master_ids: Vec<Id> = (0..servers).map(Id::from).collect();
     let mut actors: Vec<(String, Node)> = (0..servers)
@@ -446,6 +484,7 @@ pub fn build(mode: Mode, bounds: &Bounds) -> MasterMasterSystem {
                     mode,
                     balance: bounds.balance,
                     home: master_ids[0],
+                    bug,
                 }),
             )
         })
@@ -501,21 +540,63 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "home-master",
         about: "the fix: every write for the account goes to master1, which replicates what it approved",
-        expect: &[
-            ("no_negative_balance", Verdict::Holds),
-            ("money_conserved", Verdict::Holds),
-            ("replicas_converge", Verdict::Holds),
-            ("approvals_within_funds", Verdict::Holds),
-        ],
+        expect: ALL_HOLD,
     },
 ];
 
-fn mode_of(variant: &Variant) -> Mode {
+/// Every property holds: what the fix, and so each of its mutants, is expected to get.
+const ALL_HOLD: &[(&str, Verdict)] = &[
+    ("no_negative_balance", Verdict::Holds),
+    ("money_conserved", Verdict::Holds),
+    ("replicas_converge", Verdict::Holds),
+    ("approvals_within_funds", Verdict::Holds),
+];
+
+/// Seeded bugs in the `home-master` fix; each must be caught by some property.
+const MUTANTS: &[Variant] = &[
+    Variant {
+        name: "mutant-no-balance-check",
+        about: "seeded bug: the home master approves without checking the balance",
+        expect: ALL_HOLD,
+    },
+    Variant {
+        name: "mutant-double-apply",
+        about: "seeded bug: masters apply a replicated withdrawal twice",
+        expect: ALL_HOLD,
+    },
+    Variant {
+        name: "mutant-no-replication",
+        about: "seeded bug: the home master never replicates what it approved",
+        expect: ALL_HOLD,
+    },
+    Variant {
+        name: "mutant-ack-before-forward",
+        about: "seeded bug: a non-home master says approved as soon as it forwards",
+        expect: ALL_HOLD,
+    },
+    Variant {
+        name: "mutant-credit-replica",
+        about: "seeded bug: masters credit a replicated withdrawal instead of debiting it",
+        expect: ALL_HOLD,
+    },
+];
+
+fn mode_of(variant: &Variant) -> (Mode, Option<Bug>) {
     match variant.name {
-        "lww" => Mode::Lww,
-        "home-master" => Mode::HomeMaster,
-        _ => Mode::AsyncOps,
+        "lww" => (Mode::Lww, None),
+        "home-master" => (Mode::HomeMaster, None),
+        "mutant-no-balance-check" => (Mode::HomeMaster, Some(Bug::NoBalanceCheck)),
+        "mutant-double-apply" => (Mode::HomeMaster, Some(Bug::DoubleApply)),
+        "mutant-no-replication" => (Mode::HomeMaster, Some(Bug::NoReplication)),
+        "mutant-ack-before-forward" => (Mode::HomeMaster, Some(Bug::AckBeforeForward)),
+        "mutant-credit-replica" => (Mode::HomeMaster, Some(Bug::CreditReplica)),
+        _ => (Mode::AsyncOps, None),
     }
+}
+
+fn build_variant(variant: &Variant, bounds: &Bounds) -> MasterMasterSystem {
+    let (mode, bug) = mode_of(variant);
+    build_with(mode, bug, bounds)
 }
 
 /// The master-master architecture of the catalog.
@@ -583,6 +664,10 @@ impl Architecture for MasterMaster {
         VARIANTS
     }
 
+    fn mutants(&self) -> &'static [Variant] {
+        MUTANTS
+    }
+
     fn properties(&self) -> Vec<PropertyInfo> {
         properties().iter().map(Property::info).collect()
     }
@@ -628,7 +713,7 @@ impl Architecture for MasterMaster {
         opts: &CheckOptions,
     ) -> Result<CheckReport, Error> {
         Self::validate(bounds)?;
-        let sys = build(mode_of(variant), bounds);
+        let sys = build_variant(variant, bounds);
         let subject = Subject {
             model: self.name(),
             variant: variant.name,
@@ -666,7 +751,7 @@ impl Architecture for MasterMaster {
         addr: std::net::SocketAddr,
     ) -> Result<(), Error> {
         Self::validate(bounds)?;
-        crate::explore::serve(build(mode_of(variant), bounds), addr)
+        crate::explore::serve(build_variant(variant, bounds), addr)
     }
 
     fn baseline(
@@ -676,7 +761,7 @@ impl Architecture for MasterMaster {
         max_states: usize,
     ) -> Result<Baseline, Error> {
         Self::validate(bounds)?;
-        let sys = build(mode_of(variant), bounds);
+        let sys = build_variant(variant, bounds);
         let started = Instant::now();
         let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
         let checker = sys

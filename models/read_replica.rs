@@ -43,6 +43,21 @@ pub enum Mode {
     SessionToken,
 }
 
+/// A seeded bug (a mutant of a fix), for proving the properties catch it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Bug {
+    /// Replicas never forward, whatever the token says.
+    IgnoreToken,
+    /// Replicas forward only when two or more versions behind the token.
+    TokenOffByOne,
+    /// The primary acknowledges a write without applying it.
+    AckWithoutApply,
+    /// Replicas take any replicated version, even an older one.
+    ReplicaRegresses,
+    /// The primary never replicates to its last replica.
+    SkipLastReplica,
+}
+
 /// Messages between databases.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Peer {
@@ -75,6 +90,8 @@ pub struct Db {
     pub replicas: Vec<Id>,
     /// How reads are served.
     pub mode: Mode,
+    /// A seeded bug, in mutants only.
+    pub bug: Option<Bug>,
 }
 
 /// A database's durable state: its newest log position and the value there.
@@ -125,6 +142,17 @@ impl Db {
                 op: Op::Write { value, .. },
                 ..
             } if self.primary => {
+                if self.bug == Some(Bug::AckWithoutApply) {
+                    let version = st.version + 1;
+                    o.send(
+                        src,
+                        Msg::Reply {
+                            id,
+                            reply: Reply::Written { version },
+                        },
+                    );
+                    return;
+                }
                 st.version += 1;
                 st.value = value;
                 o.send(
@@ -136,7 +164,8 @@ impl Db {
                         },
                     },
                 );
-                for &r in &self.replicas {
+                let skip = usize::from(self.bug == Some(Bug::SkipLastReplica));
+                for &r in &self.replicas[..self.replicas.len() - skip] {
                     o.send(
                         r,
                         Msg::Peer(Peer::Replicate {
@@ -152,7 +181,12 @@ impl Db {
                 op: op @ Op::Read { .. },
                 token,
             } => {
-                if !self.primary && self.mode == Mode::SessionToken && token > st.version {
+                let behind = match self.bug {
+                    Some(Bug::IgnoreToken) => false,
+                    Some(Bug::TokenOffByOne) => token > st.version.saturating_add(1),
+                    _ => token > st.version,
+                };
+                if !self.primary && self.mode == Mode::SessionToken && behind {
                     o.send(
                         self.primary_id,
                         Msg::Peer(Peer::Forward {
@@ -177,7 +211,7 @@ impl Db {
             }
             Msg::Peer(Peer::Forward { id, client, .. }) => self.answer_read(st, id, client, o),
             Msg::Peer(Peer::Replicate { version, value }) => {
-                if version > st.version {
+                if version > st.version || self.bug == Some(Bug::ReplicaRegresses) {
                     st.version = version;
                     st.value = value;
                     o.save(Box::new(st.clone()));
@@ -328,6 +362,11 @@ const CLIENT_NAMES: [&str; 6] = ["jose", "maria", "ana", "luis", "sofia", "pedro
 
 /// Builds the model for a mode at `bounds` (`servers` = number of replicas).
 pub fn build(mode: Mode, bounds: &Bounds) -> ReadReplicaSystem {
+    build_with(mode, None, bounds)
+}
+
+/// Builds the model for a mode, with a seeded bug or none.
+pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> ReadReplicaSystem {
     let replicas = bounds.servers as usize;
     let primary = Id::from(0);
     let replica_ids: Vec<Id> = (1..=replicas).map(Id::from).collect();
@@ -340,6 +379,7 @@ pub fn build(mode: Mode, bounds: &Bounds) -> ReadReplicaSystem {
             Vec::new()
         },
         mode,
+        bug,
     };
     let mut actors: Vec<(String, Node)> = vec![("primary".to_string(), Node::Db(db(true)))];
     for i in 0..replicas {
@@ -408,23 +448,65 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "session-token",
         about: "the fix: reads carry the client's newest version; a replica behind it forwards the read to the primary (a session guarantee: another client's newer write can still be missed, so not linearizable)",
-        expect: &[
-            ("read_your_writes", Verdict::Holds),
-            ("monotonic_reads", Verdict::Holds),
-            ("monotonic_writes", Verdict::Holds),
-            ("writes_follow_reads", Verdict::Holds),
-            ("linearizable", Verdict::Violated),
-            ("replicas_converge", Verdict::Holds),
-        ],
+        expect: SESSION_TOKEN,
     },
 ];
 
-fn mode_of(variant: &Variant) -> Mode {
-    match variant.name {
-        "read-primary-after-write" => Mode::ReadPrimaryAfterWrite,
-        "session-token" => Mode::SessionToken,
-        _ => Mode::Async,
-    }
+const SESSION_TOKEN: &[(&str, Verdict)] = &[
+    ("read_your_writes", Verdict::Holds),
+    ("monotonic_reads", Verdict::Holds),
+    ("monotonic_writes", Verdict::Holds),
+    ("writes_follow_reads", Verdict::Holds),
+    ("linearizable", Verdict::Violated),
+    ("replicas_converge", Verdict::Holds),
+];
+
+/// Seeded bugs in the session-token fix; each must be caught by some property.
+const MUTANTS: &[Variant] = &[
+    Variant {
+        name: "mutant-ignore-token",
+        about: "seeded bug: replicas never forward, whatever the token says",
+        expect: SESSION_TOKEN,
+    },
+    Variant {
+        name: "mutant-token-off-by-one",
+        about: "seeded bug: replicas forward only when two versions behind the token",
+        expect: SESSION_TOKEN,
+    },
+    Variant {
+        name: "mutant-ack-without-apply",
+        about: "seeded bug: the primary acknowledges a write without applying it",
+        expect: SESSION_TOKEN,
+    },
+    Variant {
+        name: "mutant-replica-regresses",
+        about: "seeded bug: replicas take any replicated version, even an older one",
+        expect: SESSION_TOKEN,
+    },
+    Variant {
+        name: "mutant-skip-last-replica",
+        about: "seeded bug: the primary never replicates to its last replica",
+        expect: SESSION_TOKEN,
+    },
+];
+
+fn mode_of(variant: &Variant) -> (Mode, Option<Bug>) {
+    let bug = match variant.name {
+        "mutant-ignore-token" => Bug::IgnoreToken,
+        "mutant-token-off-by-one" => Bug::TokenOffByOne,
+        "mutant-ack-without-apply" => Bug::AckWithoutApply,
+        "mutant-replica-regresses" => Bug::ReplicaRegresses,
+        "mutant-skip-last-replica" => Bug::SkipLastReplica,
+        "read-primary-after-write" => return (Mode::ReadPrimaryAfterWrite, None),
+        "session-token" => return (Mode::SessionToken, None),
+        _ => return (Mode::Async, None),
+    };
+    (Mode::SessionToken, Some(bug))
+}
+
+fn build_variant(variant: &Variant, bounds: &Bounds) -> ReadReplicaSystem {
+    let (mode, bug) = mode_of(variant);
+    build_with(mode, bug, bounds)
 }
 
 /// The read-replica architecture of the catalog.
@@ -484,6 +566,10 @@ impl Architecture for ReadReplica {
         VARIANTS
     }
 
+    fn mutants(&self) -> &'static [Variant] {
+        MUTANTS
+    }
+
     fn properties(&self) -> Vec<PropertyInfo> {
         properties().iter().map(Property::info).collect()
     }
@@ -534,7 +620,7 @@ impl Architecture for ReadReplica {
         opts: &CheckOptions,
     ) -> Result<CheckReport, Error> {
         Self::validate(bounds)?;
-        let sys = build(mode_of(variant), bounds);
+        let sys = build_variant(variant, bounds);
         let subject = Subject {
             model: self.name(),
             variant: variant.name,
@@ -552,7 +638,7 @@ impl Architecture for ReadReplica {
         addr: std::net::SocketAddr,
     ) -> Result<(), Error> {
         Self::validate(bounds)?;
-        crate::explore::serve(build(mode_of(variant), bounds), addr)
+        crate::explore::serve(build_variant(variant, bounds), addr)
     }
 
     fn baseline(
@@ -562,7 +648,7 @@ impl Architecture for ReadReplica {
         max_states: usize,
     ) -> Result<Baseline, Error> {
         Self::validate(bounds)?;
-        let sys = build(mode_of(variant), bounds);
+        let sys = build_variant(variant, bounds);
         let started = Instant::now();
         let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
         let checker = sys

@@ -26,6 +26,12 @@ pub trait Architecture: Sync {
     fn about(&self) -> &'static str;
     /// Its variants, the broken ones and the fixes.
     fn variants(&self) -> &'static [Variant];
+    /// Seeded bugs: variants of a fix with one deliberate mistake each, expected to get
+    /// the fix's verdicts; `tests/mutants.rs` proves some property catches every one.
+    /// Checkable by name like a variant, but not part of the catalog's matrix.
+    fn mutants(&self) -> &'static [Variant] {
+        &[]
+    }
     /// Its properties.
     fn properties(&self) -> Vec<PropertyInfo>;
     /// The bounds used when the user gives none.
@@ -64,20 +70,14 @@ pub trait Architecture: Sync {
 
     /// The variant with this name, or an error listing the valid ones.
     fn variant(&self, name: &str) -> Result<&'static Variant, Error> {
-        self.variants()
-            .iter()
-            .find(|v| v.name == name)
-            .ok_or_else(|| {
-                Error::BadInput(format!(
-                    "unknown variant '{name}' of model '{}'; valid choices: {}",
-                    self.name(),
-                    self.variants()
-                        .iter()
-                        .map(|v| v.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })
+        let all = || self.variants().iter().chain(self.mutants());
+        all().find(|v| v.name == name).ok_or_else(|| {
+            Error::BadInput(format!(
+                "unknown variant '{name}' of model '{}'; valid choices: {}",
+                self.name(),
+                all().map(|v| v.name).collect::<Vec<_>>().join(", ")
+            ))
+        })
     }
 }
 

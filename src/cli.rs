@@ -246,6 +246,10 @@ fn list(format: ListFormat) -> Result<i32, Error> {
                             "about": v.about,
                             "expected": v.expect.iter().map(|(p, e)| (p.to_string(), json!(e))).collect::<serde_json::Map<_, _>>(),
                         })).collect::<Vec<_>>(),
+                        "mutants": a.mutants().iter().map(|m| json!({
+                            "variant": m.name,
+                            "about": m.about,
+                        })).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -265,6 +269,12 @@ fn list(format: ListFormat) -> Result<i32, Error> {
                     let exp: Vec<String> =
                         v.expect.iter().map(|(p, e)| format!("{p}={e}")).collect();
                     println!("    {:<14} {}", "", exp.join(" "));
+                }
+                if !a.mutants().is_empty() {
+                    println!("  mutants (seeded bugs the properties must catch; checkable with --variant):");
+                    for m in a.mutants() {
+                        println!("    {:<28} {}", m.name, m.about);
+                    }
                 }
                 println!();
             }

@@ -200,7 +200,11 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 }
 
 /// Runs the command line; returns the process exit code.
-pub fn main_with(args: impl IntoIterator<Item = String>) -> i32 {
+pub fn main_with<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {

@@ -1,5 +1,5 @@
 //! The `splitbrain` binary: see `splitbrain --help`.
 
 fn main() {
-    std::process::exit(splitbrain::cli::main_with(std::env::args()));
+    std::process::exit(splitbrain::cli::main_with(std::env::args_os()));
 }

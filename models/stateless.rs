@@ -1119,8 +1119,8 @@ impl Architecture for Stateless {
             d,
             Bounds {
                 clients: 2,
-                ops: 2,
                 loss: 1,
+                crashes: 1,
                 ..d
             },
         ]

@@ -7,12 +7,19 @@
 use crate::architecture::Architecture;
 use crate::error::Error;
 
+pub mod central_db;
 pub mod master_master;
 pub mod read_replica;
+pub mod stateless;
 
 /// Every architecture of the catalog, in the article's order.
 pub fn catalog() -> Vec<&'static dyn Architecture> {
-    vec![&read_replica::ReadReplica, &master_master::MasterMaster]
+    vec![
+        &stateless::Stateless,
+        &central_db::CentralDb,
+        &read_replica::ReadReplica,
+        &master_master::MasterMaster,
+    ]
 }
 
 /// The architecture with this name, or an error listing the valid ones.

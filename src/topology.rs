@@ -26,7 +26,8 @@
 //! - With `routing.home`, a master that is not the home forwards writes to the home.
 //! - An `app` server forwards writes to `writes_to` and reads to `reads_to` and relays the
 //!   answer. A `cache` serves reads from its copy and writes through to its `backend`,
-//!   updating its copy when the backend answers (`update = "overwrite"` or `"newest"`).
+//!   updating its copy when the backend answers (`replication.cache_update =
+//!   "overwrite"` or `"newest"`).
 
 use crate::architecture::{Architecture, Baseline, Variant};
 use crate::bounds::Bounds;
@@ -103,6 +104,7 @@ struct ReplicationFile {
     mode: Option<ReplicationMode>,
     send: Option<SendKind>,
     conflict: Option<Conflict>,
+    cache_update: Option<CacheUpdate>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug, Hash)]
@@ -144,7 +146,6 @@ struct NodeFile {
     writes_to: Option<Spanned<String>>,
     reads_to: Option<Spanned<String>>,
     backend: Option<Spanned<String>>,
-    update: Option<Spanned<CacheUpdate>>,
 }
 
 /// The kinds of server a topology can have.
@@ -265,8 +266,6 @@ pub struct NodeSpec {
     pub reads_to: Option<usize>,
     /// Cache: the database behind it.
     pub backend: Option<usize>,
-    /// Cache: how its copy takes acknowledged writes.
-    pub update: CacheUpdate,
 }
 
 /// One scripted operation of a client.
@@ -308,6 +307,8 @@ pub struct Settings {
     pub retries: Option<u8>,
     /// Overrides every client's session token.
     pub session_token: Option<bool>,
+    /// How caches take acknowledged writes.
+    pub cache_update: CacheUpdate,
 }
 
 /// A variant of a validated topology.
@@ -607,7 +608,6 @@ fn validate(cx: &Ctx, f: FileTop) -> Result<Topology, Error> {
             writes_to: None,
             reads_to: None,
             backend: None,
-            update: CacheUpdate::default(),
         };
         match (&n.replica_of, kind) {
             (Some(r), NodeKind::Replica) => {
@@ -671,11 +671,6 @@ fn validate(cx: &Ctx, f: FileTop) -> Result<Topology, Error> {
                 ))
             }
             (Some(r), _) => return Err(not_for("backend", r.span(), "cache")),
-            (None, _) => {}
-        }
-        match (&n.update, kind) {
-            (Some(u), NodeKind::Cache) => spec.update = *u.get_ref(),
-            (Some(u), _) => return Err(not_for("update", u.span(), "cache")),
             (None, _) => {}
         }
         nodes.push(spec);
@@ -1023,6 +1018,7 @@ impl Settings {
             timeout: None,
             retries: None,
             session_token: None,
+            cache_update: CacheUpdate::Overwrite,
         }
     }
 }
@@ -1047,6 +1043,9 @@ fn settings(
             s.send = k;
         }
         let _ = r.conflict.map(|Conflict::LastWriterWins| ());
+        if let Some(u) = r.cache_update {
+            s.cache_update = u;
+        }
     }
     if let Some(r) = routing {
         if let Some(h) = &r.home {
@@ -1883,7 +1882,7 @@ impl Topology {
                     home: settings.home.map(|h| ids[h]),
                     sync: settings.sync,
                     send: settings.send,
-                    update: n.update,
+                    update: settings.cache_update,
                     accounts: balances.clone(),
                     account_names: account_names.clone(),
                 })),

@@ -507,3 +507,47 @@ proptest! {
         }
     }
 }
+
+/// The README's "Your own topology" example: its file checks with exit 0 and prints the
+/// output the README shows (timings aside).
+#[test]
+fn the_readme_topology_example_prints_what_the_readme_shows() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = &readme[readme.find("## Your own topology").expect("the section")..];
+    let block = |fence: &str, from: usize| {
+        let start = section[from..].find(fence).unwrap() + from + fence.len();
+        let end = section[start..].find("\n```").unwrap() + start;
+        (
+            section[start..end].trim_start_matches('\n').to_string(),
+            end + 4,
+        )
+    };
+    let (file, after) = block("```toml\n", 0);
+    let (shown, _) = block("```\n", after);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("readme-topology");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("shop.toml"), file).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .current_dir(&dir)
+        .args(["check", "shop.toml", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let mask = |s: &str| {
+        s.split_whitespace()
+            .map(|w| {
+                if w.ends_with('s') && w[..w.len() - 1].parse::<f64>().is_ok() {
+                    "Ts"
+                } else {
+                    w
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        mask(&String::from_utf8_lossy(&out.stdout)),
+        mask(&shown),
+        "README's output is stale: rerun `splitbrain check shop.toml --quiet` and paste it"
+    );
+}

@@ -49,6 +49,11 @@ enum Command {
     },
     /// Measure both engines and plain stateright BFS on every variant.
     Bench(BenchArgs),
+    /// Write NAME.toml: a commented starter topology that checks cleanly.
+    New {
+        /// Name of the topology (the file written is NAME.toml; an existing file is kept).
+        name: std::path::PathBuf,
+    },
 }
 
 /// Output formats of `matrix`.
@@ -79,7 +84,7 @@ enum Format {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// Model name (see `splitbrain list`).
+    /// Model name (see `splitbrain list`) or the path of a topology file (.toml).
     model: String,
     /// Variant to check (default: every variant of the model).
     #[arg(long)]
@@ -154,7 +159,7 @@ struct BoundArgs {
 
 #[derive(Args, Debug)]
 struct ExploreArgs {
-    /// Model name (see `splitbrain list`).
+    /// Model name (see `splitbrain list`) or the path of a topology file (.toml).
     model: String,
     /// Variant to explore (default: the model's first).
     #[arg(long)]
@@ -223,6 +228,14 @@ where
             exit_code(&reports)
         }),
         Command::Bench(a) => bench::run(&a.models, &a.one),
+        Command::New { name } => crate::starter::write(&name).map(|path| {
+            println!(
+                "wrote {}; check it with: splitbrain check {}",
+                path.display(),
+                path.display()
+            );
+            0
+        }),
     };
     match result {
         Ok(code) => code,
@@ -307,7 +320,7 @@ fn matrix(format: MatrixFormat) -> Result<i32, Error> {
 }
 
 fn explore(args: &ExploreArgs) -> Result<i32, Error> {
-    let arch = models::find(&args.model)?;
+    let arch = crate::topology::resolve(&args.model)?;
     let variant = match &args.variant {
         Some(v) => arch.variant(v)?,
         None => &arch.variants()[0],
@@ -330,7 +343,7 @@ fn bounds_of(a: &dyn Architecture, args: &BoundArgs) -> Bounds {
 }
 
 fn check(args: &CheckArgs) -> Result<i32, Error> {
-    let arch = models::find(&args.model)?;
+    let arch = crate::topology::resolve(&args.model)?;
     // Ctrl-C ends the search cleanly: it reports what it found, as incomplete. A second
     // Ctrl-C while the report prints is ignored; the check ends right after.
     let _ = ctrlc::set_handler(|| {

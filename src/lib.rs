@@ -39,7 +39,10 @@ pub mod property;
 pub mod random;
 pub mod report;
 pub mod session;
+pub mod starter;
 pub mod system;
+pub mod testing;
+pub mod topology;
 pub mod trace;
 
 #[path = "../models/mod.rs"]

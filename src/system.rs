@@ -468,6 +468,8 @@ impl<A: Node> Narrate for System<A> {
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!("{} {}", self.names[i], facts)
+                    .trim_end()
+                    .to_string()
             })
             .collect()
     }

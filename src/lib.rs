@@ -39,6 +39,9 @@ pub mod property;
 pub mod random;
 pub mod report;
 pub mod session;
+pub mod shard;
+pub mod slurm;
+pub mod swarm;
 pub mod system;
 pub mod trace;
 

@@ -683,3 +683,61 @@ fn the_slurm_script_runs_end_to_end_with_a_stand_in_sbatch() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds shard results"));
 }
+
+/// The stories of a text report: (reproduce command, the story's trace lines: start,
+/// steps and what broke, without the header, which names the engine).
+fn stories(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in text.lines() {
+        if !line.starts_with(' ') && line.contains("  VIOLATED  (") {
+            current = Some(Vec::new());
+            continue;
+        }
+        if let Some(story) = current.as_mut() {
+            if let Some(cmd) = line.trim_start().strip_prefix("reproduce: ") {
+                found.push((cmd.to_string(), current.take().unwrap_or_default()));
+            } else {
+                story.push(line.to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Runs every reproduce command of `text` and checks it tells the same story.
+fn assert_reproducible(text: &str, at_least: usize) {
+    let found = stories(text);
+    assert!(found.len() >= at_least, "{text}");
+    for (cmd, story) in found {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        assert_eq!(words[0], "splitbrain", "{cmd}");
+        let (_, again, err) = splitbrain(&words[1..], &[]);
+        let again = stories(&again);
+        assert_eq!(again.len(), 1, "`{cmd}`: {err}");
+        assert_eq!(again[0].0, cmd, "the reproduce command is stable");
+        assert_eq!(again[0].1, story, "`{cmd}` told another story");
+    }
+}
+
+#[test]
+fn swarm_and_merged_traces_are_reproduced_by_their_commands() {
+    let out = expect(
+        3,
+        &["check", "master-master", "--engine", "swarm", "--quiet"],
+    );
+    assert!(out.contains("found by a swarm search"), "{out}");
+    assert_reproducible(&out, 4);
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let mut args = SEARCH.to_vec();
+        args.extend(["--shard", &shard, "--out-dir", d]);
+        expect(3, &args);
+    }
+    let merged = expect(3, &["merge", d, "--quiet"]);
+    assert!(merged.contains("--shard "), "{merged}");
+    assert_reproducible(&merged, 4);
+}

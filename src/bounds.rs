@@ -3,10 +3,10 @@
 
 use crate::error::Error;
 use crate::system::{Faults, NetworkKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The size of a checked configuration. Each model says what it accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Bounds {
     /// Number of clients.
     pub clients: u8,

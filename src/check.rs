@@ -7,9 +7,12 @@ use crate::progress::Progress;
 use crate::property::{Kind, Property};
 use crate::random::{self, RandomOptions};
 use crate::report::{CheckReport, PropertyResult, Verdict};
-use crate::trace::{Narrate, Trace};
+use crate::shard::Shard;
+use crate::swarm::{self, SwarmOptions};
+use crate::trace::{Narrate, Path, Trace};
 use clap::ValueEnum;
 use std::hash::Hash;
+use std::time::Instant;
 
 /// Which engine runs a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -18,6 +21,8 @@ pub enum Engine {
     Bfs,
     /// Random schedules drawn and shrunk by proptest.
     Random,
+    /// Many diversified, bounded depth-first searches (finds violations, never proves).
+    Swarm,
 }
 
 impl Engine {
@@ -26,8 +31,29 @@ impl Engine {
         match self {
             Engine::Bfs => "bfs",
             Engine::Random => "random",
+            Engine::Swarm => "swarm",
         }
     }
+
+    /// True for the engines whose runs split into shards (random and swarm search).
+    pub fn shards(self) -> bool {
+        self != Engine::Bfs
+    }
+}
+
+/// A counterexample found elsewhere (by a shard), to replay, minimize and judge again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// The property it breaks (or, for `sometimes`, reaches).
+    pub property: String,
+    /// The trace as positions among the enabled steps (see [`random::choices_of`]).
+    pub choices: Vec<u16>,
+    /// Where it was found, in words ("shard 3/8, run 17").
+    pub origin: String,
+    /// The run (random) or search (swarm) that found it.
+    pub found_in: Option<u64>,
+    /// The command that finds it again.
+    pub reproduce: Option<String>,
 }
 
 /// How to run a check.
@@ -35,16 +61,23 @@ impl Engine {
 pub struct CheckOptions {
     /// The engine.
     pub engine: Engine,
-    /// Limits of the exhaustive search.
+    /// Limits of the exhaustive search (for a swarm: of each of its searches; for a
+    /// replay: of the breadth-first search that looks for shorter traces).
     pub limits: Limits,
-    /// Settings of the random search.
+    /// Settings of the random search (for a swarm: `cases` is its number of searches).
     pub random: RandomOptions,
     /// Properties to check (empty: all of the model's).
     pub properties: Vec<String>,
-    /// Threads for the random engine (properties searched at once).
+    /// Threads for the random engine (properties searched at once) and the swarm
+    /// (searches made at once).
     pub threads: usize,
     /// Show a live progress line on a terminal for checks longer than a second.
     pub progress: bool,
+    /// The part of a random or swarm search to run (the whole search by default).
+    pub shard: Shard,
+    /// Instead of searching, replay these counterexamples (found by the shards of a
+    /// random or swarm search), minimize them and keep the shortest per property.
+    pub replay: Option<Vec<Candidate>>,
 }
 
 impl Default for CheckOptions {
@@ -56,6 +89,8 @@ impl Default for CheckOptions {
             properties: Vec::new(),
             threads: 1,
             progress: false,
+            shard: Shard::WHOLE,
+            replay: None,
         }
     }
 }
@@ -101,7 +136,7 @@ pub fn select<'p, M: stateright::Model>(
 }
 
 /// The reproduce command for a check.
-fn command(subject: &Subject, engine: Engine, random: &RandomOptions) -> String {
+fn command(subject: &Subject, opts: &CheckOptions) -> String {
     let mut c = format!(
         "splitbrain check {} --variant {}",
         subject.model, subject.variant
@@ -125,13 +160,40 @@ fn command(subject: &Subject, engine: Engine, random: &RandomOptions) -> String 
             c.push_str(&format!(" --{name} {v}"));
         }
     }
-    if engine == Engine::Random {
-        c.push_str(&format!(
+    let random = &opts.random;
+    match opts.engine {
+        Engine::Bfs => {}
+        Engine::Random => c.push_str(&format!(
             " --engine random --seed {} --cases {} --max-steps {}",
             random.seed, random.cases, random.max_steps
-        ));
+        )),
+        Engine::Swarm => {
+            c.push_str(&format!(
+                " --engine swarm --seed {} --cases {}",
+                random.seed, random.cases
+            ));
+            if let Some(m) = opts.limits.max_states {
+                c.push_str(&format!(" --max-states {m}"));
+            }
+            if let Some(d) = opts.limits.max_depth {
+                c.push_str(&format!(" --max-depth {d}"));
+            }
+            if let Some(t) = opts.limits.timeout {
+                c.push_str(&format!(" --timeout {}", t.as_secs_f64()));
+            }
+        }
+    }
+    if opts.engine.shards() && opts.shard != Shard::WHOLE && opts.replay.is_none() {
+        c.push_str(&format!(" --shard {}", opts.shard));
     }
     c
+}
+
+/// What an engine found, before judging.
+struct Outcome {
+    results: Vec<PropertyResult>,
+    complete: bool,
+    end: String,
 }
 
 /// Runs a check of `properties` on `model` and judges every verdict.
@@ -158,139 +220,24 @@ where
             .map(|(_, v)| *v)
             .unwrap_or(Verdict::Holds)
     };
-    let command = command(subject, opts.engine, &opts.random);
+    let command = command(subject, opts);
     let progress = Progress::new(
         &format!("{}/{}", subject.model, subject.variant),
         opts.progress,
     );
-    let (results, complete, end) = match opts.engine {
-        Engine::Bfs => {
-            let s = exhaustive::search_with_progress(model, &chosen, &opts.limits, &progress);
-            let complete = s.end == End::Complete;
-            let end = match &s.end {
-                End::Complete => format!(
-                    "complete: {} unique states, depth {}, {:.2}s",
-                    s.unique_states, s.max_depth, s.seconds
-                ),
-                End::Limit(why) => format!(
-                    "INCOMPLETE: {why} after {} unique states, depth {}, {:.2}s",
-                    s.unique_states, s.max_depth, s.seconds
-                ),
-            };
-            let results = chosen
-                .iter()
-                .zip(s.findings.iter())
-                .map(|(p, f)| {
-                    let verdict = match (p.kind, f.path.is_some(), complete) {
-                        (Kind::Sometimes, true, _) => Verdict::Holds,
-                        (_, true, _) => Verdict::Violated,
-                        (_, false, false) => Verdict::Incomplete,
-                        (Kind::Sometimes, false, true) => Verdict::Violated,
-                        (_, false, true) => Verdict::Holds,
-                    };
-                    PropertyResult {
-                        property: p.name,
-                        claim: p.claim,
-                        kind: p.kind,
-                        expected: expected(p.name),
-                        verdict,
-                        unique_states: s.unique_states,
-                        max_depth: s.max_depth,
-                        seconds: s.seconds,
-                        seconds_to_trace: f.seconds,
-                        trace: f.path.as_ref().map(|path| {
-                            Trace::from_path(model, path, (p.values)(model, path.last()))
-                        }),
-                        note: match (&s.end, verdict) {
-                            (End::Limit(why), Verdict::Incomplete) => Some(format!(
-                                "not decided: {why}; raise the limit or lower the bounds"
-                            )),
-                            _ => None,
-                        },
-                    }
-                })
-                .collect();
-            (results, complete, end)
-        }
-        Engine::Random => {
-            let threads = opts.threads.max(1);
-            let progress = &progress;
-            let findings: Vec<random::RandomFinding<M>> = std::thread::scope(|scope| {
-                let chunks: Vec<_> = chosen
-                    .chunks(chosen.len().div_ceil(threads).max(1))
-                    .map(|chunk| {
-                        scope.spawn(move || {
-                            chunk
-                                .iter()
-                                .map(|p| {
-                                    random::search_property_with_progress(
-                                        model,
-                                        p,
-                                        &opts.random,
-                                        progress,
-                                    )
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                chunks
-                    .into_iter()
-                    .flat_map(|h| h.join().expect("a random search thread panicked"))
-                    .collect()
-            });
-            let total: f64 = findings.iter().map(|f| f.seconds).sum();
-            let results: Vec<PropertyResult> = chosen
-                .iter()
-                .zip(findings)
-                .map(|(p, f)| {
-                    let verdict = match (p.kind, f.path.is_some()) {
-                        (Kind::Sometimes, true) => Verdict::Holds,
-                        (_, true) => Verdict::Violated,
-                        (_, false) => Verdict::Incomplete,
-                    };
-                    let note = match &f.schedule {
-                        Some(s) => format!(
-                            "found in run {} of {} (seed {}), shrunk schedule {:?}",
-                            f.cases, opts.random.cases, opts.random.seed, s
-                        ),
-                        None => format!(
-                            "nothing found in {} random runs of up to {} steps (seed {}); random search never proves a property",
-                            f.cases, opts.random.max_steps, opts.random.seed
-                        ),
-                    };
-                    PropertyResult {
-                        property: p.name,
-                        claim: p.claim,
-                        kind: p.kind,
-                        expected: expected(p.name),
-                        verdict,
-                        unique_states: 0,
-                        max_depth: f.path.as_ref().map_or(0, |p| p.len()),
-                        seconds: f.seconds,
-                        seconds_to_trace: f.first_seconds,
-                        trace: f
-                            .path
-                            .as_ref()
-                            .map(|path| Trace::from_path(model, path, (p.values)(model, path.last()))),
-                        note: Some(note),
-                    }
-                })
-                .collect();
-            let end = format!(
-                "{}random: {} runs per property, up to {} steps, seed {}, {:.2}s",
-                if crate::exhaustive::interrupted() {
-                    "INCOMPLETE: interrupted (Ctrl-C); "
-                } else {
-                    ""
-                },
-                opts.random.cases,
-                opts.random.max_steps,
-                opts.random.seed,
-                total
-            );
-            (results, false, end)
-        }
+    let ctx = Context {
+        model,
+        chosen: &chosen,
+        subject,
+        opts,
+        expected: &expected,
+        progress: &progress,
+    };
+    let outcome = match (&opts.replay, opts.engine) {
+        (Some(candidates), _) => replay(&ctx, candidates)?,
+        (None, Engine::Bfs) => bfs(&ctx),
+        (None, Engine::Random) => random_search(&ctx),
+        (None, Engine::Swarm) => swarm_search(&ctx),
     };
     progress.finish();
     Ok(CheckReport {
@@ -298,9 +245,364 @@ where
         variant: subject.variant.to_string(),
         bounds: subject.bounds,
         engine: opts.engine.as_str(),
+        complete: outcome.complete,
+        end: outcome.end,
+        results: outcome.results,
+        command,
+    })
+}
+
+/// What every engine needs.
+struct Context<'a, M: Narrate> {
+    model: &'a M,
+    chosen: &'a [Property<M>],
+    subject: &'a Subject<'a>,
+    opts: &'a CheckOptions,
+    expected: &'a dyn Fn(&str) -> Verdict,
+    progress: &'a Progress,
+}
+
+impl<M: Narrate> Context<'_, M> {
+    /// A result with its trace told, and nothing else filled in.
+    fn result(&self, p: &Property<M>, verdict: Verdict, path: Option<&Path<M>>) -> PropertyResult {
+        PropertyResult {
+            property: p.name,
+            claim: p.claim,
+            kind: p.kind,
+            expected: (self.expected)(p.name),
+            verdict,
+            unique_states: 0,
+            max_depth: path.map_or(0, Path::len),
+            seconds: 0.0,
+            seconds_to_trace: None,
+            trace: path.map(|path| {
+                Trace::from_path(self.model, path, (p.values)(self.model, path.last()))
+            }),
+            note: None,
+            runs: None,
+            choices: None,
+            found_in: None,
+            shortest: false,
+            reproduce: None,
+        }
+    }
+}
+
+/// The verdict of a search that never proves anything: it found a path or not.
+fn found_verdict(kind: Kind, found: bool) -> Verdict {
+    match (kind, found) {
+        (Kind::Sometimes, true) => Verdict::Holds,
+        (_, true) => Verdict::Violated,
+        (_, false) => Verdict::Incomplete,
+    }
+}
+
+fn interrupted_prefix() -> &'static str {
+    if crate::exhaustive::interrupted() {
+        "INCOMPLETE: interrupted (Ctrl-C); "
+    } else {
+        ""
+    }
+}
+
+fn bfs<M>(ctx: &Context<M>) -> Outcome
+where
+    M: Narrate,
+    M::State: Hash + Clone,
+    M::Action: Clone,
+{
+    let s = exhaustive::search_with_progress(ctx.model, ctx.chosen, &ctx.opts.limits, ctx.progress);
+    let complete = s.end == End::Complete;
+    let end = match &s.end {
+        End::Complete => format!(
+            "complete: {} unique states, depth {}, {:.2}s",
+            s.unique_states, s.max_depth, s.seconds
+        ),
+        End::Limit(why) => format!(
+            "INCOMPLETE: {why} after {} unique states, depth {}, {:.2}s",
+            s.unique_states, s.max_depth, s.seconds
+        ),
+    };
+    let results = ctx
+        .chosen
+        .iter()
+        .zip(s.findings.iter())
+        .map(|(p, f)| {
+            let verdict = match (p.kind, f.path.is_some(), complete) {
+                (Kind::Sometimes, true, _) => Verdict::Holds,
+                (_, true, _) => Verdict::Violated,
+                (_, false, false) => Verdict::Incomplete,
+                (Kind::Sometimes, false, true) => Verdict::Violated,
+                (_, false, true) => Verdict::Holds,
+            };
+            PropertyResult {
+                unique_states: s.unique_states,
+                max_depth: s.max_depth,
+                seconds: s.seconds,
+                seconds_to_trace: f.seconds,
+                shortest: f.path.is_some(),
+                note: match (&s.end, verdict) {
+                    (End::Limit(why), Verdict::Incomplete) => Some(format!(
+                        "not decided: {why}; raise the limit or lower the bounds"
+                    )),
+                    _ => None,
+                },
+                ..ctx.result(p, verdict, f.path.as_ref())
+            }
+        })
+        .collect();
+    Outcome {
+        results,
         complete,
         end,
+    }
+}
+
+/// " of shard 3/8" when the check runs one shard of a split search.
+fn shard_words(shard: Shard) -> String {
+    if shard == Shard::WHOLE {
+        String::new()
+    } else {
+        format!(" (shard {shard})")
+    }
+}
+
+fn random_search<M>(ctx: &Context<M>) -> Outcome
+where
+    M: Narrate + Sync,
+    M::State: Clone + Send,
+    M::Action: Clone + Send + PartialEq,
+{
+    let (model, opts) = (ctx.model, ctx.opts);
+    let threads = opts.threads.max(1);
+    let progress = ctx.progress;
+    let findings: Vec<random::RandomFinding<M>> = std::thread::scope(|scope| {
+        let chunks: Vec<_> = ctx
+            .chosen
+            .chunks(ctx.chosen.len().div_ceil(threads).max(1))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|p| random::search_shard(model, p, &opts.random, opts.shard, progress))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        chunks
+            .into_iter()
+            .flat_map(|h| h.join().expect("a random search thread panicked"))
+            .collect()
+    });
+    let total: f64 = findings.iter().map(|f| f.seconds).sum();
+    let r = &opts.random;
+    let shard = shard_words(opts.shard);
+    let results = ctx
+        .chosen
+        .iter()
+        .zip(findings)
+        .map(|(p, f)| {
+            let note = match (&f.schedule, f.case) {
+                (Some(s), Some(k)) => format!(
+                    "found in run {k} of runs 0..{} (seed {}){shard}, shrunk schedule {s:?}",
+                    r.cases, r.seed
+                ),
+                _ => format!(
+                    "nothing found in {} random runs of up to {} steps (seed {}){shard}; random search never proves a property",
+                    f.cases, r.max_steps, r.seed
+                ),
+            };
+            PropertyResult {
+                seconds: f.seconds,
+                seconds_to_trace: f.first_seconds,
+                note: Some(note),
+                runs: Some(f.cases.into()),
+                choices: f.path.as_ref().and_then(|path| random::choices_of(model, path)),
+                found_in: f.case.map(u64::from),
+                ..ctx.result(p, found_verdict(p.kind, f.path.is_some()), f.path.as_ref())
+            }
+        })
+        .collect();
+    let end = format!(
+        "{}random: {} runs per property{shard}, up to {} steps, seed {}, {:.2}s",
+        interrupted_prefix(),
+        r.cases,
+        r.max_steps,
+        r.seed,
+        total
+    );
+    Outcome {
         results,
-        command,
+        complete: false,
+        end,
+    }
+}
+
+fn swarm_search<M>(ctx: &Context<M>) -> Outcome
+where
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send,
+    M::Action: Clone + PartialEq,
+{
+    let (model, opts) = (ctx.model, ctx.opts);
+    let sw_opts = SwarmOptions {
+        searches: opts.random.cases,
+        seed: opts.random.seed,
+        max_states: opts.limits.max_states,
+        max_depth: opts.limits.max_depth,
+        timeout: opts.limits.timeout,
+        threads: opts.threads.max(1),
+    };
+    let sw = swarm::search(model, ctx.chosen, &sw_opts, opts.shard, ctx.progress);
+    let shard = shard_words(opts.shard);
+    let planned = opts.shard.runs(sw_opts.searches).count();
+    let results = ctx
+        .chosen
+        .iter()
+        .zip(&sw.findings)
+        .map(|(p, f)| {
+            let note = match f.search {
+                Some(k) => format!(
+                    "found by search {k} of searches 0..{} (seed {}){shard}, then minimized",
+                    sw_opts.searches, sw_opts.seed
+                ),
+                None => format!(
+                    "nothing found by {} depth-first searches{shard}; a swarm can find violations but cannot prove that a property holds",
+                    sw.searches
+                ),
+            };
+            PropertyResult {
+                unique_states: sw.unique_states,
+                max_depth: sw.max_depth,
+                seconds: sw.seconds,
+                seconds_to_trace: f.first_seconds,
+                note: Some(note),
+                runs: Some(sw.searches.into()),
+                choices: f.path.as_ref().and_then(|path| random::choices_of(model, path)),
+                found_in: f.search.map(u64::from),
+                ..ctx.result(p, found_verdict(p.kind, f.path.is_some()), f.path.as_ref())
+            }
+        })
+        .collect();
+    let stopped = sw
+        .stopped
+        .as_ref()
+        .map(|why| format!("INCOMPLETE: {why}; "))
+        .unwrap_or_default();
+    let each = match (sw_opts.max_states, sw_opts.max_depth) {
+        (Some(s), Some(d)) => format!("at most {s} states and depth {d} each"),
+        (Some(s), None) => format!("at most {s} states each"),
+        (None, Some(d)) => format!("depth at most {d} each"),
+        (None, None) => "unbounded".to_string(),
+    };
+    let end = format!(
+        "{stopped}swarm: {} of {planned} depth-first searches{shard} ({each}), seed {}, {} states in all ({} ran out of states to visit), {:.2}s; a swarm finds violations but never proves that a property holds (--engine bfs does)",
+        sw.searches, sw_opts.seed, sw.unique_states, sw.exhausted, sw.seconds
+    );
+    Outcome {
+        results,
+        complete: false,
+        end,
+    }
+}
+
+/// Replays the candidates (counterexamples found by the shards of a search), keeps the
+/// shortest per property after minimizing each, and looks for a shorter one by
+/// breadth-first search up to one step less, within `opts.limits.max_states`: if that
+/// search finishes, the trace is the shortest there is.
+fn replay<M>(ctx: &Context<M>, candidates: &[Candidate]) -> Result<Outcome, Error>
+where
+    M: Narrate,
+    M::State: Hash + Clone,
+    M::Action: Clone + PartialEq,
+{
+    let (model, opts) = (ctx.model, ctx.opts);
+    let started = Instant::now();
+    let mut results = Vec::new();
+    for p in ctx.chosen {
+        let mut best: Option<(Path<M>, &Candidate)> = None;
+        for c in candidates.iter().filter(|c| c.property == p.name) {
+            let path = random::replay_choices(model, p, &c.choices).ok_or_else(|| {
+                Error::BadInput(format!(
+                    "the trace {} found for {} ({}) does not replay on {}/{} at these bounds: were the shards run by another version of splitbrain?",
+                    c.origin, p.name, c.choices.len(), ctx.subject.model, ctx.subject.variant
+                ))
+            })?;
+            let path = random::minimize(model, p, path);
+            if best.as_ref().is_none_or(|(b, _)| path.len() < b.len()) {
+                best = Some((path, c));
+            }
+        }
+        let Some((path, c)) = best else {
+            results.push(ctx.result(p, found_verdict(p.kind, false), None));
+            continue;
+        };
+        let mut path = path;
+        let (mut found_in, mut reproduce, mut shortest) = (c.found_in, c.reproduce.clone(), false);
+        let mut note = format!("shortest of the traces found, from {}, minimized", c.origin);
+        let budget = opts.limits.max_states.unwrap_or(0);
+        if !path.is_empty() && budget > 0 && !crate::exhaustive::interrupted() {
+            let limits = Limits {
+                max_states: Some(budget),
+                max_depth: Some(path.len() - 1),
+                timeout: None,
+                max_memory: None,
+            };
+            let s = exhaustive::search(model, &[*p], &limits);
+            let finished = !crate::exhaustive::interrupted()
+                && (s.end == End::Complete || s.unique_states <= budget);
+            let states = s.unique_states;
+            if let Some(shorter) = s.findings.into_iter().next().and_then(|f| f.path) {
+                note.push_str(&format!(
+                    "; breadth-first search found a shorter one ({} steps instead of {}) in {states} states: the shortest there is",
+                    shorter.len(),
+                    path.len(),
+                ));
+                let bfs_opts = CheckOptions {
+                    engine: Engine::Bfs,
+                    ..CheckOptions::default()
+                };
+                reproduce = Some(format!(
+                    "{} --max-depth {} --property {}",
+                    command(ctx.subject, &bfs_opts),
+                    shorter.len(),
+                    p.name
+                ));
+                found_in = None;
+                shortest = true;
+                path = shorter;
+            } else if finished {
+                shortest = true;
+                note.push_str(&format!(
+                    "; breadth-first search to depth {} ({states} states) found none shorter: it is the shortest there is",
+                    path.len() - 1,
+                ));
+            } else {
+                note.push_str(&format!(
+                    "; not known to be the shortest: breadth-first search to depth {} stopped at its limit of {budget} states",
+                    path.len() - 1,
+                ));
+            }
+        }
+        let r = PropertyResult {
+            found_in,
+            reproduce,
+            shortest,
+            choices: random::choices_of(model, &path),
+            note: Some(note),
+            ..ctx.result(p, found_verdict(p.kind, true), Some(&path))
+        };
+        results.push(r);
+    }
+    let end = format!(
+        "{}replayed {} traces, {:.2}s",
+        interrupted_prefix(),
+        candidates.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Outcome {
+        results,
+        complete: false,
+        end,
     })
 }

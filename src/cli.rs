@@ -10,9 +10,11 @@ use crate::exhaustive::Limits;
 use crate::models;
 use crate::random::RandomOptions;
 use crate::report::{exit_code, CheckReport};
+use crate::shard::{Shard, ShardFile};
 use crate::system::NetworkKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Finds the bugs distributed architectures hide.
@@ -54,6 +56,10 @@ enum Command {
         /// Name of the topology (the file written is NAME.toml; an existing file is kept).
         name: std::path::PathBuf,
     },
+    /// Combine the shard results in a directory (written by `check --shard I/N --out-dir`).
+    Merge(MergeArgs),
+    /// Print (or write) a Slurm job script that runs a search in shards, then merges them.
+    Slurm(SlurmArgs),
 }
 
 /// Output formats of `matrix`.
@@ -84,6 +90,24 @@ enum Format {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
+    #[command(flatten)]
+    search: SearchArgs,
+    /// Random and swarm search: make only part I of N (runs k with k % N == I, I from 0).
+    /// The parts together make exactly the whole search. Default: the Slurm array task
+    /// (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT) when those are set.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Also write the result, for `splitbrain merge`, to FILE (atomically).
+    #[arg(long, value_name = "FILE", conflicts_with = "out_dir")]
+    out: Option<PathBuf>,
+    /// Also write the result, for `splitbrain merge`, to DIR/shard-I-of-N.json (atomically).
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+}
+
+/// What to check and how: the arguments `check` and `slurm` share.
+#[derive(Args, Debug)]
+struct SearchArgs {
     /// Model name (see `splitbrain list`) or the path of a topology file (.toml).
     model: String,
     /// Variant to check (default: every variant of the model).
@@ -92,7 +116,8 @@ struct CheckArgs {
     /// Property to check; repeat for several (default: every property).
     #[arg(long = "property")]
     properties: Vec<String>,
-    /// Engine: exhaustive BFS (shortest traces) or random schedules (proptest).
+    /// Engine: exhaustive BFS (shortest traces), random schedules (proptest), or a swarm
+    /// of diversified bounded depth-first searches (finds violations, never proves).
     #[arg(long, value_enum, default_value_t = Engine::Bfs)]
     engine: Engine,
     /// Output format.
@@ -101,13 +126,16 @@ struct CheckArgs {
     #[command(flatten)]
     bounds: BoundArgs,
     /// Worker threads. BFS runs on one (the only way to keep traces shortest); the
-    /// random engine searches up to this many properties at once.
+    /// random engine searches up to this many properties at once, a swarm makes this
+    /// many searches at once.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: u16,
-    /// BFS: stop (incomplete) after this many unique states.
-    #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    max_states: u64,
-    /// BFS: do not expand states deeper than this many steps (incomplete if any would be).
+    /// Stop (incomplete) after this many unique states: BFS (default 5,000,000), or each
+    /// search of a swarm (default 100,000).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_states: Option<u64>,
+    /// BFS and swarm: do not expand states deeper than this many steps (BFS: incomplete
+    /// if any would be).
     #[arg(long)]
     max_depth: Option<usize>,
     /// Stop (incomplete) after this many seconds.
@@ -120,15 +148,168 @@ struct CheckArgs {
     /// No progress line and no summary line on stderr.
     #[arg(long)]
     quiet: bool,
-    /// Random engine: runs per property.
-    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
-    cases: u32,
-    /// Random engine: seed (the same seed draws the same schedules).
+    /// Random engine: runs per property (default 2,000). Swarm: depth-first searches
+    /// (default 8).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    cases: Option<u32>,
+    /// Random engine and swarm: seed (the same seed draws the same schedules and orders).
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Random engine: longest schedule drawn.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_steps: u64,
+}
+
+/// Default runs of a random search, per property.
+const RANDOM_CASES: u32 = 2_000;
+/// Default searches of a swarm.
+const SWARM_SEARCHES: u32 = 8;
+/// Default state limit of BFS.
+const BFS_MAX_STATES: u64 = 5_000_000;
+/// Default state limit of each search of a swarm.
+const SWARM_MAX_STATES: u64 = 100_000;
+
+impl SearchArgs {
+    /// `--cases`, or the engine's default.
+    fn cases(&self) -> u32 {
+        self.cases.unwrap_or(match self.engine {
+            Engine::Swarm => SWARM_SEARCHES,
+            _ => RANDOM_CASES,
+        })
+    }
+
+    /// `--max-states`, or the engine's default.
+    fn max_states(&self) -> u64 {
+        self.max_states.unwrap_or(match self.engine {
+            Engine::Swarm => SWARM_MAX_STATES,
+            _ => BFS_MAX_STATES,
+        })
+    }
+
+    /// What is searched, for a shard result: every shard of one search has the same.
+    fn spec(&self) -> serde_json::Value {
+        json!({
+            "model": self.model,
+            "variant": self.variant,
+            "properties": self.properties,
+            "engine": self.engine.as_str(),
+            "seed": self.seed,
+            "cases": self.cases(),
+            "max_steps": self.max_steps,
+            "max_states": self.max_states(),
+            "max_depth": self.max_depth,
+            "timeout": self.timeout.map(|t| t.as_secs_f64()),
+            "bounds": {
+                "clients": self.bounds.clients,
+                "ops": self.bounds.ops,
+                "servers": self.bounds.servers,
+                "balance": self.bounds.balance,
+                "network": self.bounds.network.map(|n| n.as_str()),
+                "loss": self.bounds.loss,
+                "crashes": self.bounds.crashes,
+            },
+        })
+    }
+
+    /// The arguments of `splitbrain check` that make this search (model first).
+    fn to_args(&self) -> Vec<String> {
+        let mut a = vec![self.model.clone()];
+        let mut flag = |name: &str, v: String| {
+            a.push(format!("--{name}"));
+            a.push(v);
+        };
+        if let Some(v) = &self.variant {
+            flag("variant", v.clone());
+        }
+        for p in &self.properties {
+            flag("property", p.clone());
+        }
+        flag("engine", self.engine.as_str().to_string());
+        let b = &self.bounds;
+        let bounds: [(&str, Option<String>); 7] = [
+            ("clients", b.clients.map(|v| v.to_string())),
+            ("ops", b.ops.map(|v| v.to_string())),
+            ("servers", b.servers.map(|v| v.to_string())),
+            ("balance", b.balance.map(|v| v.to_string())),
+            ("network", b.network.map(|v| v.as_str().to_string())),
+            ("loss", b.loss.map(|v| v.to_string())),
+            ("crashes", b.crashes.map(|v| v.to_string())),
+        ];
+        for (name, v) in bounds {
+            if let Some(v) = v {
+                flag(name, v);
+            }
+        }
+        if self.threads != 1 {
+            flag("threads", self.threads.to_string());
+        }
+        flag("seed", self.seed.to_string());
+        flag("cases", self.cases().to_string());
+        match self.engine {
+            Engine::Random => flag("max-steps", self.max_steps.to_string()),
+            _ => flag("max-states", self.max_states().to_string()),
+        }
+        if let Some(d) = self.max_depth {
+            flag("max-depth", d.to_string());
+        }
+        if let Some(t) = self.timeout {
+            flag("timeout", t.as_secs_f64().to_string());
+        }
+        if let Some(m) = self.max_memory {
+            flag("max-memory", m.to_string());
+        }
+        if self.format != Format::Text {
+            flag(
+                "format",
+                self.format
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        a
+    }
+}
+
+#[derive(Args, Debug)]
+struct MergeArgs {
+    /// Directory holding the shard results (shard-I-of-N.json).
+    dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// States the breadth-first search that looks for a trace shorter than the shortest
+    /// found may visit (0: do not look).
+    #[arg(long, default_value_t = 200_000)]
+    max_states: u64,
+    /// No summary line on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct SlurmArgs {
+    #[command(flatten)]
+    search: SearchArgs,
+    /// Shards: the array job's tasks.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    shards: u32,
+    /// Write the script to FILE (executable) instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Results directory the shards write to and the merge reads (shared by every node;
+    /// the RESULTS variable overrides it when the script runs).
+    #[arg(long, default_value = "splitbrain-results")]
+    results: String,
+    /// Slurm partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// Slurm time limit of each task (sbatch --time, e.g. 30 or 2:00:00).
+    #[arg(long)]
+    time: Option<String>,
+    /// Slurm job name.
+    #[arg(long, default_value = "splitbrain")]
+    job_name: String,
 }
 
 /// The bound flags shared by `check` and `explore`.
@@ -236,6 +417,8 @@ where
             );
             0
         }),
+        Command::Merge(a) => merge(&a),
+        Command::Slurm(a) => slurm(&a),
     };
     match result {
         Ok(code) => code,
@@ -342,7 +525,76 @@ fn bounds_of(a: &dyn Architecture, args: &BoundArgs) -> Bounds {
     }
 }
 
+/// The shard to run: `--shard`, else the Slurm array task for engines that shard.
+fn shard_of(args: &CheckArgs) -> Result<Shard, Error> {
+    let engine = args.search.engine;
+    if let Some(s) = args.shard {
+        if !engine.shards() {
+            return Err(Error::BadInput(format!(
+                "--shard {s} with --engine {}: only random and swarm search split into independent shards (an exhaustive proof needs one visited set; see README, Scaling); use --engine random or --engine swarm",
+                engine.as_str()
+            )));
+        }
+        return Ok(s);
+    }
+    if !engine.shards() {
+        return Ok(Shard::WHOLE);
+    }
+    match Shard::from_slurm_env(|k| std::env::var(k).ok()) {
+        Ok(Some(s)) => {
+            if !args.search.quiet {
+                eprintln!("splitbrain: shard {s}, from the Slurm array task (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)");
+            }
+            Ok(s)
+        }
+        Ok(None) => Ok(Shard::WHOLE),
+        Err(e) => Err(Error::BadInput(e)),
+    }
+}
+
 fn check(args: &CheckArgs) -> Result<i32, Error> {
+    let started = std::time::Instant::now();
+    let s = &args.search;
+    let shard = shard_of(args)?;
+    let out = match (&args.out, &args.out_dir) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(d)) => Some(d.join(shard.file_name())),
+        (None, None) => None,
+    };
+    if out.is_some() && !s.engine.shards() {
+        return Err(Error::BadInput(format!(
+            "--out and --out-dir write a shard result for `splitbrain merge`, which merges random and swarm searches; with --engine {} use --format json",
+            s.engine.as_str()
+        )));
+    }
+    let reports = run_check(s, shard)?;
+    let code = exit_code(&reports);
+    if let Some(path) = out {
+        if crate::exhaustive::interrupted() {
+            eprintln!(
+                "splitbrain: interrupted: not writing {} (merge reports the shard missing)",
+                path.display()
+            );
+        } else {
+            let file = ShardFile {
+                format: crate::shard::FORMAT.to_string(),
+                shard,
+                search: s.spec(),
+                host: crate::shard::host_name(),
+                seconds: started.elapsed().as_secs_f64(),
+                exit_code: code,
+                reports: reports.iter().map(CheckReport::to_json).collect(),
+            };
+            crate::shard::write_atomic(&path, &file)?;
+            if !s.quiet {
+                eprintln!("splitbrain: wrote shard {shard} to {}", path.display());
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn run_check(args: &SearchArgs, shard: Shard) -> Result<Vec<CheckReport>, Error> {
     let arch = crate::topology::resolve(&args.model)?;
     // Ctrl-C ends the search cleanly: it reports what it found, as incomplete. A second
     // Ctrl-C while the report prints is ignored; the check ends right after.
@@ -362,7 +614,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     let opts = CheckOptions {
         engine: args.engine,
         limits: Limits {
-            max_states: Some(args.max_states as usize),
+            max_states: Some(args.max_states() as usize),
             max_depth: args.max_depth,
             timeout: args.timeout,
             max_memory: Some(
@@ -372,13 +624,15 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
             ),
         },
         random: RandomOptions {
-            cases: args.cases,
+            cases: args.cases(),
             max_steps: args.max_steps as usize,
             seed: args.seed,
         },
         properties: args.properties.clone(),
         threads: args.threads as usize,
         progress: !args.quiet,
+        shard,
+        replay: None,
     };
     let bounds = bounds_of(arch, &args.bounds);
     let mut reports: Vec<CheckReport> = Vec::new();
@@ -402,5 +656,97 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         }
         reports.push(r);
     }
-    Ok(exit_code(&reports))
+    Ok(reports)
+}
+
+fn merge(args: &MergeArgs) -> Result<i32, Error> {
+    let m = crate::shard::merge(&args.dir, args.max_states as usize)?;
+    match args.format {
+        Format::Text => print!("{}", m.to_text()),
+        Format::Json => print!("{}", m.to_json_lines()),
+        Format::Mermaid => print!("{}", m.to_mermaid()),
+    }
+    if !args.quiet {
+        for r in &m.reports {
+            eprintln!("{}", r.report.summary());
+        }
+        if !m.missing.is_empty() {
+            eprintln!(
+                "splitbrain: {} of {} shards missing: {}",
+                m.missing.len(),
+                m.count,
+                m.missing
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(m.exit_code())
+}
+
+fn slurm(args: &SlurmArgs) -> Result<i32, Error> {
+    let s = &args.search;
+    if !s.engine.shards() {
+        return Err(Error::BadInput(format!(
+            "splitbrain slurm splits a random or swarm search into shards; --engine {} cannot be split (see README, Scaling): add --engine random or --engine swarm",
+            s.engine.as_str()
+        )));
+    }
+    // Catch bad names here rather than on the cluster.
+    let arch = crate::topology::resolve(&s.model)?;
+    if let Some(v) = &s.variant {
+        arch.variant(v)?;
+    }
+    let known: Vec<&str> = arch.properties().iter().map(|p| p.name).collect();
+    if let Some(p) = s.properties.iter().find(|p| !known.contains(&p.as_str())) {
+        return Err(Error::BadInput(format!(
+            "unknown property '{p}'; valid choices: {}",
+            known.join(", ")
+        )));
+    }
+    let binary = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "splitbrain".to_string());
+    let mut written_by = vec!["splitbrain".to_string(), "slurm".to_string()];
+    written_by.extend(s.to_args());
+    written_by.extend(["--shards".to_string(), args.shards.to_string()]);
+    let spec = crate::slurm::JobSpec {
+        check_args: s.to_args(),
+        shards: args.shards,
+        results: args.results.clone(),
+        binary,
+        name: args.job_name.clone(),
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+        cpus: s.threads,
+        written_by: written_by
+            .iter()
+            .map(|a| crate::slurm::quote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let script = crate::slurm::script(&spec);
+    match &args.out {
+        None => print!("{script}"),
+        Some(path) => {
+            std::fs::write(path, &script)
+                .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", path.display())))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
+            }
+            if !s.quiet {
+                eprintln!(
+                    "splitbrain: wrote {}; submit it with: bash {}",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(0)
 }

@@ -10,6 +10,7 @@
 
 use crate::progress::{Progress, Tick};
 use crate::property::{Kind, Property};
+use crate::shard::Shard;
 use crate::trace::Path;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -50,6 +51,8 @@ pub struct RandomFinding<M: Model> {
     pub seconds: f64,
     /// Runs drawn before the first failing one (or all of them).
     pub cases: u32,
+    /// The run that hit the property (its index among `0..cases` of the whole search).
+    pub case: Option<u32>,
     /// The shrunk schedule that reproduces `path`.
     pub schedule: Option<Vec<u16>>,
 }
@@ -67,21 +70,10 @@ where
     if hits(path.last()) {
         return (path, true);
     }
-    let mut actions = Vec::new();
-    let mut enabled: Vec<(M::Action, M::State)> = Vec::new();
     let mut choices = schedule.iter();
     loop {
         let cur = path.last();
-        actions.clear();
-        model.actions(cur, &mut actions);
-        enabled.clear();
-        for a in actions.drain(..) {
-            if let Some(s) = model.next_state(cur, a.clone()) {
-                if model.within_boundary(&s) {
-                    enabled.push((a, s));
-                }
-            }
-        }
+        let mut enabled = enabled_steps(model, cur);
         if enabled.is_empty() {
             let at_rest_broken = p.kind == Kind::Eventually && !(p.check)(model, cur);
             return (path, at_rest_broken);
@@ -99,7 +91,7 @@ where
 }
 
 /// A path holding only the model's (first) start state.
-fn start_path<M: Model>(model: &M) -> Path<M> {
+pub(crate) fn start_path<M: Model>(model: &M) -> Path<M> {
     let start = model
         .init_states()
         .into_iter()
@@ -113,7 +105,7 @@ fn start_path<M: Model>(model: &M) -> Path<M> {
 
 /// True when state `s` alone decides property `p`: it breaks an `always` property or
 /// satisfies a `sometimes` one. (`eventually` is judged only where a run comes to rest.)
-fn hits_in_state<M: Model>(model: &M, p: &Property<M>, s: &M::State) -> bool {
+pub(crate) fn hits_in_state<M: Model>(model: &M, p: &Property<M>, s: &M::State) -> bool {
     match p.kind {
         Kind::Always => !(p.check)(model, s),
         Kind::Sometimes => (p.check)(model, s),
@@ -129,7 +121,18 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
     b
 }
 
-/// Random search for one property.
+/// The seed of run `k` of a search seeded with `seed`: the `k`-th output of a splitmix64
+/// stream started at `seed`. Every run (a random case, a swarm search) draws from its own
+/// seed, so any subset of the runs can be made alone, on any machine, in any order: a
+/// search split into shards makes exactly the runs of the unsplit one.
+pub fn case_seed(seed: u64, k: u64) -> u64 {
+    let mut z = seed.wrapping_add(k.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Random search for one property: runs `0..opts.cases`.
 pub fn search_property<M>(model: &M, p: &Property<M>, opts: &RandomOptions) -> RandomFinding<M>
 where
     M: Model,
@@ -151,55 +154,140 @@ where
     M::State: Clone,
     M::Action: Clone + PartialEq,
 {
+    search_shard(model, p, opts, Shard::WHOLE, progress)
+}
+
+/// Random search for one property over the runs of one shard (`k % count == index` for
+/// `k` in `0..opts.cases`), in order; stops at the first run that hits the property and
+/// shrinks its schedule with proptest, then by deleting single steps.
+///
+/// Run `k` draws its schedule from its own proptest generator seeded with
+/// [`case_seed`]`(opts.seed, k)`, so a shard finds what the whole search finds on its
+/// runs, whatever the number of shards: the union of the shards is the whole search,
+/// and the shard holding the whole search's first failing run finds that very run.
+pub fn search_shard<M>(
+    model: &M,
+    p: &Property<M>,
+    opts: &RandomOptions,
+    shard: Shard,
+    progress: &Progress,
+) -> RandomFinding<M>
+where
+    M: Model,
+    M::State: Clone,
+    M::Action: Clone + PartialEq,
+{
     let started = Instant::now();
-    let config = Config {
-        cases: opts.cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
-        max_shrink_iters: 100_000,
-        max_shrink_time: 60_000,
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(opts.seed));
-    let mut runner = TestRunner::new_with_rng(config, rng);
     let first = std::cell::Cell::new(None::<f64>);
-    let cases = std::cell::Cell::new(0u32);
     let strategy = vec(any::<u16>(), 0..=opts.max_steps);
-    let result = runner.run(&strategy, |schedule| {
+    let mut drawn = 0u32;
+    for k in shard.runs(opts.cases) {
         if crate::exhaustive::interrupted() {
-            return Ok(());
+            break;
         }
-        if first.get().is_none() {
-            cases.set(cases.get() + 1);
-            if cases.get() % 64 == 0 {
-                progress.tick(Tick {
-                    cases: cases.get().into(),
-                    ..Tick::default()
-                });
+        drawn += 1;
+        if drawn % 64 == 0 {
+            progress.tick(Tick {
+                cases: drawn.into(),
+                ..Tick::default()
+            });
+        }
+        // One proptest runner per run, drawing one case from the run's own seed; on a
+        // failure it shrinks the schedule as proptest always does.
+        let config = Config {
+            cases: 1,
+            failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
+            max_shrink_iters: 100_000,
+            max_shrink_time: 60_000,
+            ..Config::default()
+        };
+        let rng = TestRng::from_seed(
+            RngAlgorithm::ChaCha,
+            &seed_bytes(case_seed(opts.seed, k.into())),
+        );
+        let mut runner = TestRunner::new_with_rng(config, rng);
+        let result = runner.run(&strategy, |schedule| {
+            if crate::exhaustive::interrupted() {
+                return Ok(());
             }
-        }
-        let (_, hit) = run_schedule(model, p, &schedule);
-        if hit {
-            if first.get().is_none() {
-                first.set(Some(started.elapsed().as_secs_f64()));
+            let (_, hit) = run_schedule(model, p, &schedule);
+            if hit {
+                if first.get().is_none() {
+                    first.set(Some(started.elapsed().as_secs_f64()));
+                }
+                return Err(TestCaseError::fail("property hit"));
             }
-            return Err(TestCaseError::fail("property hit"));
+            Ok(())
+        });
+        if let Err(TestError::Fail(_, schedule)) = result {
+            let path = minimize(model, p, run_schedule(model, p, &schedule).0);
+            return RandomFinding {
+                path: Some(path),
+                first_seconds: first.get(),
+                seconds: started.elapsed().as_secs_f64(),
+                cases: drawn,
+                case: Some(k),
+                schedule: Some(schedule),
+            };
         }
-        Ok(())
-    });
-    let schedule = match result {
-        Err(TestError::Fail(_, schedule)) => Some(schedule),
-        _ => None,
-    };
-    let path = schedule
-        .as_ref()
-        .map(|s| minimize(model, p, run_schedule(model, p, s).0));
-    RandomFinding {
-        path,
-        first_seconds: first.get(),
-        seconds: started.elapsed().as_secs_f64(),
-        cases: cases.get(),
-        schedule,
     }
+    RandomFinding {
+        path: None,
+        first_seconds: None,
+        seconds: started.elapsed().as_secs_f64(),
+        cases: drawn,
+        case: None,
+        schedule: None,
+    }
+}
+
+/// The steps enabled in `state`, in the model's order: the actions that change the state
+/// and stay within the model's boundary, with the state each leads to. A schedule's
+/// number `k` picks step `k mod n` of these `n`.
+pub fn enabled_steps<M>(model: &M, state: &M::State) -> Vec<(M::Action, M::State)>
+where
+    M: Model,
+    M::Action: Clone,
+{
+    let mut actions = Vec::new();
+    model.actions(state, &mut actions);
+    actions
+        .into_iter()
+        .filter_map(|a| {
+            let s = model.next_state(state, a.clone())?;
+            model.within_boundary(&s).then_some((a, s))
+        })
+        .collect()
+}
+
+/// The choices that replay `path` exactly: at each state, the position of the step taken
+/// among [`enabled_steps`]. `None` if a step is not enabled where the path takes it, or
+/// if more than 65,536 steps are enabled at once.
+pub fn choices_of<M>(model: &M, path: &Path<M>) -> Option<Vec<u16>>
+where
+    M: Model,
+    M::Action: Clone + PartialEq,
+{
+    path.actions
+        .iter()
+        .zip(&path.states)
+        .map(|(a, s)| {
+            let i = enabled_steps(model, s).iter().position(|(b, _)| b == a)?;
+            u16::try_from(i).ok()
+        })
+        .collect()
+}
+
+/// Replays `choices` (see [`choices_of`]) from the start state and returns the path if it
+/// hits property `p` (stopping at the first state that does).
+pub fn replay_choices<M>(model: &M, p: &Property<M>, choices: &[u16]) -> Option<Path<M>>
+where
+    M: Model,
+    M::State: Clone,
+    M::Action: Clone,
+{
+    let (path, hit) = run_schedule(model, p, choices);
+    hit.then_some(path)
 }
 
 /// Replays `actions` from the start state, each only if it is still enabled, and stops at

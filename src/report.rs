@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::fmt;
 
 /// The verdict on one property.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Proven within the bounds by a finished search (for `sometimes`: an example exists).
@@ -61,6 +61,18 @@ pub struct PropertyResult {
     pub trace: Option<Trace>,
     /// Anything else the reader should know (the limit hit, the random seed...).
     pub note: Option<String>,
+    /// Random and swarm search: the runs drawn, or the depth-first searches made.
+    pub runs: Option<u64>,
+    /// The trace as positions among the enabled steps at each state (random and swarm
+    /// search): what `splitbrain merge` replays.
+    pub choices: Option<Vec<u16>>,
+    /// The run (random) or search (swarm) that found the trace.
+    pub found_in: Option<u64>,
+    /// True when no shorter trace exists (breadth-first search found it, or confirmed it).
+    pub shortest: bool,
+    /// The command that finds this trace again, when it is not the report's command
+    /// with `--property`.
+    pub reproduce: Option<String>,
 }
 
 impl PropertyResult {
@@ -78,6 +90,13 @@ impl PropertyResult {
     /// True when the verdict is decided and differs from the expectation.
     pub fn unexpected(&self) -> bool {
         self.verdict != Verdict::Incomplete && self.verdict != self.expected
+    }
+
+    /// The command that finds this result's trace again, given its report's command.
+    pub fn reproduce_command(&self, report_command: &str) -> String {
+        self.reproduce
+            .clone()
+            .unwrap_or_else(|| format!("{report_command} --property {}", self.property))
     }
 }
 
@@ -128,9 +147,20 @@ impl CheckReport {
                     v["start"] = json!(t.start);
                     v["trace"] = json!(t.steps);
                     v["broken"] = json!(t.values);
+                    v["shortest"] = json!(r.shortest);
+                    v["reproduce"] = json!(r.reproduce_command(&self.command));
                 }
                 if let Some(n) = &r.note {
                     v["note"] = json!(n);
+                }
+                if let Some(n) = r.runs {
+                    v["runs"] = json!(n);
+                }
+                if let Some(c) = &r.choices {
+                    v["choices"] = json!(c);
+                }
+                if let Some(k) = r.found_in {
+                    v["found_in"] = json!(k);
                 }
                 v
             })
@@ -210,11 +240,16 @@ impl CheckReport {
 
     /// One trace told as a story, with its header and closing lines.
     pub fn story(&self, r: &PropertyResult, t: &Trace) -> String {
-        let what = match (r.kind, self.engine) {
-            (Kind::Sometimes, "bfs") => format!("EXAMPLE (shortest: {} steps)", t.len()),
-            (Kind::Sometimes, _) => format!("EXAMPLE ({} steps, shrunk)", t.len()),
-            (_, "bfs") => format!("VIOLATED  (shortest: {} steps)", t.len()),
-            (_, _) => format!("VIOLATED  ({} steps, shrunk by proptest)", t.len()),
+        let shortest = r.shortest || self.engine == "bfs";
+        let what = match (r.kind, shortest, self.engine) {
+            (Kind::Sometimes, true, _) => format!("EXAMPLE (shortest: {} steps)", t.len()),
+            (Kind::Sometimes, false, _) => format!("EXAMPLE ({} steps, shrunk)", t.len()),
+            (_, true, _) => format!("VIOLATED  (shortest: {} steps)", t.len()),
+            (_, false, "swarm") => format!(
+                "VIOLATED  ({} steps, found by a swarm search, minimized)",
+                t.len()
+            ),
+            (_, false, _) => format!("VIOLATED  ({} steps, shrunk by proptest)", t.len()),
         };
         let mut out = format!(
             "{}/{}  {}  {}\n",
@@ -228,8 +263,8 @@ impl CheckReport {
         };
         out.push_str(&format!("  {verb}: \"{}\": {}\n", r.claim, t.values));
         out.push_str(&format!(
-            "  reproduce: {} --property {}\n",
-            self.command, r.property
+            "  reproduce: {}\n",
+            r.reproduce_command(&self.command)
         ));
         out
     }

@@ -57,7 +57,7 @@ pub enum Timer {
 }
 
 /// How the network treats messages in flight.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkKind {
     /// Per-channel FIFO: messages from one node to another arrive in the order sent.

@@ -7,11 +7,12 @@
 use crate::architecture::Architecture;
 use crate::error::Error;
 
+pub mod leaderless;
 pub mod master_master;
 
 /// Every architecture of the catalog, in the article's order.
 pub fn catalog() -> Vec<&'static dyn Architecture> {
-    vec![&master_master::MasterMaster]
+    vec![&master_master::MasterMaster, &leaderless::Leaderless]
 }
 
 /// The architecture with this name, or an error listing the valid ones.

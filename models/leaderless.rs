@@ -589,8 +589,9 @@ impl Driver {
         }
     }
 
-    /// Read repair: the newest version a read saw goes to every replica that did not
-    /// answer with it.
+    /// Read repair: the newest version a read saw goes to every replica not known to
+    /// hold it (those that answered older, and those not asked that are not known to be
+    /// up to date).
     fn repair(&self, st: &mut DriverState, round: &ReadRound, o: &mut Out<Node>) {
         let Some((version, value)) = newest(&round.replies) else {
             return;

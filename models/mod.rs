@@ -8,6 +8,7 @@ use crate::architecture::Architecture;
 use crate::error::Error;
 
 pub mod central_db;
+pub mod leaderless;
 pub mod master_master;
 pub mod read_replica;
 pub mod stateless;
@@ -19,6 +20,7 @@ pub fn catalog() -> Vec<&'static dyn Architecture> {
         &central_db::CentralDb,
         &read_replica::ReadReplica,
         &master_master::MasterMaster,
+        &leaderless::Leaderless,
     ]
 }
 

@@ -10,7 +10,7 @@
 
 use crate::progress::{Progress, Tick};
 use crate::property::{Kind, Property};
-use crate::trace::Path;
+use crate::trace::{Narrate, Path};
 use stateright::Model;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -91,7 +91,7 @@ pub fn fingerprint<T: Hash>(value: &T) -> u64 {
 /// `properties` as it goes. Found paths are shortest.
 pub fn search<M>(model: &M, properties: &[Property<M>], limits: &Limits) -> Search<M>
 where
-    M: Model,
+    M: Narrate,
     M::State: Hash + Clone,
     M::Action: Clone,
 {
@@ -106,7 +106,7 @@ pub fn search_with_progress<M>(
     progress: &Progress,
 ) -> Search<M>
 where
-    M: Model,
+    M: Narrate,
     M::State: Hash + Clone,
     M::Action: Clone,
 {
@@ -182,10 +182,13 @@ where
         let mut successors = 0usize;
         let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
         for action in actions.drain(..) {
+            let spontaneous = model.spontaneous(&action);
             let Some(next) = model.next_state(&state, action) else {
                 continue;
             };
-            successors += 1;
+            if !spontaneous {
+                successors += 1;
+            }
             if at_depth_limit {
                 end = End::Limit(format!(
                     "depth limit {} reached with states left to expand",
@@ -213,7 +216,8 @@ where
             }
         }
         if successors == 0 {
-            // A state at rest: judge the `eventually` properties.
+            // A state at rest (nothing but a crash can happen): judge the `eventually`
+            // properties.
             for (i, p) in properties.iter().enumerate() {
                 if p.kind == Kind::Eventually && found[i].is_none() && !(p.check)(model, &state) {
                     found[i] = Some((fp, started.elapsed().as_secs_f64()));
@@ -243,7 +247,7 @@ where
 /// the chain of parent fingerprints.
 fn rebuild<M>(model: &M, parents: &HashMap<u64, u64>, target: u64) -> Path<M>
 where
-    M: Model,
+    M: Narrate,
     M::State: Hash + Clone,
     M::Action: Clone,
 {

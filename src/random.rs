@@ -11,7 +11,7 @@
 use crate::progress::{Progress, Tick};
 use crate::property::{Kind, Property};
 use crate::shard::Shard;
-use crate::trace::Path;
+use crate::trace::{Narrate, Path};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{
@@ -61,7 +61,7 @@ pub struct RandomFinding<M: Model> {
 /// property `p` is hit on the way, the index of the state that hits it.
 pub fn run_schedule<M>(model: &M, p: &Property<M>, schedule: &[u16]) -> (Path<M>, bool)
 where
-    M: Model,
+    M: Narrate,
     M::State: Clone,
     M::Action: Clone,
 {
@@ -74,7 +74,8 @@ where
     loop {
         let cur = path.last();
         let mut enabled = enabled_steps(model, cur);
-        if enabled.is_empty() {
+        if enabled.iter().all(|(a, _)| model.spontaneous(a)) {
+            // At rest (only crashes left): judge `eventually` here and end the run.
             let at_rest_broken = p.kind == Kind::Eventually && !(p.check)(model, cur);
             return (path, at_rest_broken);
         }
@@ -135,7 +136,7 @@ pub fn case_seed(seed: u64, k: u64) -> u64 {
 /// Random search for one property: runs `0..opts.cases`.
 pub fn search_property<M>(model: &M, p: &Property<M>, opts: &RandomOptions) -> RandomFinding<M>
 where
-    M: Model,
+    M: Narrate,
     M::State: Clone,
     M::Action: Clone + PartialEq,
 {
@@ -150,7 +151,7 @@ pub fn search_property_with_progress<M>(
     progress: &Progress,
 ) -> RandomFinding<M>
 where
-    M: Model,
+    M: Narrate,
     M::State: Clone,
     M::Action: Clone + PartialEq,
 {
@@ -173,7 +174,7 @@ pub fn search_shard<M>(
     progress: &Progress,
 ) -> RandomFinding<M>
 where
-    M: Model,
+    M: Narrate,
     M::State: Clone,
     M::Action: Clone + PartialEq,
 {
@@ -246,7 +247,7 @@ where
 /// number `k` picks step `k mod n` of these `n`.
 pub fn enabled_steps<M>(model: &M, state: &M::State) -> Vec<(M::Action, M::State)>
 where
-    M: Model,
+    M: Narrate,
     M::Action: Clone,
 {
     let mut actions = Vec::new();
@@ -265,7 +266,7 @@ where
 /// if more than 65,536 steps are enabled at once.
 pub fn choices_of<M>(model: &M, path: &Path<M>) -> Option<Vec<u16>>
 where
-    M: Model,
+    M: Narrate,
     M::Action: Clone + PartialEq,
 {
     path.actions
@@ -282,7 +283,7 @@ where
 /// hits property `p` (stopping at the first state that does).
 pub fn replay_choices<M>(model: &M, p: &Property<M>, choices: &[u16]) -> Option<Path<M>>
 where
-    M: Model,
+    M: Narrate,
     M::State: Clone,
     M::Action: Clone,
 {
@@ -294,7 +295,7 @@ where
 /// the first state that hits `p`. Returns the path if it hits.
 fn replay_hits<M>(model: &M, p: &Property<M>, actions: &[M::Action]) -> Option<Path<M>>
 where
-    M: Model,
+    M: Narrate,
     M::State: Clone,
     M::Action: Clone + PartialEq,
 {
@@ -321,13 +322,11 @@ where
             return Some(path);
         }
     }
-    if p.kind == Kind::Eventually && !(p.check)(model, path.last()) {
-        let cur = path.last();
-        let mut acts = Vec::new();
-        model.actions(cur, &mut acts);
-        if acts.into_iter().all(|a| model.next_state(cur, a).is_none()) {
-            return Some(path);
-        }
+    if p.kind == Kind::Eventually
+        && !(p.check)(model, path.last())
+        && crate::trace::at_rest(model, path.last())
+    {
+        return Some(path);
     }
     None
 }
@@ -337,7 +336,7 @@ where
 /// deletes single steps, by identity, for as long as the rest still fails.
 pub fn minimize<M>(model: &M, p: &Property<M>, path: Path<M>) -> Path<M>
 where
-    M: Model,
+    M: Narrate,
     M::State: Clone,
     M::Action: Clone + PartialEq,
 {

@@ -17,7 +17,7 @@ use crate::progress::{Progress, Tick};
 use crate::property::{Kind, Property};
 use crate::random::{self, case_seed, enabled_steps};
 use crate::shard::Shard;
-use crate::trace::Path;
+use crate::trace::{Narrate, Path};
 use stateright::Model;
 use std::collections::HashSet;
 use std::hash::Hash;
@@ -99,7 +99,7 @@ impl SplitMix {
 /// order search `seed` tries them: a shuffle that depends on the seed and the state only.
 fn ordered_steps<M>(model: &M, state: &M::State, fp: u64, seed: u64) -> Vec<(u16, M::State)>
 where
-    M: Model,
+    M: Narrate,
     M::Action: Clone,
 {
     let mut steps: Vec<(u16, M::State)> = enabled_steps(model, state)
@@ -126,7 +126,7 @@ fn member<M>(
     progress: &Progress,
 ) -> Member
 where
-    M: Model,
+    M: Narrate,
     M::State: Hash + Clone,
     M::Action: Clone,
 {
@@ -169,7 +169,12 @@ where
     visited.insert(fp);
     let steps = ordered_steps(model, &start, fp, seed);
     let mut choices: Vec<u16> = Vec::new();
-    let mut done = judge(&start, steps.is_empty(), &choices, &mut hits);
+    let mut done = judge(
+        &start,
+        crate::trace::at_rest(model, &start),
+        &choices,
+        &mut hits,
+    );
     // The stack holds, per state on the current path, the steps not yet tried.
     let mut stack: Vec<Vec<(u16, M::State)>> = vec![steps];
     let mut exhausted = false;
@@ -206,7 +211,12 @@ where
         max_depth = max_depth.max(depth);
         choices.push(i);
         let steps = ordered_steps(model, &state, fp, seed);
-        done = judge(&state, steps.is_empty(), &choices, &mut hits);
+        done = judge(
+            &state,
+            crate::trace::at_rest(model, &state),
+            &choices,
+            &mut hits,
+        );
         if opts.max_states.is_some_and(|m| n >= m) {
             break;
         }
@@ -238,7 +248,7 @@ pub fn search<M>(
     progress: &Progress,
 ) -> Swarm<M>
 where
-    M: Model + Sync,
+    M: Narrate + Sync,
     M::State: Hash + Clone + Send,
     M::Action: Clone + PartialEq,
 {

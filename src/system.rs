@@ -458,6 +458,10 @@ where
 }
 
 impl<A: Node> Narrate for System<A> {
+    fn spontaneous(&self, action: &Self::Action) -> bool {
+        matches!(action, ActorModelAction::Crash(_))
+    }
+
     fn start(&self, state: &Self::State) -> Vec<String> {
         (0..self.names.len())
             .map(|i| {

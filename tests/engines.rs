@@ -362,3 +362,30 @@ fn stateright_threads_and_dfs_agree_on_states_and_verdicts() {
         }
     }
 }
+
+/// A crash can always happen, so a state where only crashes are left has still come to
+/// rest: `eventually` properties must be judged there (they once passed vacuously).
+#[test]
+fn eventually_is_judged_when_crashes_are_allowed() {
+    use splitbrain::check::CheckOptions;
+    use splitbrain::models;
+    use splitbrain::report::Verdict;
+    let mm = models::find("master-master").unwrap();
+    let bug = mm.variant("mutant-no-replication").unwrap();
+    for crashes in [0, 1] {
+        let b = Bounds {
+            crashes,
+            ..mm.default_bounds()
+        };
+        let opts = CheckOptions {
+            properties: vec!["replicas_converge".into()],
+            ..CheckOptions::default()
+        };
+        let r = mm.check(bug, &b, &opts).unwrap();
+        assert_eq!(r.results[0].verdict, Verdict::Violated, "crashes={crashes}");
+        let r = mm
+            .check(mm.variant("home-master").unwrap(), &b, &opts)
+            .unwrap();
+        assert_eq!(r.results[0].verdict, Verdict::Holds, "crashes={crashes}");
+    }
+}

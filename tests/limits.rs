@@ -87,3 +87,18 @@ fn ctrl_c_ends_the_search_with_a_partial_report() {
     assert!(stdout.contains("unique states"), "{stdout}");
     assert!(!stdout.contains("HOLDS"), "{stdout}");
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_panic() {
+    // `splitbrain matrix | head -1`: the reader goes away before the writer is done.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(["matrix", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -459,21 +459,25 @@ fn list(format: ListFormat) -> Result<i32, Error> {
             for a in catalog {
                 println!("{}  {}", a.name(), a.about());
                 println!("  bounds: {}", a.default_bounds().describe());
+                let props = a.properties();
+                let pw = props.iter().map(|p| p.name.len()).max().unwrap_or(0);
+                let vw = a.variants().iter().map(|v| v.name.len()).max().unwrap_or(0);
+                let mw = a.mutants().iter().map(|m| m.name.len()).max().unwrap_or(0);
                 println!("  properties:");
-                for p in a.properties() {
-                    println!("    {:<26} {:<10} {}", p.name, p.kind.as_str(), p.claim);
+                for p in props {
+                    println!("    {:<pw$} {:<10} {}", p.name, p.kind.as_str(), p.claim);
                 }
                 println!("  variants (expected verdicts):");
                 for v in a.variants() {
-                    println!("    {:<14} {}", v.name, v.about);
+                    println!("    {:<vw$} {}", v.name, v.about);
                     let exp: Vec<String> =
                         v.expect.iter().map(|(p, e)| format!("{p}={e}")).collect();
-                    println!("    {:<14} {}", "", exp.join(" "));
+                    println!("    {:<vw$} {}", "", exp.join(" "));
                 }
                 if !a.mutants().is_empty() {
                     println!("  mutants (seeded bugs the properties must catch; checkable with --variant):");
                     for m in a.mutants() {
-                        println!("    {:<28} {}", m.name, m.about);
+                        println!("    {:<mw$} {}", m.name, m.about);
                     }
                 }
                 println!();

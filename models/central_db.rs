@@ -28,9 +28,7 @@ use crate::report::{CheckReport, Verdict};
 use crate::session;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
-use stateright::{Checker, HasDiscoveries, Model};
 use std::borrow::Cow;
-use std::time::Instant;
 
 /// Every transfer pays Carlos this many dollars.
 pub const AMOUNT: i16 = 10;
@@ -850,20 +848,7 @@ impl Architecture for CentralDb {
     ) -> Result<Baseline, Error> {
         Self::validate(bounds)?;
         let sys = build_variant(variant, bounds);
-        let started = Instant::now();
-        let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
-        let checker = sys
-            .checker()
-            .finish_when(never)
-            .target_state_count(max_states)
-            .spawn_bfs()
-            .join();
-        // stateright's state target counts states generated, repeats included.
-        Ok(Baseline {
-            unique_states: checker.unique_state_count(),
-            seconds: started.elapsed().as_secs_f64(),
-            complete: checker.state_count() < max_states,
-        })
+        Ok(crate::architecture::stateright_baseline(sys, max_states))
     }
 }
 
@@ -871,6 +856,7 @@ impl Architecture for CentralDb {
 mod tests {
     use super::*;
     use crate::exhaustive::{self, Limits};
+    use stateright::Model;
 
     fn check(variant: &str, bounds: Bounds, properties: &[&str], limits: Limits) -> CheckReport {
         let arch = CentralDb;

@@ -98,9 +98,7 @@ use crate::report::{CheckReport, Verdict};
 use crate::session::{monotonic_reads_property, read_your_writes_property};
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{model_timeout, Actor, Id, Out};
-use stateright::{Checker, HasDiscoveries, Model};
 use std::borrow::Cow;
-use std::time::Instant;
 
 /// The one register of the model.
 const KEY: u8 = 0;
@@ -1425,20 +1423,7 @@ impl Architecture for Leaderless {
     ) -> Result<Baseline, Error> {
         Self::validate(bounds)?;
         let sys = build_variant(variant, bounds);
-        let started = Instant::now();
-        let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
-        let checker = sys
-            .checker()
-            .finish_when(never)
-            .target_state_count(max_states)
-            .spawn_bfs()
-            .join();
-        // stateright's state target counts states generated, repeats included.
-        Ok(Baseline {
-            unique_states: checker.unique_state_count(),
-            seconds: started.elapsed().as_secs_f64(),
-            complete: checker.state_count() < max_states,
-        })
+        Ok(crate::architecture::stateright_baseline(sys, max_states))
     }
 }
 
@@ -1446,6 +1431,7 @@ impl Architecture for Leaderless {
 mod tests {
     use super::*;
     use crate::exhaustive::{self, Limits};
+    use stateright::Model;
 
     fn check(variant: &str, bounds: &Bounds, properties: &[&str]) -> CheckReport {
         let arch = Leaderless;

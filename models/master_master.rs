@@ -20,9 +20,7 @@ use crate::property::{Kind, Property, PropertyInfo};
 use crate::report::{CheckReport, Verdict};
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
-use stateright::{Checker, HasDiscoveries, Model};
 use std::borrow::Cow;
-use std::time::Instant;
 
 /// How the masters keep each other up to date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -762,26 +760,14 @@ impl Architecture for MasterMaster {
     ) -> Result<Baseline, Error> {
         Self::validate(bounds)?;
         let sys = build_variant(variant, bounds);
-        let started = Instant::now();
-        let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
-        let checker = sys
-            .checker()
-            .finish_when(never)
-            .target_state_count(max_states)
-            .spawn_bfs()
-            .join();
-        // stateright's state target counts states generated, repeats included.
-        Ok(Baseline {
-            unique_states: checker.unique_state_count(),
-            seconds: started.elapsed().as_secs_f64(),
-            complete: checker.state_count() < max_states,
-        })
+        Ok(crate::architecture::stateright_baseline(sys, max_states))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stateright::Model;
 
     #[test]
     fn the_article_story_breaks_no_negative_balance_in_four_steps() {

@@ -27,9 +27,7 @@ use crate::report::{CheckReport, Verdict};
 use crate::session;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
-use stateright::{Checker, HasDiscoveries, Model};
 use std::borrow::Cow;
-use std::time::Instant;
 
 /// How reads are served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -649,25 +647,14 @@ impl Architecture for ReadReplica {
     ) -> Result<Baseline, Error> {
         Self::validate(bounds)?;
         let sys = build_variant(variant, bounds);
-        let started = Instant::now();
-        let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
-        let checker = sys
-            .checker()
-            .finish_when(never)
-            .target_state_count(max_states)
-            .spawn_bfs()
-            .join();
-        Ok(Baseline {
-            unique_states: checker.unique_state_count(),
-            seconds: started.elapsed().as_secs_f64(),
-            complete: checker.state_count() < max_states,
-        })
+        Ok(crate::architecture::stateright_baseline(sys, max_states))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stateright::Model;
 
     fn shortest(variant: &str, property: &str) -> Option<usize> {
         let arch = ReadReplica;

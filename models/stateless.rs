@@ -34,10 +34,8 @@ use crate::property::{Kind, Property, PropertyInfo};
 use crate::report::{CheckReport, Verdict};
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
-use stateright::{Checker, HasDiscoveries, Model};
 use std::borrow::Cow;
 use std::fmt;
-use std::time::Instant;
 
 /// Static files served: index.html (file 0) and logo.png (file 1).
 pub const FILES: usize = 2;
@@ -1236,20 +1234,7 @@ impl Architecture for Stateless {
     ) -> Result<Baseline, Error> {
         Self::validate(bounds)?;
         let sys = build_variant(variant, bounds);
-        let started = Instant::now();
-        let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
-        let checker = sys
-            .checker()
-            .finish_when(never)
-            .target_state_count(max_states)
-            .spawn_bfs()
-            .join();
-        // stateright's state target counts states generated, repeats included.
-        Ok(Baseline {
-            unique_states: checker.unique_state_count(),
-            seconds: started.elapsed().as_secs_f64(),
-            complete: checker.state_count() < max_states,
-        })
+        Ok(crate::architecture::stateright_baseline(sys, max_states))
     }
 }
 

@@ -91,3 +91,32 @@ pub struct Baseline {
     /// False when the state limit stopped it.
     pub complete: bool,
 }
+
+/// Plain stateright BFS on one thread over `sys`, exploring every state until
+/// `max_states` states have been generated: the benchmark's baseline, shared by every
+/// model's [`Architecture::baseline`].
+pub fn stateright_baseline<A>(sys: crate::system::System<A>, max_states: usize) -> Baseline
+where
+    A: crate::system::Node + Send + Sync + 'static,
+    A::State: Send + Sync,
+    A::Storage: Send + Sync,
+    A::Random: Send + Sync,
+    A::Peer: Send + Sync,
+{
+    use stateright::{Checker, HasDiscoveries, Model};
+    let started = std::time::Instant::now();
+    // A discovery set no property can complete: explore everything.
+    let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
+    let checker = sys
+        .checker()
+        .finish_when(never)
+        .target_state_count(max_states)
+        .spawn_bfs()
+        .join();
+    // stateright's state target counts states generated, repeats included.
+    Baseline {
+        unique_states: checker.unique_state_count(),
+        seconds: started.elapsed().as_secs_f64(),
+        complete: checker.state_count() < max_states,
+    }
+}

@@ -288,12 +288,8 @@ impl Actor for Node {
                 }
             }
             (Node::Client(c), NodeState::Client(st)) => {
-                if let Msg::Reply { id, reply } = msg {
-                    let mut cs = Cow::Borrowed(st);
-                    c.on_reply(&mut cs, id, reply, o);
-                    if let Cow::Owned(cs) = cs {
-                        *state.to_mut() = NodeState::Client(cs);
-                    }
+                if let Some(cs) = c.receive(st, msg, o) {
+                    *state.to_mut() = NodeState::Client(cs);
                 }
             }
             _ => {}
@@ -302,9 +298,7 @@ impl Actor for Node {
 
     fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _t: &Timer, o: &mut Out<Self>) {
         if let (Node::Client(c), NodeState::Client(st)) = (self, &**state) {
-            let mut cs = Cow::Borrowed(st);
-            c.on_timeout(&mut cs, o);
-            if let Cow::Owned(cs) = cs {
+            if let Some(cs) = c.time_out(st, o) {
                 *state.to_mut() = NodeState::Client(cs);
             }
         }

@@ -161,6 +161,42 @@ impl Client {
         self.send_current(st, o);
     }
 
+    /// A message for this client inside a model's actor: a reply moves the workload on.
+    /// Returns the new client state when it changed (`None`: nothing to do, which
+    /// stateright then prunes as a no-op).
+    pub fn receive<P, A>(
+        &self,
+        st: &ClientState,
+        msg: Msg<P>,
+        o: &mut Out<A>,
+    ) -> Option<ClientState>
+    where
+        A: Actor<Msg = Msg<P>, Timer = Timer>,
+    {
+        let Msg::Reply { id, reply } = msg else {
+            return None;
+        };
+        let mut cs = Cow::Borrowed(st);
+        self.on_reply(&mut cs, id, reply, o);
+        match cs {
+            Cow::Owned(cs) => Some(cs),
+            Cow::Borrowed(_) => None,
+        }
+    }
+
+    /// This client's timer fired inside a model's actor; returns the new state if changed.
+    pub fn time_out<P, A>(&self, st: &ClientState, o: &mut Out<A>) -> Option<ClientState>
+    where
+        A: Actor<Msg = Msg<P>, Timer = Timer>,
+    {
+        let mut cs = Cow::Borrowed(st);
+        self.on_timeout(&mut cs, o);
+        match cs {
+            Cow::Owned(cs) => Some(cs),
+            Cow::Borrowed(_) => None,
+        }
+    }
+
     /// Short facts for traces: what the client waits for.
     pub fn facts(&self, state: &ClientState) -> Vec<(&'static str, String)> {
         let status = match self.current(state) {

@@ -73,7 +73,7 @@ enum ReplayTarget {
 
 #[derive(Args, Debug)]
 struct ReplayArgs {
-    /// Model name: read-replica or central-db (PostgreSQL).
+    /// Model name: read-replica, central-db (PostgreSQL) or master-master (MariaDB).
     model: String,
     /// Variant (default: the model's first variant that breaks the property). A fixed
     /// variant replays the workload and schedule that broke the unfixed one.
@@ -636,7 +636,12 @@ fn replay(args: &ReplayArgs) -> Result<i32, Error> {
             ReplayTarget::Mariadb => crate::replay::Target::Mariadb,
         }),
     };
-    let r = crate::replay::run(&req)?;
+    let r = crate::replay::run(&req);
+    if crate::replay::stopping() {
+        // Ctrl-C: the handler is stopping the servers and ends the process.
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    }
+    let r = r?;
     print!("{}", r.to_text());
     Ok(r.exit_code())
 }

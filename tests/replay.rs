@@ -96,6 +96,7 @@ fn replay_cli_exit_codes() {
         vec!["replay", "read-replica", "--variant", "nope"],
         vec!["replay", "read-replica", "--property", "nope"],
         vec!["replay", "read-replica", "--target", "mariadb"],
+        vec!["replay", "master-master", "--target", "postgres"],
     ] {
         let out = Command::new(bin).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -112,4 +113,91 @@ fn replay_cli_exit_codes() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("reproduced on PostgreSQL 15."), "{text}");
     assert!(text.contains(" | jose -> replica1: SELECT"), "{text}");
+}
+
+#[test]
+fn central_db_on_postgres_lost_reply_and_retry_pay_twice_idempotency_key_once() {
+    if !postgres_installed() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let broken = replay("central-db", "retry");
+    assert!(broken.reproduced(), "{:?}", broken.real.verdict);
+    let err = broken.real.verdict.clone().unwrap_err();
+    assert!(err.contains("took effect 2 times"), "{err}");
+    // The first attempt's answer was really lost: the client saw a timeout.
+    assert_eq!(
+        broken.real.history[0].outcome,
+        splitbrain::history::Outcome::TimedOut
+    );
+    assert!(
+        broken.real.values.contains("jose $80"),
+        "{}",
+        broken.real.values
+    );
+    assert_eq!(broken.exit_code(), 0);
+    let fixed = replay("central-db", "idempotency-key");
+    assert!(!fixed.reproduced(), "{:?}", fixed.real.verdict);
+    assert!(
+        fixed.real.values.contains("applied 1 time;"),
+        "{}",
+        fixed.real.values
+    );
+    assert!(
+        fixed.real.values.contains("jose $90"),
+        "{}",
+        fixed.real.values
+    );
+    assert_eq!(fixed.exit_code(), 0);
+}
+
+fn mariadb_installed() -> bool {
+    if replay::mariadb::find().is_ok() {
+        return true;
+    }
+    println!("skipped: mariadb not installed, run .ci/run or apt-get install mariadb-server");
+    false
+}
+
+fn replay_property(model: &str, variant: &str, property: &str) -> replay::Replay {
+    let r = replay::run(&Request {
+        model: model.into(),
+        variant: Some(variant.into()),
+        property: Some(property.into()),
+        target: None,
+    })
+    .unwrap_or_else(|e| panic!("replay {model} --variant {variant} --property {property}: {e}"));
+    println!("{}", r.to_text());
+    let dir = r.real.workdir.to_string_lossy().to_string();
+    assert!(
+        processes_mentioning(&dir).is_empty(),
+        "servers still running in {dir}"
+    );
+    assert!(!Path::new(&dir).exists(), "{dir} left behind");
+    r
+}
+
+#[test]
+fn master_master_on_mariadb_burrito_and_taco() {
+    if !mariadb_installed() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Statement replication applies both withdrawals on both masters: -5.
+    let broken = replay_property("master-master", "async-ops", "no_negative_balance");
+    assert!(broken.reproduced(), "{:?}", broken.real.verdict);
+    assert!(
+        broken.real.values.contains("holds -5"),
+        "{}",
+        broken.real.values
+    );
+    assert_eq!(broken.exit_code(), 0);
+    // The fix sends the taco to master1, which declines it.
+    let fixed = replay_property("master-master", "home-master", "no_negative_balance");
+    assert!(!fixed.reproduced(), "{:?}", fixed.real.verdict);
+    assert_eq!(fixed.exit_code(), 0);
+    // Row replication: money is not conserved (the balances end swapped, not -5).
+    let lww = replay_property("master-master", "lww", "money_conserved");
+    assert!(lww.reproduced(), "{:?}", lww.real.verdict);
+    assert!(lww.real.values.contains("DIVERGE"), "{}", lww.real.values);
 }

@@ -11,6 +11,8 @@
 //! Servers are stopped by drop guards, and on Ctrl-C by [`stop_all`].
 
 pub mod central_db;
+pub mod mariadb;
+pub mod master_master;
 pub mod pg;
 pub mod read_replica;
 
@@ -21,6 +23,7 @@ use crate::history::{Event, History, Outcome};
 use crate::report::Verdict;
 use crate::trace::Trace;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -250,6 +253,17 @@ const SCENARIOS: &[(&str, &str, Target, &[&str])] = &[
         Target::Postgres,
         &["exactly_once_transfer"],
     ),
+    (
+        "master-master",
+        "no_negative_balance",
+        Target::Mariadb,
+        &[
+            "no_negative_balance",
+            "money_conserved",
+            "replicas_converge",
+            "approvals_within_funds",
+        ],
+    ),
 ];
 
 fn scenario_list() -> String {
@@ -334,6 +348,7 @@ pub fn run(req: &Request) -> Result<Replay, Error> {
     let real = match model {
         "read-replica" => read_replica::replay(&trace, variant.name, property)?,
         "central-db" => central_db::replay(&trace, variant.name, property)?,
+        "master-master" => master_master::replay(&trace, variant.name, property)?,
         _ => unreachable!("listed in SCENARIOS"),
     };
     Ok(Replay {
@@ -381,28 +396,72 @@ pub fn clients(trace: &Trace, is_server: impl Fn(&str) -> bool) -> Vec<String> {
     names
 }
 
-/// Servers that are running, for Ctrl-C: (bin directory, data directory).
-static LIVE: Mutex<Vec<(PathBuf, PathBuf)>> = Mutex::new(Vec::new());
+/// How to stop a running server from the Ctrl-C handler.
+#[derive(Clone, Debug)]
+pub(crate) enum Stopper {
+    /// PostgreSQL: `pg_ctl stop -m immediate` with the binaries in this directory.
+    Pg(PathBuf),
+    /// A server process we started: killed by its id.
+    Pid(u32),
+}
 
-pub(crate) fn register(bin: &Path, data: &Path) {
+/// Servers that are running, for Ctrl-C: (data directory, how to stop it).
+static LIVE: Mutex<Vec<(PathBuf, Stopper)>> = Mutex::new(Vec::new());
+
+/// Set by [`stop_all`]: a server registered afterwards is stopped at once.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// True once Ctrl-C has asked every replay server to stop.
+pub fn stopping() -> bool {
+    STOPPING.load(Ordering::SeqCst)
+}
+
+pub(crate) fn register(data: &Path, stop: Stopper) {
     if let Ok(mut live) = LIVE.lock() {
-        live.push((bin.to_path_buf(), data.to_path_buf()));
+        live.push((data.to_path_buf(), stop.clone()));
+    }
+    if stopping() {
+        stop_one(data, &stop);
     }
 }
 
 pub(crate) fn unregister(data: &Path) {
     if let Ok(mut live) = LIVE.lock() {
-        live.retain(|(_, d)| d != data);
+        live.retain(|(d, _)| d != data);
+    }
+}
+
+fn stop_one(data: &Path, stop: &Stopper) {
+    match stop {
+        Stopper::Pg(bin) => pg::stop(bin, data),
+        Stopper::Pid(pid) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
     }
 }
 
 /// Stops every server a replay started and has not stopped yet (the Ctrl-C handler).
+/// A server may be half-started when the signal comes (its start command running, or
+/// its process spawned a moment before it registers): the servers are stopped again for
+/// two seconds, then their directories removed.
 pub fn stop_all() {
-    let live = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
-    for (bin, data) in live.iter().rev() {
-        pg::stop(bin, data);
-        if let Some(work) = data.parent() {
-            let _ = std::fs::remove_dir_all(work);
+    STOPPING.store(true, Ordering::SeqCst);
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for _ in 0..10 {
+        let live = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
+        for (data, stop) in live.iter().rev() {
+            stop_one(data, stop);
+            if let Some(work) = data.parent() {
+                if !dirs.iter().any(|d| d == work) {
+                    dirs.push(work.to_path_buf());
+                }
+            }
         }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(d);
     }
 }

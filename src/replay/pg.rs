@@ -2,7 +2,7 @@
 //! ports in a temporary directory, talked to with `psql`, and stopped by a drop guard
 //! (also on failure, and on Ctrl-C through [`super::stop_all`]).
 
-use super::{register, unregister};
+use super::{register, unregister, Stopper};
 use crate::error::Error;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -56,7 +56,7 @@ pub fn free_port() -> Result<u16, Error> {
         .map_err(|e| Error::BadInput(format!("no free port on 127.0.0.1: {e}")))
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -76,7 +76,7 @@ fn as_pg(install: &Install, tool: &str) -> Command {
     }
 }
 
-fn run(mut c: Command, what: &str) -> Result<String, Error> {
+pub(crate) fn run(mut c: Command, what: &str) -> Result<String, Error> {
     let out = c
         .output()
         .map_err(|e| Error::BadInput(format!("{what}: cannot run: {e}")))?;
@@ -96,16 +96,21 @@ pub struct WorkDir {
 }
 
 impl WorkDir {
-    /// Creates it under the system temporary directory.
+    /// Creates it under the system temporary directory, owned by `postgres`.
     pub fn new() -> Result<WorkDir, Error> {
+        WorkDir::owned_by("postgres")
+    }
+
+    /// Creates it under the system temporary directory; when we are root, `owner` owns it.
+    pub fn owned_by(owner: &str) -> Result<WorkDir, Error> {
         let dir = tempfile::Builder::new()
             .prefix("splitbrain-replay-")
             .tempdir()
             .map_err(|e| Error::BadInput(format!("cannot create a temporary directory: {e}")))?;
         if is_root() {
             let mut c = Command::new("chown");
-            c.arg("postgres:").arg(dir.path());
-            run(c, "chown postgres")?;
+            c.arg(format!("{owner}:")).arg(dir.path());
+            run(c, "chown")?;
         }
         Ok(WorkDir { dir })
     }
@@ -171,7 +176,7 @@ impl Server {
         let mut last = None;
         for _ in 0..5 {
             let port = free_port()?;
-            register(&install.bin, &data);
+            register(&data, Stopper::Pg(install.bin.clone()));
             let server = Server {
                 install: install.clone(),
                 data: data.clone(),

@@ -201,3 +201,37 @@ fn master_master_on_mariadb_burrito_and_taco() {
     assert!(lww.reproduced(), "{:?}", lww.real.verdict);
     assert!(lww.real.values.contains("DIVERGE"), "{}", lww.real.values);
 }
+
+#[test]
+fn missing_servers_are_bad_input_naming_the_packages() {
+    let bin = env!("CARGO_BIN_EXE_splitbrain");
+    let empty = tempfile_dir();
+    for (args, env, package) in [
+        (
+            vec!["replay", "read-replica"],
+            "SPLITBRAIN_POSTGRES_ROOT",
+            "apt-get install postgresql",
+        ),
+        (
+            vec!["replay", "master-master"],
+            "SPLITBRAIN_MARIADB_BIN",
+            "apt-get install mariadb-server",
+        ),
+    ] {
+        let out = Command::new(bin)
+            .args(&args)
+            .env(env, &empty)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(package), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&empty);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("splitbrain-no-servers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

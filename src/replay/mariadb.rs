@@ -31,9 +31,13 @@ fn which(name: &str, dirs: &[&str]) -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-/// Finds MariaDB in the usual Debian places.
+/// Finds MariaDB in the usual Debian places (or only in `$SPLITBRAIN_MARIADB_BIN`).
 pub fn find() -> Result<Install, Error> {
-    let dirs = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"];
+    let own = std::env::var("SPLITBRAIN_MARIADB_BIN").ok();
+    let dirs: Vec<&str> = match &own {
+        Some(d) => vec![d.as_str()],
+        None => vec!["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"],
+    };
     let missing = || Error::BadInput(MISSING.into());
     let server = which("mariadbd", &dirs).ok_or_else(missing)?;
     let install_db = which("mariadb-install-db", &dirs).ok_or_else(missing)?;

@@ -21,9 +21,13 @@ pub struct Install {
 /// What to say when PostgreSQL is missing.
 pub const MISSING: &str = "postgresql not installed: the replay needs the PostgreSQL server binaries (initdb, pg_ctl, postgres, pg_basebackup, psql); install the Debian packages with: apt-get install postgresql (or run .ci/run)";
 
-/// Finds the newest PostgreSQL under /usr/lib/postgresql/<ver>/bin.
+/// Finds the newest PostgreSQL under /usr/lib/postgresql/<ver>/bin (or under
+/// `$SPLITBRAIN_POSTGRES_ROOT/<ver>/bin`).
 pub fn find() -> Result<Install, Error> {
-    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let root = std::env::var_os("SPLITBRAIN_POSTGRES_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql"));
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(root)
         .map_err(|_| Error::BadInput(MISSING.into()))?
         .filter_map(|e| e.ok())
         .filter_map(|e| {

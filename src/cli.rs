@@ -60,6 +60,31 @@ enum Command {
     Merge(MergeArgs),
     /// Print (or write) a Slurm job script that runs a search in shards, then merges them.
     Slurm(SlurmArgs),
+    /// Reproduce a model's minimal counterexample on real database servers on loopback.
+    Replay(ReplayArgs),
+}
+
+/// Real systems `replay` runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ReplayTarget {
+    Postgres,
+    Mariadb,
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// Model name: read-replica, central-db (PostgreSQL) or master-master (MariaDB).
+    model: String,
+    /// Variant (default: the model's first variant that breaks the property). A fixed
+    /// variant replays the workload and schedule that broke the unfixed one.
+    #[arg(long)]
+    variant: Option<String>,
+    /// Property judged on the real client history (default: the scenario's).
+    #[arg(long)]
+    property: Option<String>,
+    /// The real system (default: the model's).
+    #[arg(long, value_enum)]
+    target: Option<ReplayTarget>,
 }
 
 /// Output formats of `matrix`.
@@ -419,6 +444,7 @@ where
         }),
         Command::Merge(a) => merge(&a),
         Command::Slurm(a) => slurm(&a),
+        Command::Replay(a) => replay(&a),
     };
     match result {
         Ok(code) => code,
@@ -596,6 +622,32 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         }
     }
     Ok(code)
+}
+
+fn replay(args: &ReplayArgs) -> Result<i32, Error> {
+    // Ctrl-C stops every server the replay started before the process ends.
+    let _ = ctrlc::set_handler(|| {
+        crate::replay::stop_all();
+        eprintln!("interrupted: replay servers stopped");
+        std::process::exit(130);
+    });
+    let req = crate::replay::Request {
+        model: args.model.clone(),
+        variant: args.variant.clone(),
+        property: args.property.clone(),
+        target: args.target.map(|t| match t {
+            ReplayTarget::Postgres => crate::replay::Target::Postgres,
+            ReplayTarget::Mariadb => crate::replay::Target::Mariadb,
+        }),
+    };
+    let r = crate::replay::run(&req);
+    if crate::replay::stopping() {
+        // Ctrl-C: the handler is stopping the servers and ends the process.
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    }
+    let r = r?;
+    print!("{}", r.to_text());
+    Ok(r.exit_code())
 }
 
 fn run_check(args: &SearchArgs, shard: Shard) -> Result<Vec<CheckReport>, Error> {

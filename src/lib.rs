@@ -37,6 +37,7 @@ pub mod progress;
 pub mod proofs;
 pub mod property;
 pub mod random;
+pub mod replay;
 pub mod report;
 pub mod session;
 pub mod shard;

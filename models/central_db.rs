@@ -17,14 +17,13 @@
 //! (client, position in the workload): `exactly_once_transfer` compares it with what the
 //! clients saw ([`crate::session::exactly_once`]).
 
-use crate::architecture::{Architecture, Baseline, Variant};
+use crate::architecture::{Architecture, Buildable, Variant};
 use crate::bounds::Bounds;
-use crate::check::{self, CheckOptions, Subject};
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{Event, History, Op, Outcome, Reply, ReqId};
 use crate::property::{Kind, Property, PropertyInfo};
-use crate::report::{CheckReport, Verdict};
+use crate::report::Verdict;
 use crate::session;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
@@ -793,24 +792,6 @@ impl Architecture for CentralDb {
         ]
     }
 
-    fn check(
-        &self,
-        variant: &Variant,
-        bounds: &Bounds,
-        opts: &CheckOptions,
-    ) -> Result<CheckReport, Error> {
-        Self::validate(bounds)?;
-        let sys = build_variant(variant, bounds);
-        let subject = Subject {
-            model: self.name(),
-            variant: variant.name,
-            expect: variant.expect,
-            bounds: *bounds,
-            defaults: self.default_bounds(),
-        };
-        check::run(&sys, &sys.properties, &subject, opts)
-    }
-
     fn bench_bounds(&self) -> Vec<Bounds> {
         let d = self.default_bounds();
         vec![
@@ -824,32 +805,18 @@ impl Architecture for CentralDb {
         ]
     }
 
-    fn explore(
-        &self,
-        variant: &Variant,
-        bounds: &Bounds,
-        addr: std::net::SocketAddr,
-    ) -> Result<(), Error> {
+    fn build(&self, variant: &Variant, bounds: &Bounds) -> Result<Box<dyn Buildable>, Error> {
         Self::validate(bounds)?;
-        crate::explore::serve(build_variant(variant, bounds), addr)
-    }
-
-    fn baseline(
-        &self,
-        variant: &Variant,
-        bounds: &Bounds,
-        max_states: usize,
-    ) -> Result<Baseline, Error> {
-        Self::validate(bounds)?;
-        let sys = build_variant(variant, bounds);
-        Ok(crate::architecture::stateright_baseline(sys, max_states))
+        Ok(Box::new(build_variant(variant, bounds)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::CheckOptions;
     use crate::exhaustive::{self, Limits};
+    use crate::report::CheckReport;
     use stateright::Model;
 
     fn check(variant: &str, bounds: Bounds, properties: &[&str], limits: Limits) -> CheckReport {

@@ -10,14 +10,13 @@
 //! lost (`--loss`); replication streams are reliable (databases retransmit their log).
 //! Masters keep their data on disk: a crash (`--crashes`) loses nothing but time.
 
-use crate::architecture::{Architecture, Baseline, Variant};
+use crate::architecture::{Architecture, Buildable, Variant};
 use crate::bounds::Bounds;
-use crate::check::{self, CheckOptions, Subject};
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{Op, Outcome, Reply, ReqId};
 use crate::property::{Kind, Property, PropertyInfo};
-use crate::report::{CheckReport, Verdict};
+use crate::report::Verdict;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
 use std::borrow::Cow;
@@ -698,24 +697,6 @@ impl Architecture for MasterMaster {
         ]
     }
 
-    fn check(
-        &self,
-        variant: &Variant,
-        bounds: &Bounds,
-        opts: &CheckOptions,
-    ) -> Result<CheckReport, Error> {
-        Self::validate(bounds)?;
-        let sys = build_variant(variant, bounds);
-        let subject = Subject {
-            model: self.name(),
-            variant: variant.name,
-            expect: variant.expect,
-            bounds: *bounds,
-            defaults: self.default_bounds(),
-        };
-        check::run(&sys, &sys.properties, &subject, opts)
-    }
-
     fn bench_bounds(&self) -> Vec<Bounds> {
         let d = self.default_bounds();
         vec![
@@ -736,31 +717,16 @@ impl Architecture for MasterMaster {
         ]
     }
 
-    fn explore(
-        &self,
-        variant: &Variant,
-        bounds: &Bounds,
-        addr: std::net::SocketAddr,
-    ) -> Result<(), Error> {
+    fn build(&self, variant: &Variant, bounds: &Bounds) -> Result<Box<dyn Buildable>, Error> {
         Self::validate(bounds)?;
-        crate::explore::serve(build_variant(variant, bounds), addr)
-    }
-
-    fn baseline(
-        &self,
-        variant: &Variant,
-        bounds: &Bounds,
-        max_states: usize,
-    ) -> Result<Baseline, Error> {
-        Self::validate(bounds)?;
-        let sys = build_variant(variant, bounds);
-        Ok(crate::architecture::stateright_baseline(sys, max_states))
+        Ok(Box::new(build_variant(variant, bounds)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::CheckOptions;
     use stateright::Model;
 
     #[test]

@@ -2,10 +2,12 @@
 //! proofs and the benchmark.
 
 use crate::bounds::Bounds;
-use crate::check::CheckOptions;
+use crate::check::{self, CheckOptions, Subject};
 use crate::error::Error;
 use crate::property::PropertyInfo;
 use crate::report::{CheckReport, Verdict};
+use crate::system::{Node, System};
+use stateright::actor::Actor;
 
 /// One variant of an architecture and the verdicts it is expected to get.
 #[derive(Clone, Copy, Debug)]
@@ -16,6 +18,36 @@ pub struct Variant {
     pub about: &'static str,
     /// The expected verdict of every property of the model.
     pub expect: &'static [(&'static str, Verdict)],
+}
+
+/// A built system, whatever its actor type: what [`Architecture`] does with it.
+/// Implemented for every [`System`], so a model only says how to build one.
+pub trait Buildable {
+    /// Checks the system's properties (see [`check::run`]).
+    fn check(&self, subject: &Subject, opts: &CheckOptions) -> Result<CheckReport, Error>;
+    /// Plain stateright BFS on the same system (see [`stateright_baseline`]).
+    fn baseline(self: Box<Self>, max_states: usize) -> Baseline;
+    /// Serves stateright's Explorer for the system (see [`crate::explore::serve`]).
+    fn explore(self: Box<Self>, addr: std::net::SocketAddr) -> Result<(), Error>;
+}
+
+impl<A> Buildable for System<A>
+where
+    A: Node + Send + Sync + 'static,
+    <A as Actor>::State: Send + Sync,
+    <A as Actor>::Storage: Send + Sync,
+    <A as Actor>::Random: Send + Sync,
+    <A as Node>::Peer: Send + Sync,
+{
+    fn check(&self, subject: &Subject, opts: &CheckOptions) -> Result<CheckReport, Error> {
+        check::run(self, &self.properties, subject, opts)
+    }
+    fn baseline(self: Box<Self>, max_states: usize) -> Baseline {
+        stateright_baseline(*self, max_states)
+    }
+    fn explore(self: Box<Self>, addr: std::net::SocketAddr) -> Result<(), Error> {
+        crate::explore::serve(*self, addr)
+    }
 }
 
 /// An architecture of the catalog.
@@ -40,13 +72,25 @@ pub trait Architecture: Sync {
     fn proof_bounds(&self) -> Vec<Bounds> {
         vec![self.default_bounds()]
     }
-    /// Checks one variant at `bounds`. Bounds the model cannot take are an error.
+    /// The system of one variant at `bounds`, ready to check, explore or measure. Bounds
+    /// the model cannot take are an error that says why.
+    fn build(&self, variant: &Variant, bounds: &Bounds) -> Result<Box<dyn Buildable>, Error>;
+    /// Checks one variant at `bounds`.
     fn check(
         &self,
         variant: &Variant,
         bounds: &Bounds,
         opts: &CheckOptions,
-    ) -> Result<CheckReport, Error>;
+    ) -> Result<CheckReport, Error> {
+        let subject = Subject {
+            model: self.name(),
+            variant: variant.name,
+            expect: variant.expect,
+            bounds: *bounds,
+            defaults: self.default_bounds(),
+        };
+        self.build(variant, bounds)?.check(&subject, opts)
+    }
     /// The bounds `splitbrain bench` measures (the defaults first).
     fn bench_bounds(&self) -> Vec<Bounds> {
         vec![self.default_bounds()]
@@ -58,7 +102,9 @@ pub trait Architecture: Sync {
         variant: &Variant,
         bounds: &Bounds,
         max_states: usize,
-    ) -> Result<Baseline, Error>;
+    ) -> Result<Baseline, Error> {
+        Ok(self.build(variant, bounds)?.baseline(max_states))
+    }
 
     /// Serves stateright's Explorer for one variant at `bounds` on `addr` (blocks).
     fn explore(
@@ -66,7 +112,9 @@ pub trait Architecture: Sync {
         variant: &Variant,
         bounds: &Bounds,
         addr: std::net::SocketAddr,
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        self.build(variant, bounds)?.explore(addr)
+    }
 
     /// The variant with this name, or an error listing the valid ones.
     fn variant(&self, name: &str) -> Result<&'static Variant, Error> {
@@ -93,11 +141,10 @@ pub struct Baseline {
 }
 
 /// Plain stateright BFS on one thread over `sys`, exploring every state until
-/// `max_states` states have been generated: the benchmark's baseline, shared by every
-/// model's [`Architecture::baseline`].
-pub fn stateright_baseline<A>(sys: crate::system::System<A>, max_states: usize) -> Baseline
+/// `max_states` states have been generated: the benchmark's baseline.
+pub fn stateright_baseline<A>(sys: System<A>, max_states: usize) -> Baseline
 where
-    A: crate::system::Node + Send + Sync + 'static,
+    A: Node + Send + Sync + 'static,
     A::State: Send + Sync,
     A::Storage: Send + Sync,
     A::Random: Send + Sync,

@@ -29,24 +29,21 @@
 //!   updating its copy when the backend answers (`replication.cache_update =
 //!   "overwrite"` or `"newest"`).
 
-use crate::architecture::{Architecture, Baseline, Variant};
+use crate::architecture::{Architecture, Buildable, Variant};
 use crate::bounds::Bounds;
-use crate::check::{self, CheckOptions, Subject};
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{key_name, Op, Outcome, Reply, ReqId};
 use crate::property::{Kind, Property, PropertyInfo};
-use crate::report::{CheckReport, Verdict};
+use crate::report::Verdict;
 use crate::session;
 use crate::system::{Faults, Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use serde::Deserialize;
 use stateright::actor::{Actor, Id, Out};
-use stateright::{Checker, HasDiscoveries, Model};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
-use std::time::Instant;
 use toml::Spanned;
 
 /// Largest topology file read, in bytes.
@@ -2052,52 +2049,8 @@ impl Architecture for FileArchitecture {
         self.topology.default_bounds()
     }
 
-    fn check(
-        &self,
-        variant: &Variant,
-        bounds: &Bounds,
-        opts: &CheckOptions,
-    ) -> Result<CheckReport, Error> {
-        let sys = self.system(variant, bounds)?;
-        let subject = Subject {
-            model: self.name,
-            variant: variant.name,
-            expect: variant.expect,
-            bounds: *bounds,
-            defaults: self.default_bounds(),
-        };
-        check::run(&sys, &sys.properties, &subject, opts)
-    }
-
-    fn explore(
-        &self,
-        variant: &Variant,
-        bounds: &Bounds,
-        addr: std::net::SocketAddr,
-    ) -> Result<(), Error> {
-        crate::explore::serve(self.system(variant, bounds)?, addr)
-    }
-
-    fn baseline(
-        &self,
-        variant: &Variant,
-        bounds: &Bounds,
-        max_states: usize,
-    ) -> Result<Baseline, Error> {
-        let sys = self.system(variant, bounds)?;
-        let started = Instant::now();
-        let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
-        let checker = sys
-            .checker()
-            .finish_when(never)
-            .target_state_count(max_states)
-            .spawn_bfs()
-            .join();
-        Ok(Baseline {
-            unique_states: checker.unique_state_count(),
-            seconds: started.elapsed().as_secs_f64(),
-            complete: checker.state_count() < max_states,
-        })
+    fn build(&self, variant: &Variant, bounds: &Bounds) -> Result<Box<dyn Buildable>, Error> {
+        Ok(Box::new(self.system(variant, bounds)?))
     }
 }
 

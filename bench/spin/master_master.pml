@@ -43,6 +43,13 @@
  *     (stateright's init state runs every on_start). SPIN's state before that step is the
  *     one extra state: SPIN's `states, stored` (-DNOREDUCE) = splitbrain's unique_states + 1.
  *
+ * Partial-order reduction: each actor is its own proctype with local state and its own
+ * inbox, and properties are local assertions, so SPIN's POR has independent local steps
+ * to work with. The inboxes are NOT declared `xr`: pan rejects sorted send `!!` and
+ * random receive `??` on exclusive channels ("violates po reduction"), and the canonical
+ * multiset (priority: state counts equal to splitbrain's) needs both. Channel operations
+ * on non-exclusive channels are dependent for SPIN, which limits the reduction.
+ *
  * Properties: no_negative_balance is a local assertion in each master (SPIN finds it
  * violated in ASYNC_OPS, holds in LWW and HOME_MASTER, like splitbrain).
  * money_conserved and approvals_within_funds compare state across masters or clients,
@@ -106,7 +113,6 @@ proctype Master(byte me)
   byte n, c, amt;
   chan park = [QM] of { byte, byte, byte, short };
   chan inbox = mq[me];
-  xr inbox;
 
 end:
   do
@@ -193,7 +199,6 @@ proctype Client(byte c)
   short rbal[OPS];       /* the balance that reply carried */
   byte src, r; short b;  /* temporaries */
   chan inbox = cq[c];
-  xr inbox;
 
 end:
   do

@@ -42,6 +42,7 @@ pub mod report;
 pub mod session;
 pub mod shard;
 pub mod slurm;
+pub mod spin;
 pub mod starter;
 pub mod swarm;
 pub mod system;

@@ -1,0 +1,331 @@
+//! SPIN twins: Promela versions of catalog models (`bench/spin/*.pml`), run with SPIN
+//! 6.5 so its state counts and times can be set beside splitbrain's.
+//!
+//! Each twin keeps one atomic Promela step per stateright step and the network as a
+//! canonical multiset, so `pan` compiled with `-DNOREDUCE` stores exactly splitbrain's
+//! unique states plus one: the state before SPIN's `init` process starts the actors
+//! (see [`INIT_OFFSET`]). The top comment of each `.pml` says how it maps to the model.
+
+use crate::bounds::Bounds;
+use crate::error::Error;
+use crate::system::NetworkKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// SPIN's `states, stored` with `-DNOREDUCE` minus splitbrain's `unique_states`: the
+/// state before the twin's `init` runs the actors and sends the clients' first requests
+/// (splitbrain's start state is after every actor's `on_start`).
+pub const INIT_OFFSET: u64 = 1;
+
+/// Depth limit passed to pan (`-m`); a twin's runs are far shallower.
+const MAX_DEPTH: u64 = 1_000_000;
+
+/// `None` when `spin` and `gcc` are both on the PATH, else why SPIN runs are skipped.
+pub fn spin_missing() -> Option<String> {
+    let missing: Vec<&str> = ["spin", "gcc"]
+        .into_iter()
+        .filter(|tool| which(tool).is_none())
+        .collect();
+    if missing.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "skipped: {} not installed, run .ci/run or apt-get install spin gcc",
+            missing.join(" and ")
+        ))
+    }
+}
+
+fn which(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
+}
+
+/// The Promela twin of a catalog model, if it has one.
+pub fn twin(model: &str) -> Option<PathBuf> {
+    let file = match model {
+        "master-master" => "master_master.pml",
+        "read-replica" => "read_replica.pml",
+        "central-db" => "central_db.pml",
+        _ => return None,
+    };
+    Some(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("bench")
+            .join("spin")
+            .join(file),
+    )
+}
+
+/// What one SPIN run of a twin measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpinRun {
+    /// pan's `states, stored`: unique states (with `-DNOREDUCE`, splitbrain's
+    /// `unique_states` + [`INIT_OFFSET`]).
+    pub unique_states: u64,
+    /// pan's `transitions (= stored+matched)`.
+    pub transitions: u64,
+    /// pan's own search time (`pan: elapsed time`), in seconds.
+    pub seconds: f64,
+    /// Wall time of `spin -a` plus `gcc`, in seconds.
+    pub compile_seconds: f64,
+    /// Peak resident memory of the pan process, from `wait4`'s `ru_maxrss` (Linux).
+    pub peak_memory_bytes: Option<u64>,
+    /// pan's own figure: `total actual memory usage`.
+    pub memory_reported_bytes: Option<u64>,
+    /// True when pan searched the whole state space (no depth truncation, no memory
+    /// limit hit).
+    pub complete: bool,
+    /// pan's `errors:` with `-c0`: assertion violations found (each violating step counts).
+    pub assertion_violations: u64,
+}
+
+/// The variant macro of a twin, or None if the twin has no such variant.
+fn variant_macro(model: &str, variant: &str) -> Option<&'static str> {
+    Some(match (model, variant) {
+        ("master-master", "async-ops") => "ASYNC_OPS",
+        ("master-master", "lww") => "LWW",
+        ("master-master", "home-master") => "HOME_MASTER",
+        ("read-replica", "async") => "ASYNC",
+        ("read-replica", "read-primary-after-write") => "READ_PRIMARY_AFTER_WRITE",
+        ("read-replica", "session-token") => "SESSION_TOKEN",
+        ("central-db", "retry") => "RETRY",
+        ("central-db", "idempotency-key") => "IDEMPOTENCY_KEY",
+        ("central-db", "no-retry") => "NO_RETRY",
+        _ => return None,
+    })
+}
+
+fn bad(msg: String) -> Error {
+    Error::BadInput(msg)
+}
+
+/// Checks that the twin models these bounds; returns the `-D` macros for spin.
+fn macros(model: &str, variant: &str, b: &Bounds) -> Result<Vec<String>, Error> {
+    let Some(v) = variant_macro(model, variant) else {
+        return Err(bad(format!(
+            "the SPIN twin of {model} has no variant '{variant}' (twins model the catalog variants, not the mutants)"
+        )));
+    };
+    if b.network != NetworkKind::Unordered {
+        return Err(bad(format!(
+            "the SPIN twin of {model} models the unordered network only, not --network {}",
+            b.network.as_str()
+        )));
+    }
+    let within = |name: &str, value: i64, lo: i64, hi: i64| -> Result<(), Error> {
+        if value < lo || value > hi {
+            Err(bad(format!(
+                "the SPIN twin of {model} supports --{name} {lo}..={hi}, not {value}"
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    let (c, o, s) = (i64::from(b.clients), i64::from(b.ops), i64::from(b.servers));
+    match model {
+        "master-master" => {
+            within("clients", c, 1, 4)?;
+            within("servers", s, 2, 3)?;
+            within("ops", o, 1, 3)?;
+            within("balance", b.balance.into(), 0, 1000)?;
+            within("loss", b.loss.into(), 0, 0)?;
+            within("crashes", b.crashes.into(), 0, 0)?;
+        }
+        "read-replica" => {
+            within("clients", c, 1, 3)?;
+            within("servers", s, 1, 3)?;
+            within("ops", o, 1, 3)?;
+            within("loss", b.loss.into(), 0, 0)?;
+            within("crashes", b.crashes.into(), 0, 0)?;
+        }
+        _ => {
+            within("clients", c, 1, 3)?;
+            within("servers", s, 1, 3)?;
+            within("ops", o, 1, 3)?;
+            within("clients x ops", c * o, 1, 4)?;
+            // Below 10 x ops a transfer can be declined, which saves an unchanged db
+            // state: storage is then no longer a function of the state (see the .pml).
+            within("balance", b.balance.into(), 10 * o, 1000)?;
+            within("loss", b.loss.into(), 0, 3)?;
+            within("crashes", b.crashes.into(), 0, 1)?;
+        }
+    }
+    let mut d = vec![
+        format!("-DVARIANT={v}"),
+        format!("-DCLIENTS={c}"),
+        format!("-DOPS={o}"),
+        format!("-DSERVERS={s}"),
+    ];
+    if model != "read-replica" {
+        d.push(format!("-DBALANCE={}", b.balance));
+    }
+    if model == "central-db" {
+        d.push(format!("-DLOSS={}", b.loss));
+        d.push(format!("-DCRASHES={}", b.crashes));
+    }
+    Ok(d)
+}
+
+fn run_tool(cmd: &mut Command, what: &str) -> Result<(), Error> {
+    let out = cmd
+        .output()
+        .map_err(|e| bad(format!("{what}: could not start: {e}")))?;
+    if !out.status.success() {
+        return Err(bad(format!(
+            "{what} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `cmd`, returning its stdout and the peak RSS of the child (`wait4`).
+fn run_measured(
+    cmd: &mut Command,
+) -> std::io::Result<(String, std::process::ExitStatus, Option<u64>)> {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut stdout = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        o.read_to_string(&mut stdout)?;
+    }
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut stderr)?;
+    }
+    stdout.push_str(&stderr);
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child, which has not been
+    // reaped (std's Child is not waited on after this).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let peak = u64::try_from(usage.ru_maxrss).ok().map(|kb| kb * 1024);
+    Ok((stdout, std::process::ExitStatus::from_raw(status), peak))
+}
+
+/// The number before `label` on pan's output line containing it.
+fn number_before(out: &str, label: &str) -> Option<f64> {
+    let line = out.lines().find(|l| l.contains(label))?;
+    let before = &line[..line.find(label)?];
+    before.split_whitespace().last()?.parse().ok()
+}
+
+/// The number after `label` on pan's output line containing it.
+fn number_after(out: &str, label: &str) -> Option<f64> {
+    let line = out.lines().find(|l| l.contains(label))?;
+    let after = &line[line.find(label)? + label.len()..];
+    after
+        .split_whitespace()
+        .next()?
+        .trim_end_matches(',')
+        .parse()
+        .ok()
+}
+
+/// Runs the SPIN twin of `model`'s `variant` at `bounds`: `spin -a`, `gcc -DSAFETY`
+/// (with `-DNOREDUCE` unless `reduce`), then `pan -c0` in a fresh temporary directory.
+pub fn run_twin(
+    model: &str,
+    variant: &str,
+    bounds: &Bounds,
+    reduce: bool,
+) -> Result<SpinRun, Error> {
+    let Some(pml) = twin(model) else {
+        return Err(bad(format!(
+            "model '{model}' has no SPIN twin (twins: master-master, read-replica, central-db)"
+        )));
+    };
+    let defines = macros(model, variant, bounds)?;
+    if let Some(why) = spin_missing() {
+        return Err(bad(why));
+    }
+    let dir = tempfile::tempdir().map_err(|e| bad(format!("temporary directory: {e}")))?;
+    let name = pml
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "twin.pml".into());
+    std::fs::copy(&pml, dir.path().join(&name))
+        .map_err(|e| bad(format!("copying {}: {e}", pml.display())))?;
+
+    let started = Instant::now();
+    run_tool(
+        Command::new("spin")
+            .args(&defines)
+            .arg("-a")
+            .arg(&name)
+            .current_dir(dir.path()),
+        &format!("spin {} -a {name}", defines.join(" ")),
+    )?;
+    let mut gcc = Command::new("gcc");
+    gcc.args(["-O2", "-w", "-DSAFETY", "-DMEMLIM=16000"]);
+    if !reduce {
+        gcc.arg("-DNOREDUCE");
+    }
+    gcc.args(["-o", "pan", "pan.c"]).current_dir(dir.path());
+    run_tool(&mut gcc, "gcc pan.c")?;
+    let compile_seconds = started.elapsed().as_secs_f64();
+
+    let (out, status, peak) = run_measured(
+        Command::new(dir.path().join("pan"))
+            .args(["-c0", &format!("-m{MAX_DEPTH}")])
+            .current_dir(dir.path()),
+    )
+    .map_err(|e| bad(format!("running pan: {e}")))?;
+    let stored = number_before(&out, "states, stored");
+    let Some(unique_states) = stored else {
+        return Err(bad(format!(
+            "pan ended ({status}) without a state count:\n{out}"
+        )));
+    };
+    let truncated = out.contains("max search depth too small")
+        || out.contains("out of memory")
+        || out.contains("search not completed");
+    Ok(SpinRun {
+        unique_states: unique_states as u64,
+        transitions: number_before(&out, "transitions").unwrap_or(0.0) as u64,
+        seconds: number_after(&out, "elapsed time").unwrap_or(0.0),
+        compile_seconds,
+        peak_memory_bytes: peak,
+        memory_reported_bytes: number_before(&out, "total actual memory usage")
+            .map(|mb| (mb * 1_048_576.0) as u64),
+        complete: !truncated,
+        assertion_violations: number_after(&out, "errors:").unwrap_or(0.0) as u64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pan_numbers() {
+        let out = "State-vector 216 byte, depth reached 75, errors: 10\n       16 states, stored\n       22 transitions (= stored+matched)\n  138.877\ttotal actual memory usage\npan: elapsed time 0.82 seconds\n";
+        assert_eq!(number_before(out, "states, stored"), Some(16.0));
+        assert_eq!(number_before(out, "transitions"), Some(22.0));
+        assert_eq!(number_after(out, "errors:"), Some(10.0));
+        assert_eq!(number_after(out, "elapsed time"), Some(0.82));
+        assert_eq!(
+            number_before(out, "total actual memory usage"),
+            Some(138.877)
+        );
+    }
+
+    #[test]
+    fn twins_exist_for_three_models() {
+        for m in ["master-master", "read-replica", "central-db"] {
+            assert!(twin(m).is_some_and(|p| p.is_file()), "{m}");
+        }
+        assert!(twin("stateless").is_none());
+    }
+}

@@ -1,0 +1,135 @@
+//! SPIN twins (`bench/spin/*.pml`) against splitbrain's own BFS: with `-DNOREDUCE`,
+//! pan stores exactly splitbrain's unique states plus SPIN's state before `init`
+//! ([`splitbrain::spin::INIT_OFFSET`]); with partial-order reduction SPIN reaches the
+//! same verdicts for the properties each twin asserts. Skipped without spin or gcc.
+
+use splitbrain::bounds::Bounds;
+use splitbrain::check::CheckOptions;
+use splitbrain::models;
+use splitbrain::report::Verdict;
+use splitbrain::spin::{run_twin, spin_missing, INIT_OFFSET};
+
+/// The properties each twin asserts (its assertions fail iff one of them is violated).
+fn asserted(model: &str) -> &'static [&'static str] {
+    match model {
+        "master-master" => &["no_negative_balance"],
+        "read-replica" => &["read_your_writes", "monotonic_reads"],
+        _ => &[
+            "exactly_once_transfer",
+            "no_negative_balance",
+            "money_conserved",
+        ],
+    }
+}
+
+fn compare(model: &str, variant: &str, bounds: &Bounds) {
+    let arch = models::find(model).unwrap();
+    let ours = arch
+        .check(
+            arch.variant(variant).unwrap(),
+            bounds,
+            &CheckOptions::default(),
+        )
+        .unwrap();
+    assert!(
+        ours.complete,
+        "{model} {variant}: our search did not finish"
+    );
+    let states = ours.results[0].unique_states as u64;
+    let violated = ours
+        .results
+        .iter()
+        .filter(|r| asserted(model).contains(&r.property))
+        .any(|r| r.verdict == Verdict::Violated);
+
+    let full = run_twin(model, variant, bounds, false).unwrap();
+    assert!(full.complete, "{model} {variant}: pan did not finish");
+    assert_eq!(
+        full.unique_states,
+        states + INIT_OFFSET,
+        "{model} {variant} {}: SPIN -DNOREDUCE vs splitbrain BFS",
+        bounds.describe()
+    );
+    assert_eq!(
+        full.assertion_violations > 0,
+        violated,
+        "{model} {variant}: verdict without reduction"
+    );
+
+    let por = run_twin(model, variant, bounds, true).unwrap();
+    assert!(por.complete, "{model} {variant}: pan (POR) did not finish");
+    assert!(por.unique_states <= full.unique_states);
+    assert_eq!(
+        por.assertion_violations > 0,
+        violated,
+        "{model} {variant}: verdict with partial-order reduction ({:?})",
+        asserted(model)
+    );
+    eprintln!(
+        "{model} {variant} {}: ours {states}, spin {} (POR {}), {:.2}s / {:.2}s",
+        bounds.describe(),
+        full.unique_states,
+        por.unique_states,
+        full.seconds,
+        por.seconds
+    );
+}
+
+fn every_variant_at_defaults(model: &str) {
+    if let Some(why) = spin_missing() {
+        eprintln!("{why}");
+        return;
+    }
+    let arch = models::find(model).unwrap();
+    for v in arch.variants() {
+        compare(model, v.name, &arch.default_bounds());
+    }
+}
+
+#[test]
+fn master_master_twin_matches() {
+    every_variant_at_defaults("master-master");
+}
+
+#[test]
+fn master_master_async_ops_three_clients_three_masters() {
+    if let Some(why) = spin_missing() {
+        eprintln!("{why}");
+        return;
+    }
+    let arch = models::find("master-master").unwrap();
+    let bounds = Bounds {
+        clients: 3,
+        servers: 3,
+        ..arch.default_bounds()
+    };
+    compare("master-master", "async-ops", &bounds);
+}
+
+#[test]
+fn read_replica_twin_matches() {
+    every_variant_at_defaults("read-replica");
+}
+
+#[test]
+fn central_db_twin_matches() {
+    every_variant_at_defaults("central-db");
+}
+
+#[test]
+fn unsupported_requests_are_clear_errors() {
+    let arch = models::find("master-master").unwrap();
+    let d = arch.default_bounds();
+    let no_twin = run_twin("stateless", "lb", &d, false).unwrap_err();
+    assert!(no_twin.to_string().contains("no SPIN twin"), "{no_twin}");
+    let mutant = run_twin("master-master", "mutant-double-apply", &d, false).unwrap_err();
+    assert!(mutant.to_string().contains("no variant"), "{mutant}");
+    let lossy = run_twin(
+        "master-master",
+        "async-ops",
+        &Bounds { loss: 1, ..d },
+        false,
+    )
+    .unwrap_err();
+    assert!(lossy.to_string().contains("--loss"), "{lossy}");
+}

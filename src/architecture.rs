@@ -7,7 +7,6 @@ use crate::error::Error;
 use crate::property::PropertyInfo;
 use crate::report::{CheckReport, Verdict};
 use crate::system::{Node, System};
-use stateright::actor::Actor;
 
 /// One variant of an architecture and the verdicts it is expected to get.
 #[derive(Clone, Copy, Debug)]
@@ -29,15 +28,17 @@ pub trait Buildable {
     fn baseline(self: Box<Self>, max_states: usize) -> Baseline;
     /// Serves stateright's Explorer for the system (see [`crate::explore::serve`]).
     fn explore(self: Box<Self>, addr: std::net::SocketAddr) -> Result<(), Error>;
+    /// Random walks by splitbrain's random engine and by stateright's simulation
+    /// checker, for `seconds` each or until `property` is hit (see [`random_walks`]).
+    fn random_walks(self: Box<Self>, property: &str, seconds: f64) -> Result<[Walks; 2], Error>;
+    /// Self-check of the system's told fingerprints (see
+    /// [`crate::exhaustive::verify_told_fingerprints`]).
+    fn verify_told_fingerprints(&self, max_states: usize) -> Result<usize, String>;
 }
 
 impl<A> Buildable for System<A>
 where
-    A: Node + Send + Sync + 'static,
-    <A as Actor>::State: Send + Sync,
-    <A as Actor>::Storage: Send + Sync,
-    <A as Actor>::Random: Send + Sync,
-    <A as Node>::Peer: Send + Sync,
+    A: Node + 'static,
 {
     fn check(&self, subject: &Subject, opts: &CheckOptions) -> Result<CheckReport, Error> {
         check::run(self, &self.properties, subject, opts)
@@ -47,6 +48,12 @@ where
     }
     fn explore(self: Box<Self>, addr: std::net::SocketAddr) -> Result<(), Error> {
         crate::explore::serve(*self, addr)
+    }
+    fn random_walks(self: Box<Self>, property: &str, seconds: f64) -> Result<[Walks; 2], Error> {
+        random_walks(*self, property, seconds)
+    }
+    fn verify_told_fingerprints(&self, max_states: usize) -> Result<usize, String> {
+        crate::exhaustive::verify_told_fingerprints(self, max_states)
     }
 }
 
@@ -144,11 +151,7 @@ pub struct Baseline {
 /// `max_states` states have been generated: the benchmark's baseline.
 pub fn stateright_baseline<A>(sys: System<A>, max_states: usize) -> Baseline
 where
-    A: Node + Send + Sync + 'static,
-    A::State: Send + Sync,
-    A::Storage: Send + Sync,
-    A::Random: Send + Sync,
-    A::Peer: Send + Sync,
+    A: Node + 'static,
 {
     use stateright::{Checker, HasDiscoveries, Model};
     let started = std::time::Instant::now();
@@ -166,4 +169,97 @@ where
         seconds: started.elapsed().as_secs_f64(),
         complete: checker.state_count() < max_states,
     }
+}
+
+/// What a random search measured: how fast it walks and how soon it hit the property.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Walks {
+    /// Steps taken (transitions computed along walks), in all.
+    pub steps: u64,
+    /// Walks started.
+    pub walks: u64,
+    /// Wall seconds spent walking.
+    pub seconds: f64,
+    /// Seconds until the first walk that hit the property, if one did.
+    pub first_hit_seconds: Option<f64>,
+}
+
+/// Random walks of up to 200 steps for `seconds` of wall time each, noting when a walk
+/// first reaches a state where `property` (an `always` property) fails: first by
+/// splitbrain's random engine (proptest-drawn schedules, the property checked after
+/// every step, as `check --engine random` walks, shrinking left out), then by
+/// stateright's own simulation checker (uniform random choices, every property checked
+/// on every state).
+pub fn random_walks<A>(sys: System<A>, property: &str, seconds: f64) -> Result<[Walks; 2], Error>
+where
+    A: Node + 'static,
+{
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    use stateright::{Checker, HasDiscoveries, Model, UniformChooser};
+    const MAX_STEPS: usize = 200;
+    let p = sys
+        .properties
+        .iter()
+        .find(|p| p.name == property && p.kind == crate::property::Kind::Always)
+        .copied()
+        .ok_or_else(|| {
+            Error::BadInput(format!("no `always` property '{property}' in this model"))
+        })?;
+
+    // splitbrain: the random engine's own walk (random::run_schedule) on drawn schedules.
+    let started = std::time::Instant::now();
+    let strategy = proptest::collection::vec(proptest::arbitrary::any::<u16>(), 0..=MAX_STEPS);
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    let mut ours = Walks {
+        steps: 0,
+        walks: 0,
+        seconds: 0.0,
+        first_hit_seconds: None,
+    };
+    while started.elapsed().as_secs_f64() < seconds {
+        let schedule = strategy
+            .new_tree(&mut runner)
+            .map_err(|e| Error::BadInput(format!("drawing a schedule: {e}")))?
+            .current();
+        let (path, hit) = crate::random::run_schedule(&sys, &p, &schedule);
+        ours.walks += 1;
+        ours.steps += path.actions.len() as u64;
+        if hit && ours.first_hit_seconds.is_none() {
+            ours.first_hit_seconds = Some(started.elapsed().as_secs_f64());
+        }
+    }
+    ours.seconds = started.elapsed().as_secs_f64();
+
+    // stateright: its simulation checker, stopped by the clock only (a discovery set no
+    // property completes).
+    let started = std::time::Instant::now();
+    let never = HasDiscoveries::AllOf(["(walk until the timeout)"].into_iter().collect());
+    let checker = sys
+        .checker()
+        .finish_when(never)
+        .target_max_depth(MAX_STEPS)
+        .timeout(std::time::Duration::from_secs_f64(seconds))
+        .spawn_simulation(7, UniformChooser);
+    let mut first_hit_seconds = None;
+    while !checker.is_done() {
+        if first_hit_seconds.is_none() && checker.discovery(p.name).is_some() {
+            first_hit_seconds = Some(started.elapsed().as_secs_f64());
+        }
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    if first_hit_seconds.is_none() && checker.discovery(p.name).is_some() {
+        first_hit_seconds = Some(elapsed);
+    }
+    let theirs = Walks {
+        steps: checker.state_count() as u64,
+        walks: 0,
+        seconds: elapsed,
+        first_hit_seconds,
+    };
+    Ok([ours, theirs])
 }

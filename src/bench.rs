@@ -1,15 +1,19 @@
-//! `splitbrain bench`: unique states, states per second, peak memory and time to the
-//! first counterexample for every variant, by splitbrain's BFS, its random engine and
-//! plain stateright BFS (the baseline), each measured in a fresh child process so that
-//! peak memory belongs to that run alone.
+//! `splitbrain bench`: for every benchmark bound of every model and each of its variants,
+//! the complete exhaustive search by plain stateright BFS (the baseline), by splitbrain's
+//! BFS on one and on two threads, and by SPIN on the model's Promela twin
+//! (`bench/spin/*.pml`, with and without partial-order reduction), side by side in the
+//! same run; then splitbrain's random engine against stateright's simulation checker on
+//! the deep master-master bound no exhaustive search finishes.
+//!
+//! Every splitbrain and stateright run is its own child process, so that its peak memory
+//! is its own; SPIN's pan is a child process too. Nothing here asserts on time.
 
-use crate::architecture::Architecture;
+use crate::architecture::{Architecture, Walks};
 use crate::bounds::Bounds;
 use crate::check::{CheckOptions, Engine};
 use crate::error::Error;
 use crate::exhaustive::Limits;
 use crate::models;
-use crate::random::RandomOptions;
 use crate::report::Verdict;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -26,86 +30,177 @@ pub fn peak_memory_bytes() -> Option<u64> {
 /// States each exhaustive run may visit before it is cut short (incomplete).
 pub const BENCH_MAX_STATES: usize = 2_000_000;
 
+/// Seconds each random search may walk in the random-engine comparison.
+pub const WALK_SECONDS: f64 = 5.0;
+
+/// The tools of an exhaustive row, in the order they run.
+const TOOLS: [(&str, &str, usize); 5] = [
+    ("stateright", "none", 1),
+    ("splitbrain", "none", 1),
+    ("splitbrain", "none", 2),
+    ("spin", "none", 1),
+    ("spin", "por", 1),
+];
+
+/// Output format of the benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table per model and bounds.
+    Text,
+    /// One JSON object per measured run, one per line.
+    Json,
+}
+
+/// Measures one stateright or splitbrain run in this process (the child's side).
 fn measure_one(
     arch: &dyn Architecture,
     variant: &str,
     engine: &str,
+    threads: usize,
     bounds: &Bounds,
 ) -> Result<Value, Error> {
     let v = arch.variant(variant)?;
     let started = Instant::now();
-    let out = match engine {
+    let mut out = match engine {
         "stateright" => {
             let b = arch.baseline(v, bounds, BENCH_MAX_STATES)?;
             json!({
                 "unique_states": b.unique_states,
                 "seconds": b.seconds,
-                "first_counterexample": null,
+                "first_counterexample_seconds": null,
+                "shortest_trace": null,
                 "complete": b.complete,
             })
         }
-        "bfs" | "random" => {
+        "splitbrain" => {
             let opts = CheckOptions {
-                engine: if engine == "bfs" {
-                    Engine::Bfs
-                } else {
-                    Engine::Random
-                },
+                engine: Engine::Bfs,
                 limits: Limits {
                     max_states: Some(BENCH_MAX_STATES),
                     ..Limits::default()
                 },
-                random: RandomOptions {
-                    cases: 2_000,
-                    max_steps: 200,
-                    seed: 0,
-                },
+                threads,
                 ..CheckOptions::default()
             };
             let r = arch.check(v, bounds, &opts)?;
-            let first = r
-                .results
-                .iter()
-                .filter(|p| p.verdict == Verdict::Violated)
+            let violated = || r.results.iter().filter(|p| p.verdict == Verdict::Violated);
+            let first = violated()
                 .filter_map(|p| p.seconds_to_trace)
                 .fold(None::<f64>, |a, s| Some(a.map_or(s, |a| a.min(s))));
-            let shortest = r
-                .results
-                .iter()
-                .filter(|p| p.verdict == Verdict::Violated)
+            let shortest = violated()
                 .filter_map(|p| p.trace.as_ref().map(|t| t.len()))
                 .min();
             json!({
                 "unique_states": r.results.first().map_or(0, |p| p.unique_states),
                 "seconds": started.elapsed().as_secs_f64(),
-                "first_counterexample": first,
+                "first_counterexample_seconds": first,
                 "shortest_trace": shortest,
                 "complete": r.complete,
             })
         }
         other => {
             return Err(Error::BadInput(format!(
-                "unknown bench engine '{other}'; valid choices: bfs, random, stateright"
+                "unknown bench engine '{other}'; valid choices: splitbrain, stateright"
             )))
         }
     };
-    let mut out = out;
     out["peak_memory_bytes"] = json!(peak_memory_bytes());
     Ok(out)
 }
 
+/// One measured run, as printed.
+fn row(
+    arch: &dyn Architecture,
+    bounds: &Bounds,
+    variant: &str,
+    (tool, reduction, threads): (&str, &str, usize),
+    m: &Value,
+) -> Value {
+    let states = m["unique_states"].as_u64().unwrap_or(0);
+    let secs = m["seconds"].as_f64().unwrap_or(0.0);
+    let mem = m["peak_memory_bytes"].as_u64();
+    let measured = m.get("error").is_none();
+    json!({
+        "model": arch.name(),
+        "bounds": bounds.describe(),
+        "variant": variant,
+        "tool": tool,
+        "reduction": reduction,
+        "threads": threads,
+        "unique_states": measured.then_some(states),
+        "complete": m["complete"].as_bool().unwrap_or(false),
+        "seconds": measured.then_some(secs),
+        "states_per_second": (measured && secs > 0.0).then(|| states as f64 / secs),
+        "peak_memory_bytes": mem,
+        "bytes_per_state": mem.filter(|_| states > 0).map(|b| b / states),
+        "first_counterexample_seconds": m["first_counterexample_seconds"],
+        "shortest_trace": m["shortest_trace"],
+        "compile_seconds": m["compile_seconds"],
+        "error": m["error"],
+    })
+}
+
+/// Runs a child `splitbrain bench --one` and reads its JSON line.
+fn child(
+    exe: &std::path::Path,
+    arch: &str,
+    variant: &str,
+    engine: &str,
+    threads: usize,
+    bi: usize,
+) -> Value {
+    let output = Command::new(exe)
+        .args(["bench", "--one", arch, variant, engine])
+        .env("SPLITBRAIN_BENCH_BOUNDS", bi.to_string())
+        .env("SPLITBRAIN_BENCH_THREADS", threads.to_string())
+        .output();
+    match output {
+        Ok(o) => serde_json::from_str(String::from_utf8_lossy(&o.stdout).trim()).unwrap_or_else(|_| {
+            json!({"error": format!("the run failed: {}", String::from_utf8_lossy(&o.stderr).trim())})
+        }),
+        Err(e) => json!({"error": format!("cannot run {}: {e}", exe.display())}),
+    }
+}
+
+/// SPIN on the twin, unless there is none, SPIN is missing, or splitbrain's own search
+/// was cut short at these bounds (SPIN would run into the same wall, only later).
+fn spin_run(
+    arch: &str,
+    variant: &str,
+    bounds: &Bounds,
+    reduce: bool,
+    ours_complete: bool,
+) -> Value {
+    if !ours_complete {
+        return json!({"error": format!("not run: splitbrain's search stops at {BENCH_MAX_STATES} states here")});
+    }
+    match crate::spin::run_twin(arch, variant, bounds, reduce) {
+        Ok(r) => json!({
+            "unique_states": r.unique_states,
+            "seconds": r.seconds,
+            "compile_seconds": r.compile_seconds,
+            "complete": r.complete,
+            "peak_memory_bytes": r.peak_memory_bytes,
+            "first_counterexample_seconds": null,
+            "shortest_trace": null,
+        }),
+        Err(e) => json!({"error": e.to_string()}),
+    }
+}
+
 /// Entry point of `splitbrain bench`. With `one` = [model, variant, engine] it measures
 /// that run here and prints JSON (used by the parent process).
-pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
+pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error> {
     if let [model, variant, engine] = one {
         let arch = models::find(model)?;
-        let bounds_index: usize = std::env::var("SPLITBRAIN_BENCH_BOUNDS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let env = |k: &str| std::env::var(k).ok().and_then(|s| s.parse::<usize>().ok());
         let all = arch.bench_bounds();
-        let bounds = all.get(bounds_index).copied().unwrap_or(all[0]);
-        println!("{}", measure_one(arch, variant, engine, &bounds)?);
+        let bounds = all
+            .get(env("SPLITBRAIN_BENCH_BOUNDS").unwrap_or(0))
+            .copied()
+            .unwrap_or(all[0]);
+        let threads = env("SPLITBRAIN_BENCH_THREADS").unwrap_or(1);
+        println!("{}", measure_one(arch, variant, engine, threads, &bounds)?);
         return Ok(0);
     }
     let exe = std::env::current_exe()
@@ -117,99 +212,177 @@ pub fn run(only: &[String], one: &[String]) -> Result<i32, Error> {
             .map(|m| models::find(m))
             .collect::<Result<_, _>>()?
     };
-    for arch in catalog {
+    let text = format == Format::Text;
+    if text {
+        if let Some(why) = crate::spin::spin_missing() {
+            println!("note: SPIN rows {why}");
+        }
+    }
+    for arch in &catalog {
         for (bi, bounds) in arch.bench_bounds().iter().enumerate() {
-            println!("\n{}  [{}]", arch.name(), bounds.describe());
-            println!(
-                "  {:<14} {:<10} {:>10} {:>9} {:>9} {:>10} {:>11} {:>6} {:>8} {:>8}",
-                "variant",
-                "engine",
-                "states",
-                "complete",
-                "seconds",
-                "states/s",
-                "first cex s",
-                "steps",
-                "peak MB",
-                "vs base"
-            );
+            if text {
+                println!("\n{}  [{}]", arch.name(), bounds.describe());
+                println!(
+                    "  {:<16} {:<10} {:>3} {:<4} {:>10} {:>4} {:>8} {:>10} {:>8} {:>6} {:>9} {:>5} {:>7} {:>7}",
+                    "variant", "tool", "thr", "red", "states", "done", "seconds", "states/s",
+                    "peak MB", "B/st", "1st cex s", "steps", "vs SPIN", "vs s-r"
+                );
+            }
             for v in arch.variants() {
-                let mut base_seconds = None;
-                for engine in ["stateright", "bfs", "random"] {
-                    let output = Command::new(&exe)
-                        .args(["bench", "--one", arch.name(), v.name, engine])
-                        .env("SPLITBRAIN_BENCH_BOUNDS", bi.to_string())
-                        .output()
-                        .map_err(|e| {
-                            Error::BadInput(format!("cannot run {}: {e}", exe.display()))
-                        })?;
-                    let text = String::from_utf8_lossy(&output.stdout);
-                    let Ok(m) = serde_json::from_str::<Value>(text.trim()) else {
-                        println!(
-                            "  {:<14} {:<10} failed: {}",
-                            v.name,
-                            engine,
-                            String::from_utf8_lossy(&output.stderr).trim()
-                        );
-                        continue;
+                let mut rows: Vec<Value> = Vec::new();
+                let mut ours_complete = true;
+                for tool in TOOLS {
+                    let m = match tool.0 {
+                        "spin" => {
+                            spin_run(arch.name(), v.name, bounds, tool.1 == "por", ours_complete)
+                        }
+                        engine => child(&exe, arch.name(), v.name, engine, tool.2, bi),
                     };
-                    let states = m["unique_states"].as_u64().unwrap_or(0);
-                    let secs = m["seconds"].as_f64().unwrap_or(0.0);
-                    let complete = m["complete"].as_bool().unwrap_or(false);
-                    if engine == "stateright" && complete {
-                        base_seconds = Some(secs);
+                    if tool.0 == "splitbrain" && tool.2 == 1 {
+                        ours_complete = m["complete"].as_bool().unwrap_or(false);
                     }
-                    let dash = || "-".to_string();
-                    let rate = if engine == "random" || secs <= 0.0 {
-                        dash()
+                    rows.push(row(*arch, bounds, v.name, tool, &m));
+                }
+                // Ratios: wall time against SPIN with partial-order reduction and against
+                // plain stateright BFS, when both runs finished.
+                let secs = |r: &Value| {
+                    r["complete"]
+                        .as_bool()
+                        .unwrap_or(false)
+                        .then(|| r["seconds"].as_f64())
+                        .flatten()
+                };
+                let (base, spin_por) = (secs(&rows[0]), secs(&rows[4]));
+                for r in rows.iter_mut() {
+                    let mine = secs(r);
+                    let ratio = |other: Option<f64>| match (mine, other) {
+                        (Some(a), Some(b)) if b > 0.0 => json!(a / b),
+                        _ => Value::Null,
+                    };
+                    r["ratio_to_spin_por"] = ratio(spin_por);
+                    r["ratio_to_stateright"] = ratio(base);
+                }
+                for r in &rows {
+                    if text {
+                        print_row(r);
                     } else {
-                        format!("{:.0}", states as f64 / secs)
-                    };
-                    let first = m["first_counterexample"]
-                        .as_f64()
-                        .map_or_else(dash, |s| format!("{s:.4}"));
-                    let steps = m["shortest_trace"]
-                        .as_u64()
-                        .map_or_else(dash, |s| s.to_string());
-                    let mem = m["peak_memory_bytes"]
-                        .as_u64()
-                        .map_or_else(dash, |b| format!("{:.1}", b as f64 / 1e6));
-                    let ratio = match (engine, base_seconds, complete) {
-                        ("bfs", Some(b), true) if b > 0.0 => format!("{:.2}x", secs / b),
-                        _ => dash(),
-                    };
-                    println!(
-                        "  {:<14} {:<10} {:>10} {:>9} {:>9.3} {:>10} {:>11} {:>6} {:>8} {:>8}",
-                        v.name,
-                        engine,
-                        if engine == "random" {
-                            dash()
-                        } else {
-                            states.to_string()
-                        },
-                        if engine == "random" {
-                            "never"
-                        } else if complete {
-                            "yes"
-                        } else {
-                            "NO"
-                        },
-                        secs,
-                        rate,
-                        first,
-                        steps,
-                        mem,
-                        ratio
-                    );
+                        println!("{r}");
+                    }
                 }
             }
         }
     }
-    println!(
-        "\nstates/s = unique states / wall seconds. Exhaustive runs stop at {BENCH_MAX_STATES} states (complete = NO). \
-'first cex s' = seconds until the first counterexample of any property; 'steps' = its length. \
-'vs base' = splitbrain BFS time / plain stateright BFS time on the same model and properties \
-(below 1 = faster). Each run is its own process; peak MB is its peak resident memory."
-    );
+    random_comparison(&catalog, text)?;
+    if text {
+        println!(
+            "\nthr = threads; red = state-space reduction (SPIN's partial-order reduction, or none); done = the search \
+finished (no = cut at {BENCH_MAX_STATES} states); states/s = unique states / wall seconds; B/st = peak resident bytes \
+per unique state; vs SPIN = wall time / SPIN-with-POR's wall time, vs s-r = wall time / plain stateright BFS's \
+(below 1 = faster). SPIN's seconds are pan's search time; compiling pan comes on top (compile_seconds in JSON). \
+SPIN stores one state more than splitbrain: its state before `init` runs."
+        );
+    }
     Ok(0)
+}
+
+fn print_row(r: &Value) {
+    let dash = || "-".to_string();
+    let num = |k: &str, f: &dyn Fn(f64) -> String| r[k].as_f64().map_or_else(dash, f);
+    let Some(states) = r["unique_states"].as_u64() else {
+        println!(
+            "  {:<16} {:<10} {:>3} {:<4} {}",
+            r["variant"].as_str().unwrap_or(""),
+            r["tool"].as_str().unwrap_or(""),
+            r["threads"],
+            r["reduction"].as_str().unwrap_or(""),
+            r["error"].as_str().unwrap_or("not measured")
+        );
+        return;
+    };
+    println!(
+        "  {:<16} {:<10} {:>3} {:<4} {:>10} {:>4} {:>8} {:>10} {:>8} {:>6} {:>9} {:>5} {:>7} {:>7}",
+        r["variant"].as_str().unwrap_or(""),
+        r["tool"].as_str().unwrap_or(""),
+        r["threads"],
+        r["reduction"].as_str().unwrap_or(""),
+        states,
+        if r["complete"].as_bool().unwrap_or(false) {
+            "yes"
+        } else {
+            "no"
+        },
+        num("seconds", &|s| format!("{s:.3}")),
+        num("states_per_second", &|s| format!("{s:.0}")),
+        num("peak_memory_bytes", &|b| format!("{:.1}", b / 1e6)),
+        r["bytes_per_state"]
+            .as_u64()
+            .map_or_else(dash, |b| b.to_string()),
+        num("first_counterexample_seconds", &|s| format!("{s:.4}")),
+        r["shortest_trace"]
+            .as_u64()
+            .map_or_else(dash, |s| s.to_string()),
+        num("ratio_to_spin_por", &|x| format!("{x:.2}x")),
+        num("ratio_to_stateright", &|x| format!("{x:.2}x")),
+    );
+}
+
+/// splitbrain's random engine against stateright's simulation checker, on the deepest
+/// master-master bench bound (a bug no exhaustive search reaches within the bench's state
+/// limit): steps per second over [`WALK_SECONDS`] of walking, and time to the first walk
+/// that overdraws the account.
+fn random_comparison(catalog: &[&dyn Architecture], text: bool) -> Result<(), Error> {
+    let Some(arch) = catalog.iter().find(|a| a.name() == "master-master") else {
+        return Ok(());
+    };
+    let Some(bounds) = arch.bench_bounds().last().copied() else {
+        return Ok(());
+    };
+    let v = arch.variant("async-ops")?;
+    let property = "no_negative_balance";
+    let [ours, theirs] = arch
+        .build(v, &bounds)?
+        .random_walks(property, WALK_SECONDS)?;
+    let show = |tool: &str, w: &Walks| {
+        let rate = w.steps as f64 / w.seconds.max(1e-9);
+        if text {
+            println!(
+                "  {:<22} {:>12} {:>12.0} {:>16}",
+                tool,
+                w.steps,
+                rate,
+                w.first_hit_seconds
+                    .map_or_else(|| format!("none in {WALK_SECONDS}s"), |s| format!("{s:.4}"))
+            );
+        } else {
+            println!(
+                "{}",
+                json!({
+                    "model": arch.name(),
+                    "bounds": bounds.describe(),
+                    "variant": v.name,
+                    "property": property,
+                    "tool": tool,
+                    "steps": w.steps,
+                    "seconds": w.seconds,
+                    "steps_per_second": rate,
+                    "first_hit_seconds": w.first_hit_seconds,
+                })
+            );
+        }
+    };
+    if text {
+        println!(
+            "\nrandom search: {} {} [{}], {property}, walks of up to 200 steps for {WALK_SECONDS}s",
+            arch.name(),
+            v.name,
+            bounds.describe()
+        );
+        println!(
+            "  {:<22} {:>12} {:>12} {:>16}",
+            "tool", "steps", "steps/s", "first hit s"
+        );
+    }
+    show("splitbrain random", &ours);
+    show("stateright simulation", &theirs);
+    Ok(())
 }

@@ -205,7 +205,7 @@ pub fn run<M>(
 ) -> Result<CheckReport, Error>
 where
     M: Narrate + Sync,
-    M::State: Hash + Clone + Send,
+    M::State: Hash + Clone + Send + Sync,
     M::Action: Clone + Send + PartialEq,
 {
     let chosen: Vec<Property<M>> = select(properties, &opts.properties)?
@@ -307,11 +307,17 @@ fn interrupted_prefix() -> &'static str {
 
 fn bfs<M>(ctx: &Context<M>) -> Outcome
 where
-    M: Narrate,
-    M::State: Hash + Clone,
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send + Sync,
     M::Action: Clone,
 {
-    let s = exhaustive::search_with_progress(ctx.model, ctx.chosen, &ctx.opts.limits, ctx.progress);
+    let s = exhaustive::search_on(
+        ctx.model,
+        ctx.chosen,
+        &ctx.opts.limits,
+        ctx.opts.threads,
+        ctx.progress,
+    );
     let complete = s.end == End::Complete;
     let end = match &s.end {
         End::Complete => format!(
@@ -512,8 +518,8 @@ where
 /// search finishes, the trace is the shortest there is.
 fn replay<M>(ctx: &Context<M>, candidates: &[Candidate]) -> Result<Outcome, Error>
 where
-    M: Narrate,
-    M::State: Hash + Clone,
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send + Sync,
     M::Action: Clone + PartialEq,
 {
     let (model, opts) = (ctx.model, ctx.opts);

@@ -150,8 +150,9 @@ struct SearchArgs {
     format: Format,
     #[command(flatten)]
     bounds: BoundArgs,
-    /// Worker threads. BFS runs on one (the only way to keep traces shortest); the
-    /// random engine searches up to this many properties at once, a swarm makes this
+    /// Worker threads. BFS expands each level on this many threads and merges what they
+    /// find in a fixed order (same states, verdicts and shortest traces on any number);
+    /// the random engine searches up to this many properties at once, a swarm makes this
     /// many searches at once.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: u16,
@@ -382,6 +383,9 @@ struct BenchArgs {
     /// Only these models (default: all).
     #[arg(long = "model")]
     models: Vec<String>,
+    /// Output format: a table, or one JSON object per measured run.
+    #[arg(long, value_enum, default_value_t = bench::Format::Text)]
+    format: bench::Format,
     /// Internal: measure one run in this process and print it as JSON.
     #[arg(long, hide = true, num_args = 3, value_names = ["MODEL", "VARIANT", "ENGINE"])]
     one: Vec<String>,
@@ -433,7 +437,7 @@ where
             println!("wrote {}", path.display());
             exit_code(&reports)
         }),
-        Command::Bench(a) => bench::run(&a.models, &a.one),
+        Command::Bench(a) => bench::run(&a.models, &a.one, a.format),
         Command::New { name } => crate::starter::write(&name).map(|path| {
             println!(
                 "wrote {}; check it with: splitbrain check {}",
@@ -661,12 +665,6 @@ fn run_check(args: &SearchArgs, shard: Shard) -> Result<Vec<CheckReport>, Error>
         Some(v) => vec![arch.variant(v)?],
         None => arch.variants().iter().collect(),
     };
-    if args.engine == Engine::Bfs && args.threads > 1 {
-        return Err(Error::BadInput(format!(
-            "--threads {} with --engine bfs: the exhaustive engine runs on one thread, the only way it can promise shortest traces; use --threads with --engine random",
-            args.threads
-        )));
-    }
     let opts = CheckOptions {
         engine: args.engine,
         limits: Limits {

@@ -11,10 +11,11 @@
 use crate::progress::{Progress, Tick};
 use crate::property::{Kind, Property};
 use crate::trace::{Narrate, Path};
+use foldhash::fast::FixedState;
 use stateright::Model;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::time::{Duration, Instant};
 
 /// Where a search must stop even if it has not finished.
@@ -80,19 +81,96 @@ pub struct Search<M: Model> {
     pub end: End,
 }
 
-/// A state's 64-bit fingerprint (deterministic across runs and machines).
+/// A state's 64-bit fingerprint (deterministic across runs and machines: foldhash with a
+/// fixed seed, never 0, which marks "no parent").
 pub fn fingerprint<T: Hash>(value: &T) -> u64 {
-    let mut h = DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
+    FixedState::with_seed(FINGERPRINT_SEED)
+        .hash_one(value)
+        .max(1)
+}
+
+/// Seed of [`fingerprint`]: any fixed value; changing it changes no verdict or count.
+const FINGERPRINT_SEED: u64 = 0x5b1d_b7a1_2c0f_fee5;
+
+/// The visited set is keyed by fingerprints, which are already well mixed: hashing them
+/// again would be wasted work.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Visited = HashMap<u64, u64, BuildHasherDefault<PassThrough>>;
+
+/// Parent states expanded between two looks at the limits, the clock and Ctrl-C.
+const CHUNK: usize = 512;
+
+/// A step of the search: where the model told it leads (the state not built yet), or
+/// the state built.
+enum Step<S, A> {
+    Told(u64, A),
+    Built(S),
+}
+
+/// What expanding a run of parent states produced, in order.
+struct Expansion<S> {
+    /// (successor, its fingerprint, its parent's fingerprint), in discovery order.
+    successors: Vec<(S, u64, u64)>,
+    /// Parents at rest (nothing but a crash can happen), with the `eventually`
+    /// properties they fail.
+    at_rest_failures: Vec<(u64, Vec<usize>)>,
+    /// Transitions taken.
+    transitions: usize,
+    /// Whether a parent at the depth limit still had somewhere to go.
+    cut_by_depth: bool,
+}
+
+impl<S> Expansion<S> {
+    fn empty() -> Self {
+        Expansion {
+            successors: Vec::new(),
+            at_rest_failures: Vec::new(),
+            transitions: 0,
+            cut_by_depth: false,
+        }
+    }
+}
+
+/// Splits `items` into one contiguous run per buffer and applies `f` to each run with its
+/// buffer, each on its own thread (inline when there is one buffer or few items).
+fn in_parallel<T: Sync, B: Send>(items: &[T], buffers: &mut [B], f: impl Fn(&[T], &mut B) + Sync) {
+    if buffers.len() <= 1 || items.len() < 64 {
+        if let Some(b) = buffers.first_mut() {
+            f(items, b);
+        }
+        return;
+    }
+    let per = items.len().div_ceil(buffers.len());
+    std::thread::scope(|scope| {
+        for (run, b) in items.chunks(per).zip(buffers.iter_mut()) {
+            let f = &f;
+            scope.spawn(move || f(run, b));
+        }
+    });
 }
 
 /// Breadth-first search of every state of `model` reachable within `limits`, checking
 /// `properties` as it goes. Found paths are shortest.
 pub fn search<M>(model: &M, properties: &[Property<M>], limits: &Limits) -> Search<M>
 where
-    M: Narrate,
-    M::State: Hash + Clone,
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send + Sync,
     M::Action: Clone,
 {
     search_with_progress(model, properties, limits, &Progress::hidden())
@@ -106,36 +184,72 @@ pub fn search_with_progress<M>(
     progress: &Progress,
 ) -> Search<M>
 where
-    M: Narrate,
-    M::State: Hash + Clone,
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send + Sync,
+    M::Action: Clone,
+{
+    search_on(model, properties, limits, 1, progress)
+}
+
+/// [`search_with_progress`] on `threads` threads. States are expanded level by level,
+/// each level in runs of a few thousand states split between the threads; successors are
+/// then merged into the visited set in the order one thread would have found them, so
+/// the states, the verdicts and the paths found are the same for any number of threads.
+pub fn search_on<M>(
+    model: &M,
+    properties: &[Property<M>],
+    limits: &Limits,
+    threads: usize,
+    progress: &Progress,
+) -> Search<M>
+where
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send + Sync,
     M::Action: Clone,
 {
     let started = Instant::now();
+    let threads = threads.max(1);
     // fingerprint -> parent fingerprint (0 for a start state)
-    let mut parents: HashMap<u64, u64> = HashMap::new();
-    let mut queue: VecDeque<(M::State, u64, usize)> = VecDeque::new();
+    let mut parents: Visited = Visited::default();
     let mut found: Vec<Option<(u64, f64)>> = vec![None; properties.len()];
     let mut max_depth = 0;
     let mut transitions = 0;
     let mut end = End::Complete;
 
-    let check_new = |state: &M::State, fp: u64, found: &mut Vec<Option<(u64, f64)>>| {
-        for (i, p) in properties.iter().enumerate() {
-            if found[i].is_some() {
-                continue;
+    // Checks the not-yet-found properties on new states (in parallel), and records for
+    // each property the first state, in discovery order, that decides it.
+    let check_new = |states: &[(M::State, u64)], found: &mut Vec<Option<(u64, f64)>>| {
+        let open: Vec<usize> = (0..properties.len())
+            .filter(|&i| found[i].is_none() && properties[i].kind != Kind::Eventually)
+            .collect();
+        if open.is_empty() {
+            return;
+        }
+        let mut firsts: Vec<Vec<Option<u64>>> = vec![vec![None; properties.len()]; threads];
+        in_parallel(states, &mut firsts, |run, first| {
+            for (state, fp) in run {
+                for &i in &open {
+                    if first[i].is_some() {
+                        continue;
+                    }
+                    let p = &properties[i];
+                    let ok = (p.check)(model, state);
+                    if (p.kind == Kind::Always) != ok {
+                        first[i] = Some(*fp);
+                    }
+                }
             }
-            let ok = (p.check)(model, state);
-            let hit = match p.kind {
-                Kind::Always => !ok,
-                Kind::Sometimes => ok,
-                Kind::Eventually => false,
-            };
-            if hit {
-                found[i] = Some((fp, started.elapsed().as_secs_f64()));
+        });
+        for first in firsts {
+            for (i, fp) in first.into_iter().enumerate() {
+                if let (None, Some(fp)) = (found[i], fp) {
+                    found[i] = Some((fp, started.elapsed().as_secs_f64()));
+                }
             }
         }
     };
 
+    let mut level: Vec<(M::State, u64)> = Vec::new();
     for s in model.init_states() {
         if !model.within_boundary(&s) {
             continue;
@@ -143,86 +257,170 @@ where
         let fp = fingerprint(&s);
         if let Entry::Vacant(e) = parents.entry(fp) {
             e.insert(0);
-            check_new(&s, fp, &mut found);
-            queue.push_back((s, fp, 0));
+            level.push((s, fp));
         }
     }
+    check_new(&level, &mut found);
 
-    let mut actions = Vec::new();
-    let mut expanded = 0u64;
-    'search: while let Some((state, fp, depth)) = queue.pop_front() {
-        expanded += 1;
-        if interrupted() {
-            end = End::Limit("interrupted (Ctrl-C)".to_string());
-            break;
-        }
-        if let Some(t) = limits.timeout {
-            if started.elapsed() >= t {
-                end = End::Limit(format!("timeout of {}s reached", t.as_secs_f64()));
-                break;
+    let expand = |run: &[(M::State, u64)],
+                  at_depth_limit: bool,
+                  seen: &Visited,
+                  out: &mut Expansion<M::State>| {
+        let mut actions = Vec::new();
+        let mut mine: std::collections::HashSet<u64, BuildHasherDefault<PassThrough>> =
+            Default::default();
+        let mut told = Vec::new();
+        for (state, fp) in run {
+            actions.clear();
+            model.actions(state, &mut actions);
+            told.clear();
+            model.successor_fingerprints(state, &actions, &mut told);
+            let mut successors = 0usize;
+            for (k, action) in actions.drain(..).enumerate() {
+                let spontaneous = model.spontaneous(&action);
+                // Where the step leads: told by the model (the state is built only if it
+                // is new), or built now.
+                let step = match told.get(k) {
+                    Some(Some(None)) => continue,
+                    Some(Some(Some(nfp))) => Step::Told(*nfp, action),
+                    _ => match model.next_state(state, action) {
+                        Some(next) => Step::Built(next),
+                        None => continue,
+                    },
+                };
+                if !spontaneous {
+                    successors += 1;
+                }
+                if at_depth_limit {
+                    out.cut_by_depth = true;
+                    break;
+                }
+                out.transitions += 1;
+                let nfp = match &step {
+                    Step::Told(nfp, _) => *nfp,
+                    Step::Built(next) if model.within_boundary(next) => fingerprint(next),
+                    Step::Built(_) => continue,
+                };
+                // Most successors were seen before: drop them here, on the worker.
+                if seen.contains_key(&nfp) || !mine.insert(nfp) {
+                    continue;
+                }
+                let next = match step {
+                    Step::Built(next) => next,
+                    Step::Told(_, action) => {
+                        let Some(next) = model.next_state(state, action) else {
+                            debug_assert!(false, "a step told to lead somewhere led nowhere");
+                            continue;
+                        };
+                        debug_assert_eq!(fingerprint(&next), nfp, "a told fingerprint");
+                        next
+                    }
+                };
+                out.successors.push((next, nfp, *fp));
+            }
+            if successors == 0 {
+                // A state at rest (nothing but a crash can happen): judge the
+                // `eventually` properties.
+                let failing: Vec<usize> = properties
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.kind == Kind::Eventually && !(p.check)(model, state))
+                    .map(|(i, _)| i)
+                    .collect();
+                if !failing.is_empty() {
+                    out.at_rest_failures.push((*fp, failing));
+                }
             }
         }
-        if expanded % 4096 == 0 {
+    };
+    // One buffer per thread, kept from run to run: fresh buffers for every run cost more
+    // in page faults than the search itself.
+    let mut buffers: Vec<Expansion<M::State>> = (0..threads).map(|_| Expansion::empty()).collect();
+    let mut run_buffer: Vec<(M::State, u64)> = Vec::new();
+
+    let mut depth = 0usize;
+    'search: while !level.is_empty() {
+        max_depth = depth;
+        let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
+        let mut next_level: Vec<(M::State, u64)> = Vec::new();
+        // Parents are taken out of the level run by run and dropped once expanded, so that
+        // memory is freed as it was allocated (all at once fragments the allocator).
+        let mut parents_left = std::mem::take(&mut level).into_iter();
+        loop {
+            run_buffer.clear();
+            run_buffer.extend(parents_left.by_ref().take(CHUNK * threads));
+            if run_buffer.is_empty() {
+                break;
+            }
+            let chunk = &run_buffer[..];
+            if interrupted() {
+                end = End::Limit("interrupted (Ctrl-C)".to_string());
+                break 'search;
+            }
+            if let Some(t) = limits.timeout {
+                if started.elapsed() >= t {
+                    end = End::Limit(format!("timeout of {}s reached", t.as_secs_f64()));
+                    break 'search;
+                }
+            }
+            if let Some(max) = limits.max_memory {
+                if resident_memory_bytes().is_some_and(|m| m > max) {
+                    end = End::Limit(format!("memory limit of {} MB reached", max / 1_000_000));
+                    break 'search;
+                }
+            }
             progress.tick(Tick {
                 explored: transitions,
                 unique: parents.len(),
                 depth,
                 cases: 0,
             });
-        }
-        if let Some(max) = limits.max_memory {
-            if expanded % 4096 == 0 && resident_memory_bytes().is_some_and(|m| m > max) {
-                end = End::Limit(format!("memory limit of {} MB reached", max / 1_000_000));
-                break;
+            let seen = &parents;
+            in_parallel(chunk, &mut buffers, |run, out| {
+                expand(run, at_depth_limit, seen, out)
+            });
+            let fresh_from = next_level.len();
+            let mut over_limit = false;
+            let mut cut_by_depth = false;
+            for exp in &mut buffers {
+                transitions += std::mem::take(&mut exp.transitions);
+                cut_by_depth |= std::mem::take(&mut exp.cut_by_depth);
+                for (fp, failing) in exp.at_rest_failures.drain(..) {
+                    for i in failing {
+                        if found[i].is_none() {
+                            found[i] = Some((fp, started.elapsed().as_secs_f64()));
+                        }
+                    }
+                }
+                for (next, nfp, pfp) in exp.successors.drain(..) {
+                    if over_limit {
+                        continue;
+                    }
+                    if let Entry::Vacant(e) = parents.entry(nfp) {
+                        e.insert(pfp);
+                        next_level.push((next, nfp));
+                        over_limit = limits.max_states.is_some_and(|m| parents.len() > m);
+                    }
+                }
             }
-        }
-        max_depth = max_depth.max(depth);
-        actions.clear();
-        model.actions(&state, &mut actions);
-        let mut successors = 0usize;
-        let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
-        for action in actions.drain(..) {
-            let spontaneous = model.spontaneous(&action);
-            let Some(next) = model.next_state(&state, action) else {
-                continue;
-            };
-            if !spontaneous {
-                successors += 1;
-            }
-            if at_depth_limit {
+            check_new(&next_level[fresh_from..], &mut found);
+            if cut_by_depth {
                 end = End::Limit(format!(
                     "depth limit {} reached with states left to expand",
                     limits.max_depth.unwrap_or(0)
                 ));
-                break;
             }
-            transitions += 1;
-            if !model.within_boundary(&next) {
-                continue;
-            }
-            let nfp = fingerprint(&next);
-            if let Entry::Vacant(e) = parents.entry(nfp) {
-                e.insert(fp);
-                check_new(&next, nfp, &mut found);
-                queue.push_back((next, nfp, depth + 1));
-                if let Some(m) = limits.max_states {
-                    if parents.len() > m {
-                        end = End::Limit(format!(
-                            "state limit of {m} unique states reached (found one more)"
-                        ));
-                        break 'search;
-                    }
-                }
+            if over_limit {
+                let m = limits.max_states.unwrap_or(0);
+                end = End::Limit(format!(
+                    "state limit of {m} unique states reached (found one more)"
+                ));
+                break 'search;
             }
         }
-        if successors == 0 {
-            // A state at rest (nothing but a crash can happen): judge the `eventually`
-            // properties.
-            for (i, p) in properties.iter().enumerate() {
-                if p.kind == Kind::Eventually && found[i].is_none() && !(p.check)(model, &state) {
-                    found[i] = Some((fp, started.elapsed().as_secs_f64()));
-                }
-            }
+        level = next_level;
+        if !level.is_empty() {
+            depth += 1;
         }
     }
 
@@ -245,7 +443,7 @@ where
 
 /// Rebuilds the path to the state with fingerprint `target` by replaying the model along
 /// the chain of parent fingerprints.
-fn rebuild<M>(model: &M, parents: &HashMap<u64, u64>, target: u64) -> Path<M>
+fn rebuild<M>(model: &M, parents: &Visited, target: u64) -> Path<M>
 where
     M: Narrate,
     M::State: Hash + Clone,
@@ -288,4 +486,48 @@ where
         path.states.push(s);
     }
     path
+}
+
+/// A self-check of a model's [`Narrate::successor_fingerprints`]: visits up to
+/// `max_states` states breadth-first and, for every step the model tells about, builds
+/// the next state and compares. Returns how many told steps were compared, or the first
+/// step told wrong.
+pub fn verify_told_fingerprints<M>(model: &M, max_states: usize) -> Result<usize, String>
+where
+    M: Narrate,
+    M::State: Hash + Clone,
+    M::Action: Clone + std::fmt::Debug,
+{
+    let mut seen: HashMap<u64, ()> = HashMap::new();
+    let mut queue: std::collections::VecDeque<M::State> = model.init_states().into();
+    let (mut actions, mut told, mut compared) = (Vec::new(), Vec::new(), 0usize);
+    while let Some(state) = queue.pop_front() {
+        if seen.insert(fingerprint(&state), ()).is_some() {
+            continue;
+        }
+        if seen.len() > max_states {
+            break;
+        }
+        actions.clear();
+        model.actions(&state, &mut actions);
+        told.clear();
+        model.successor_fingerprints(&state, &actions, &mut told);
+        for (k, action) in actions.drain(..).enumerate() {
+            let real = model.next_state(&state, action.clone());
+            if let Some(&Some(said)) = told.get(k) {
+                let truth = real.as_ref().map(fingerprint);
+                if said != truth {
+                    return Err(format!(
+                        "step '{}' was told to lead to {said:?} but leads to {truth:?}",
+                        model.format_action(&action)
+                    ));
+                }
+                compared += 1;
+            }
+            if let Some(next) = real {
+                queue.push_back(next);
+            }
+        }
+    }
+    Ok(compared)
 }

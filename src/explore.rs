@@ -183,11 +183,7 @@ impl<A: Node> Model for Explored<A> {
 /// clear error if the address cannot be bound.
 pub fn serve<A>(sys: System<A>, addr: SocketAddr) -> Result<(), Error>
 where
-    A: Node + Send + Sync + 'static,
-    A::State: Send + Sync,
-    A::Storage: Send + Sync,
-    A::Random: Send + Sync,
-    A::Peer: Send + Sync,
+    A: Node + 'static,
 {
     if sys.properties.len() > MAX_EXPLORED_PROPERTIES {
         return Err(Error::BadInput(format!(

@@ -101,9 +101,20 @@ pub struct Faults {
 }
 
 /// What a model's actor type tells the harness, beyond stateright's [`Actor`].
-pub trait Node: Actor<Msg = Msg<Self::Peer>, Timer = Timer> + Clone + Debug {
+pub trait Node:
+    Actor<
+        Msg = Msg<Self::Peer>,
+        Timer = Timer,
+        State: Send + Sync,
+        Storage: Send + Sync,
+        Random: Send + Sync,
+    > + Clone
+    + Debug
+    + Send
+    + Sync
+{
     /// Messages between servers.
-    type Peer: Clone + Debug + Eq + Hash + Ord;
+    type Peer: Clone + Debug + Eq + Hash + Ord + Send + Sync;
 
     /// The client building block inside this actor, if it is a client.
     fn as_client(&self) -> Option<&Client>;
@@ -178,13 +189,108 @@ impl<A: Node> PartialEq for SysState<A> {
     }
 }
 impl<A: Node> Eq for SysState<A> where A::State: Eq {}
+// A state hashes as one number, [`SysState::composed`]: a sum of one hash per actor and
+// one per message in flight, so that the exhaustive engine can tell where a delivery
+// leads (and skip it when that state was seen) without building the state
+// ([`System::successor_fingerprints`]). Equal states compose to equal numbers.
 impl<A: Node> Hash for SysState<A> {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.net.hash(h);
-        self.lost.hash(h);
-        self.real_time.hash(h);
+        h.write_u64(self.composed());
     }
 }
+
+/// The hasher of the parts a state's fingerprint is composed of (fixed seed).
+fn parts() -> foldhash::fast::FixedState {
+    foldhash::fast::FixedState::with_seed(0x9e37_79b9_7f4a_7c15)
+}
+
+/// The timers set for one actor, as a bit set.
+fn timer_bits(timers: &stateright::actor::Timers<Timer>) -> u8 {
+    timers.iter().fold(0, |bits, t| bits | 1 << (*t as u8))
+}
+
+impl<A: Node> SysState<A> {
+    /// The hash of actor `i`'s share of the state: its state, timers, crash flag, durable
+    /// storage and pending random choices.
+    fn actor_part(&self, i: usize) -> u64 {
+        let net = &self.net;
+        self.actor_part_with(
+            i,
+            &net.actor_states[i],
+            net.timers_set.get(i).map_or(0, timer_bits),
+            net.actor_storages.get(i),
+        )
+    }
+
+    fn actor_part_with(
+        &self,
+        i: usize,
+        state: &A::State,
+        timers: u8,
+        storage: Option<&Option<A::Storage>>,
+    ) -> u64 {
+        use std::hash::BuildHasher;
+        let net = &self.net;
+        let random = net.random_choices.get(i).filter(|c| !c.map.is_empty());
+        parts().hash_one((i, state, timers, net.crashed.get(i), storage, random))
+    }
+
+    /// The hash of one message in flight.
+    fn envelope_part(env: Envelope<&Msg<A::Peer>>) -> u64 {
+        use std::hash::BuildHasher;
+        parts().hash_one((env.src, env.dst, env.msg))
+    }
+
+    /// The hash of the network: for the unordered non-duplicating network (a multiset)
+    /// the sum of its messages' hashes, one per copy.
+    fn network_part(&self) -> u64 {
+        use std::hash::BuildHasher;
+        match &self.net.network {
+            Network::UnorderedNonDuplicating(multiset) => {
+                multiset.iter().fold(0u64, |sum, (env, copies)| {
+                    let e = Self::envelope_part(Envelope {
+                        src: env.src,
+                        dst: env.dst,
+                        msg: &env.msg,
+                    });
+                    sum.wrapping_add(e.wrapping_mul(*copies as u64))
+                })
+            }
+            Network::UnorderedDuplicating(set, last) => {
+                let mut hashes: Vec<u64> = set
+                    .iter()
+                    .map(|env| {
+                        Self::envelope_part(Envelope {
+                            src: env.src,
+                            dst: env.dst,
+                            msg: &env.msg,
+                        })
+                    })
+                    .collect();
+                hashes.sort_unstable();
+                parts().hash_one((2u8, hashes, last))
+            }
+            Network::Ordered(channels) => parts().hash_one((3u8, channels)),
+        }
+    }
+
+    /// The rest: messages lost so far and the real-time history.
+    fn rest_part(&self) -> u64 {
+        use std::hash::BuildHasher;
+        parts().hash_one((0xfe_u8, self.lost, &self.real_time))
+    }
+
+    /// The number a state hashes as: the sum (wrapping) of its actors' parts, its
+    /// network's part and the rest. Two equal states compose to the same number.
+    pub fn composed(&self) -> u64 {
+        let actors = (0..self.net.actor_states.len())
+            .fold(0u64, |sum, i| sum.wrapping_add(self.actor_part(i)));
+        actors
+            .wrapping_add(self.network_part())
+            .wrapping_add(self.rest_part())
+    }
+}
+
 impl<A: Node> Debug for SysState<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SysState")
@@ -253,6 +359,65 @@ impl<A: Node> System<A> {
                 }
             }
         }
+    }
+
+    /// The fingerprint of the state that delivering `msg` from `src` to `dst` leads to
+    /// (see [`Narrate::successor_fingerprints`]); `base` is `state.composed()` and `part`
+    /// the receiver's part of it. Mirrors
+    /// stateright's delivery: the receiver's handler runs on a borrowed state, a
+    /// delivery that changes nothing and sends nothing leads nowhere.
+    fn delivery_fingerprint(
+        &self,
+        state: &SysState<A>,
+        base: u64,
+        part: u64,
+        src: Id,
+        dst: Id,
+        msg: &Msg<A::Peer>,
+    ) -> Option<Option<u64>> {
+        use stateright::actor::{is_no_op, Command, Out};
+        use std::borrow::Cow;
+        let i = usize::from(dst);
+        let net = &state.net;
+        let Some(before) = net.actor_states.get(i) else {
+            return Some(None);
+        };
+        if net.crashed[i] {
+            return Some(None);
+        }
+        // A client's log feeds the real-time history: leave that to the engine.
+        if self.real_time && A::client_state(before).is_some() {
+            return None;
+        }
+        let mut after = Cow::Borrowed(&**before);
+        let mut out = Out::new();
+        self.actors.actors[i].on_msg(dst, &mut after, src, msg.clone(), &mut out);
+        if is_no_op(&after, &out) {
+            return Some(None);
+        }
+        let mut timers = net.timers_set.get(i).map_or(0, timer_bits);
+        let mut storage = net.actor_storages.get(i).cloned();
+        let mut sum = base
+            .wrapping_sub(part)
+            .wrapping_sub(SysState::<A>::envelope_part(Envelope { src, dst, msg }));
+        for c in out.iter() {
+            match c {
+                Command::Send(to, m) => {
+                    sum = sum.wrapping_add(SysState::<A>::envelope_part(Envelope {
+                        src: dst,
+                        dst: *to,
+                        msg: m,
+                    }));
+                }
+                Command::SetTimer(t, _) if i < net.timers_set.len() => timers |= 1 << (*t as u8),
+                Command::CancelTimer(t) if i < net.timers_set.len() => timers &= !(1 << (*t as u8)),
+                Command::Save(s) if i < net.actor_storages.len() => storage = Some(Some(s.clone())),
+                // Random choices, or vectors stateright would have to grow: build the state.
+                _ => return None,
+            }
+        }
+        let sum = sum.wrapping_add(state.actor_part_with(i, &after, timers, storage.as_ref()));
+        Some(Some(crate::exhaustive::fingerprint(&sum)))
     }
 
     /// The name of an actor.
@@ -460,6 +625,35 @@ where
 impl<A: Node> Narrate for System<A> {
     fn spontaneous(&self, action: &Self::Action) -> bool {
         matches!(action, ActorModelAction::Crash(_))
+    }
+
+    fn successor_fingerprints(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        out: &mut Vec<Option<Option<u64>>>,
+    ) {
+        // Deliveries on the unordered, non-duplicating network: the delivered message
+        // leaves, the receiver's part changes, its sends arrive. Everything else (losses,
+        // timeouts, crashes, other networks) the engine builds.
+        if !matches!(state.net.network, Network::UnorderedNonDuplicating(_)) {
+            return;
+        }
+        let actor_parts: Vec<u64> = (0..state.net.actor_states.len())
+            .map(|i| state.actor_part(i))
+            .collect();
+        let base = actor_parts
+            .iter()
+            .fold(0u64, |sum, p| sum.wrapping_add(*p))
+            .wrapping_add(state.network_part())
+            .wrapping_add(state.rest_part());
+        out.extend(actions.iter().map(|a| match a {
+            ActorModelAction::Deliver { src, dst, msg } => {
+                let part = actor_parts.get(usize::from(*dst)).copied().unwrap_or(0);
+                self.delivery_fingerprint(state, base, part, *src, *dst, msg)
+            }
+            _ => None,
+        }));
     }
 
     fn start(&self, state: &Self::State) -> Vec<String> {

@@ -18,6 +18,21 @@ pub trait Narrate: Model {
         let _ = action;
         false
     }
+
+    /// Where each of `actions` leads from `state`, told without building the states it
+    /// leads to: the [`crate::exhaustive::fingerprint`] of the next state, `Some(None)` for
+    /// an action that leads nowhere (`next_state` is `None`), `None` where the model cannot
+    /// tell. Fills `out` with one entry per action, or leaves it empty (the default). The
+    /// exhaustive engine builds only the states it has not seen. A model that answers
+    /// must keep its `within_boundary` always true.
+    fn successor_fingerprints(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        out: &mut Vec<Option<Option<u64>>>,
+    ) {
+        let _ = (state, actions, out);
+    }
 }
 
 /// True when `state` has come to rest: no step but spontaneous ones (crashes) changes it.

@@ -303,7 +303,6 @@ fn exit_2_bad_flags_and_values() {
         (&["--format", "bogus"], &["--format", "bogus", "mermaid"]),
         (&["--timeout", "0"], &["--timeout", "'0'"]),
         (&["--timeout", "abc"], &["--timeout", "abc"]),
-        (&["--threads", "2"], &["--threads 2", "bfs"]),
         (&["--threads", "0"], &["--threads", "'0'"]),
         (&["--max-states", "0"], &["--max-states", "'0'"]),
         (&["--frobnicate"], &["--frobnicate"]),

@@ -389,3 +389,72 @@ fn eventually_is_judged_when_crashes_are_allowed() {
         assert_eq!(r.results[0].verdict, Verdict::Holds, "crashes={crashes}");
     }
 }
+
+/// BFS on two threads merges what the threads find in the order one thread finds it: on
+/// every model, variant and mutant of the catalog, at every proof bound, the states, the
+/// verdicts and the traces (step by step) are those of the one-thread search (variants
+/// at every proof bound, mutants at the default bounds).
+#[test]
+fn two_thread_bfs_agrees_with_one_thread_on_the_whole_catalog() {
+    use splitbrain::check::CheckOptions;
+    let mut compared = 0;
+    for arch in splitbrain::models::catalog() {
+        for v in arch.variants().iter().chain(arch.mutants()) {
+            let all = if arch.mutants().iter().any(|m| m.name == v.name) {
+                vec![arch.default_bounds()]
+            } else {
+                arch.proof_bounds()
+            };
+            for b in all {
+                let run = |threads: usize| {
+                    let opts = CheckOptions {
+                        threads,
+                        ..CheckOptions::default()
+                    };
+                    arch.check(v, &b, &opts).expect("proof bounds are valid")
+                };
+                let (one, two) = (run(1), run(2));
+                assert_eq!(one.results.len(), two.results.len());
+                for (a, t) in one.results.iter().zip(&two.results) {
+                    let what = format!(
+                        "{}/{} {} [{}]",
+                        arch.name(),
+                        v.name,
+                        a.property,
+                        b.describe()
+                    );
+                    assert_eq!(a.unique_states, t.unique_states, "{what}");
+                    assert_eq!(a.max_depth, t.max_depth, "{what}");
+                    assert_eq!(a.verdict, t.verdict, "{what}");
+                    let text = |r: &splitbrain::report::PropertyResult| {
+                        r.trace.as_ref().map(|t| t.to_text())
+                    };
+                    assert_eq!(text(a), text(t), "{what}");
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared >= 150, "only {compared} results compared");
+}
+
+/// The engine skips building states it has seen when the model tells where a step leads
+/// (`successor_fingerprints`); on every model, variant and mutant of the catalog, at every
+/// proof bound, every told step leads exactly where it was told.
+#[test]
+fn told_fingerprints_match_the_states_built() {
+    let mut compared = 0;
+    for arch in splitbrain::models::catalog() {
+        for v in arch.variants().iter().chain(arch.mutants()) {
+            for b in arch.proof_bounds() {
+                let sys = arch.build(v, &b).expect("proof bounds are valid");
+                match sys.verify_told_fingerprints(20_000) {
+                    Ok(n) => compared += n,
+                    Err(e) => panic!("{}/{} [{}]: {e}", arch.name(), v.name, b.describe()),
+                }
+            }
+        }
+    }
+    assert!(compared > 10_000, "only {compared} told steps compared");
+    eprintln!("{compared} told steps compared");
+}

@@ -124,9 +124,10 @@ enum Step<S, A> {
 }
 
 /// What expanding a run of parent states produced, in order.
-struct Expansion<S> {
-    /// (successor, its fingerprint, its parent's fingerprint), in discovery order.
-    successors: Vec<(S, u64, u64)>,
+struct Expansion<P> {
+    /// (successor packed, its fingerprint, its parent's fingerprint, the open properties
+    /// it decides), in discovery order.
+    successors: Vec<(P, u64, u64, Vec<u16>)>,
     /// Parents at rest (nothing but a crash can happen), with the `eventually`
     /// properties they fail.
     at_rest_failures: Vec<(u64, Vec<usize>)>,
@@ -249,7 +250,9 @@ where
         }
     };
 
-    let mut level: Vec<(M::State, u64)> = Vec::new();
+    // The frontier holds states packed (see `Narrate::pack`); new states are checked
+    // before they are packed, and unpacked one run at a time to be expanded.
+    let mut fresh: Vec<(M::State, u64)> = Vec::new();
     for s in model.init_states() {
         if !model.within_boundary(&s) {
             continue;
@@ -257,20 +260,24 @@ where
         let fp = fingerprint(&s);
         if let Entry::Vacant(e) = parents.entry(fp) {
             e.insert(0);
-            level.push((s, fp));
+            fresh.push((s, fp));
         }
     }
-    check_new(&level, &mut found);
+    check_new(&fresh, &mut found);
+    let mut level: Vec<(M::Packed, u64)> =
+        fresh.drain(..).map(|(s, fp)| (model.pack(s), fp)).collect();
 
-    let expand = |run: &[(M::State, u64)],
+    let expand = |run: &[(M::Packed, u64)],
                   at_depth_limit: bool,
                   seen: &Visited,
-                  out: &mut Expansion<M::State>| {
+                  open: &[usize],
+                  out: &mut Expansion<M::Packed>| {
         let mut actions = Vec::new();
         let mut mine: std::collections::HashSet<u64, BuildHasherDefault<PassThrough>> =
             Default::default();
         let mut told = Vec::new();
-        for (state, fp) in run {
+        for (packed, fp) in run {
+            let state = &model.unpack(packed);
             actions.clear();
             model.actions(state, &mut actions);
             told.clear();
@@ -316,7 +323,17 @@ where
                         next
                     }
                 };
-                out.successors.push((next, nfp, *fp));
+                // Properties are checked here, on the worker, before the state is packed;
+                // the merge keeps what the first new state in order decides.
+                let decides: Vec<u16> = open
+                    .iter()
+                    .filter(|&&i| {
+                        let p = &properties[i];
+                        (p.kind == Kind::Always) != (p.check)(model, &next)
+                    })
+                    .map(|&i| i as u16)
+                    .collect();
+                out.successors.push((model.pack(next), nfp, *fp, decides));
             }
             if successors == 0 {
                 // A state at rest (nothing but a crash can happen): judge the
@@ -335,14 +352,14 @@ where
     };
     // One buffer per thread, kept from run to run: fresh buffers for every run cost more
     // in page faults than the search itself.
-    let mut buffers: Vec<Expansion<M::State>> = (0..threads).map(|_| Expansion::empty()).collect();
-    let mut run_buffer: Vec<(M::State, u64)> = Vec::new();
+    let mut buffers: Vec<Expansion<M::Packed>> = (0..threads).map(|_| Expansion::empty()).collect();
+    let mut run_buffer: Vec<(M::Packed, u64)> = Vec::new();
 
     let mut depth = 0usize;
     'search: while !level.is_empty() {
         max_depth = depth;
         let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
-        let mut next_level: Vec<(M::State, u64)> = Vec::new();
+        let mut next_level: Vec<(M::Packed, u64)> = Vec::new();
         // Parents are taken out of the level run by run and dropped once expanded, so that
         // memory is freed as it was allocated (all at once fragments the allocator).
         let mut parents_left = std::mem::take(&mut level).into_iter();
@@ -376,10 +393,12 @@ where
                 cases: 0,
             });
             let seen = &parents;
+            let open: Vec<usize> = (0..properties.len())
+                .filter(|&i| found[i].is_none() && properties[i].kind != Kind::Eventually)
+                .collect();
             in_parallel(chunk, &mut buffers, |run, out| {
-                expand(run, at_depth_limit, seen, out)
+                expand(run, at_depth_limit, seen, &open, out)
             });
-            let fresh_from = next_level.len();
             let mut over_limit = false;
             let mut cut_by_depth = false;
             for exp in &mut buffers {
@@ -392,18 +411,23 @@ where
                         }
                     }
                 }
-                for (next, nfp, pfp) in exp.successors.drain(..) {
+                for (next, nfp, pfp, decides) in exp.successors.drain(..) {
                     if over_limit {
                         continue;
                     }
                     if let Entry::Vacant(e) = parents.entry(nfp) {
                         e.insert(pfp);
+                        for i in decides {
+                            let i = usize::from(i);
+                            if found[i].is_none() {
+                                found[i] = Some((nfp, started.elapsed().as_secs_f64()));
+                            }
+                        }
                         next_level.push((next, nfp));
                         over_limit = limits.max_states.is_some_and(|m| parents.len() > m);
                     }
                 }
             }
-            check_new(&next_level[fresh_from..], &mut found);
             if cut_by_depth {
                 end = End::Limit(format!(
                     "depth limit {} reached with states left to expand",

@@ -27,6 +27,7 @@ pub mod bounds;
 pub mod check;
 pub mod cli;
 pub mod client;
+pub mod compact;
 pub mod error;
 pub mod exhaustive;
 pub mod explore;

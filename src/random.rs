@@ -71,9 +71,29 @@ where
         return (path, true);
     }
     let mut choices = schedule.iter();
+    let (mut actions, mut told) = (Vec::new(), Vec::new());
     loop {
         let cur = path.last();
-        let mut enabled = enabled_steps(model, cur);
+        // The enabled steps, as `enabled_steps` lists them; a step whose next state the
+        // model can tell (see `Narrate::successor_fingerprints`) is built only if taken.
+        actions.clear();
+        model.actions(cur, &mut actions);
+        told.clear();
+        model.successor_fingerprints(cur, &actions, &mut told);
+        let mut enabled: Vec<(M::Action, Option<M::State>)> = Vec::with_capacity(actions.len());
+        for (k, a) in actions.drain(..).enumerate() {
+            match told.get(k) {
+                Some(Some(None)) => {}
+                Some(Some(Some(_))) => enabled.push((a, None)),
+                _ => {
+                    if let Some(s) = model.next_state(cur, a.clone()) {
+                        if model.within_boundary(&s) {
+                            enabled.push((a, Some(s)));
+                        }
+                    }
+                }
+            }
+        }
         if enabled.iter().all(|(a, _)| model.spontaneous(a)) {
             // At rest (only crashes left): judge `eventually` here and end the run.
             let at_rest_broken = p.kind == Kind::Eventually && !(p.check)(model, cur);
@@ -83,6 +103,12 @@ where
             return (path, false);
         };
         let (a, s) = enabled.swap_remove(k as usize % enabled.len());
+        let s = match s {
+            Some(s) => s,
+            None => model
+                .next_state(cur, a.clone())
+                .expect("a step the model said leads somewhere leads somewhere"),
+        };
         path.actions.push(a);
         path.states.push(s);
         if hits(path.last()) {

@@ -623,6 +623,16 @@ where
 }
 
 impl<A: Node> Narrate for System<A> {
+    type Packed = crate::compact::PackedState<A>;
+
+    fn pack(&self, state: SysState<A>) -> Self::Packed {
+        crate::compact::pack(state)
+    }
+
+    fn unpack(&self, packed: &Self::Packed) -> SysState<A> {
+        crate::compact::unpack(packed)
+    }
+
     fn spontaneous(&self, action: &Self::Action) -> bool {
         matches!(action, ActorModelAction::Crash(_))
     }

@@ -6,6 +6,13 @@ use stateright::Model;
 
 /// A model that can tell its own runs in its own words.
 pub trait Narrate: Model {
+    /// A compact form of a state, for the exhaustive engine's frontier.
+    type Packed: Send + Sync;
+    /// Packs a state (exactly: [`Narrate::unpack`] gives it back).
+    fn pack(&self, state: Self::State) -> Self::Packed;
+    /// Unpacks a state packed by [`Narrate::pack`].
+    fn unpack(&self, packed: &Self::Packed) -> Self::State;
+
     /// The starting situation, one line per actor ("master1 balance 10").
     fn start(&self, state: &Self::State) -> Vec<String>;
     /// One step: who acted, what, and what it changed.

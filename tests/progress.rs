@@ -16,7 +16,7 @@ const LONG: &[&str] = &[
     "--balance",
     "60",
     "--max-states",
-    "400000",
+    "1500000",
 ];
 
 #[test]
@@ -33,7 +33,7 @@ fn piped_stderr_gets_only_the_summary() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.starts_with("splitbrain: master-master/home-master by bfs: 400001 unique states"),
+        err.starts_with("splitbrain: master-master/home-master by bfs: 1500001 unique states"),
         "{err}"
     );
 }

@@ -255,8 +255,9 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
                 let (base, spin_por) = (secs(&rows[0]), secs(&rows[4]));
                 for r in rows.iter_mut() {
                     let mine = secs(r);
+                    // SPIN reports its time in hundredths of a second: below that, no ratio.
                     let ratio = |other: Option<f64>| match (mine, other) {
-                        (Some(a), Some(b)) if b > 0.0 => json!(a / b),
+                        (Some(a), Some(b)) if a >= 0.01 && b >= 0.01 => json!(a / b),
                         _ => Value::Null,
                     };
                     r["ratio_to_spin_por"] = ratio(spin_por);

@@ -8,7 +8,7 @@
 //! from (`Arc`), the network as a slice of (message, copies), timers as one bit set per
 //! actor. Packing and unpacking are exact: `unpack(pack(s)) == s`.
 
-use crate::system::{Msg, Node, RegisterHistory, SysState, Timer};
+use crate::system::{Msg, Node, RealTime, SysState, Timer};
 use stateright::actor::{ActorModelState, Envelope, Network, RandomChoices, Timers};
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ pub struct PackedState<A: Node> {
     crashed: Box<[bool]>,
     storages: Box<[Option<A::Storage>]>,
     lost: u8,
-    real_time: Option<Box<RegisterHistory>>,
+    real_time: Option<Arc<RealTime>>,
 }
 
 const TIMERS: [Timer; 3] = [Timer::Request, Timer::Backend, Timer::Background];
@@ -71,7 +71,7 @@ pub fn pack<A: Node>(state: SysState<A>) -> PackedState<A> {
         crashed: net.crashed.into_boxed_slice(),
         storages: net.actor_storages.into_boxed_slice(),
         lost,
-        real_time: real_time.map(Box::new),
+        real_time,
     }
 }
 
@@ -111,6 +111,6 @@ pub fn unpack<A: Node>(packed: &PackedState<A>) -> SysState<A> {
             actor_storages: packed.storages.to_vec(),
         },
         lost: packed.lost,
-        real_time: packed.real_time.as_deref().cloned(),
+        real_time: packed.real_time.clone(),
     }
 }

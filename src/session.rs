@@ -10,7 +10,6 @@ use crate::history::{key_name, Event, History, Op, Outcome, Reply};
 use crate::property::{Kind, Property};
 use crate::system::{Node, SysState, System};
 use stateright::semantics::register::{RegisterOp, RegisterRet};
-use stateright::semantics::ConsistencyTester;
 use std::collections::BTreeMap;
 
 /// Client `c`'s events, in the order the client made them.

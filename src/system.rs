@@ -163,6 +163,65 @@ pub struct System<A: Node> {
 /// may or may not have taken effect) without blocking the client's next request.
 pub type RegisterHistory = LinearizabilityTester<ReqId, Register<u8>>;
 
+/// The real-time history a state carries, with its linearizability verdict worked out
+/// once (the search is costly) and shared by every state that shares the history.
+#[derive(Debug)]
+pub struct RealTime {
+    /// The history.
+    pub tester: RegisterHistory,
+    consistent: std::sync::OnceLock<bool>,
+    hash: std::sync::OnceLock<u64>,
+}
+
+impl RealTime {
+    /// An empty history of a register starting at 0.
+    pub fn new() -> Self {
+        RealTime {
+            tester: LinearizabilityTester::new(Register(0)),
+            consistent: std::sync::OnceLock::new(),
+            hash: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether some single order of the operations, respecting real time, explains
+    /// every value read (computed on first use).
+    pub fn is_consistent(&self) -> bool {
+        *self.consistent.get_or_init(|| self.tester.is_consistent())
+    }
+}
+
+impl Default for RealTime {
+    fn default() -> Self {
+        RealTime::new()
+    }
+}
+
+impl Clone for RealTime {
+    fn clone(&self) -> Self {
+        RealTime {
+            tester: self.tester.clone(),
+            consistent: self.consistent.clone(),
+            hash: self.hash.clone(),
+        }
+    }
+}
+
+impl PartialEq for RealTime {
+    fn eq(&self, other: &Self) -> bool {
+        self.tester == other.tester
+    }
+}
+
+impl Eq for RealTime {}
+
+// The history's hash is worked out once too: every state that shares it hashes it.
+impl Hash for RealTime {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        use std::hash::BuildHasher;
+        h.write_u64(*self.hash.get_or_init(|| parts().hash_one(&self.tester)));
+    }
+}
+
 /// A state of a [`System`]: the actors and network, and how many messages were lost so far.
 pub struct SysState<A: Node> {
     /// Actor states, network, timers, crashes.
@@ -170,7 +229,7 @@ pub struct SysState<A: Node> {
     /// Messages lost so far in this run.
     pub lost: u8,
     /// Real-time order of register operations, when the model asks for it.
-    pub real_time: Option<RegisterHistory>,
+    pub real_time: Option<std::sync::Arc<RealTime>>,
 }
 
 // Written by hand: derived impls would require them of the actor type `A` itself.
@@ -337,27 +396,48 @@ impl<A: Node> System<A> {
         let Some(tester) = after.real_time.as_mut() else {
             return;
         };
+        // What happened, in order: returns first, then invocations. The tester is shared
+        // with the state before (`Arc`) and copied only when something did.
+        let mut returns = Vec::new();
+        let mut invokes = Vec::new();
         for (i, now) in after.net.actor_states.iter().enumerate() {
+            let then = before.map(|b| &b.actor_states[i]);
+            if then.is_some_and(|t| std::sync::Arc::ptr_eq(t, now)) {
+                continue;
+            }
             let Some(now) = A::client_state(now) else {
                 continue;
             };
-            let old: &[crate::history::Event] = before
-                .and_then(|b| A::client_state(&b.actor_states[i]))
+            let old: &[crate::history::Event] = then
+                .and_then(|t| A::client_state(t))
                 .map_or(&[], |c| c.log.as_slice());
             for (o, n) in old.iter().zip(now.log.iter()) {
                 if o.outcome == crate::history::Outcome::Pending {
                     if let crate::history::Outcome::Replied(r) = n.outcome {
                         if let Some(ret) = crate::session::register_ret(&r) {
-                            let _ = tester.on_return(n.id, ret);
+                            returns.push((n.id, ret));
                         }
                     }
                 }
             }
             for n in now.log.iter().skip(old.len()) {
                 if let Some(op) = crate::session::register_op(&n.op) {
-                    let _ = tester.on_invoke(n.id, op);
+                    invokes.push((n.id, op));
                 }
             }
+        }
+        if returns.is_empty() && invokes.is_empty() {
+            return;
+        }
+        let real_time = std::sync::Arc::make_mut(tester);
+        real_time.consistent = std::sync::OnceLock::new();
+        real_time.hash = std::sync::OnceLock::new();
+        let tester = &mut real_time.tester;
+        for (id, ret) in returns {
+            let _ = tester.on_return(id, ret);
+        }
+        for (id, op) in invokes {
+            let _ = tester.on_invoke(id, op);
         }
     }
 
@@ -562,9 +642,7 @@ where
                 let mut s = SysState {
                     net,
                     lost: 0,
-                    real_time: self
-                        .real_time
-                        .then(|| LinearizabilityTester::new(Register(0))),
+                    real_time: self.real_time.then(|| std::sync::Arc::new(RealTime::new())),
                 };
                 self.record_real_time(None, &mut s);
                 s

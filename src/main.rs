@@ -10,3 +10,9 @@ fn main() {
     }
     std::process::exit(splitbrain::cli::main_with(std::env::args_os()));
 }
+
+/// jemalloc instead of the system allocator: the exhaustive search allocates and frees
+/// millions of small states, across threads; with jemalloc it runs about 25% faster
+/// (master-master clients=4 servers=3 ops=2: 43 s -> 32 s on one thread).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -22,7 +22,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{Event, History, Op, Outcome, Reply, ReqId};
-use crate::property::{Kind, Property, PropertyInfo};
+use crate::property::{Kind, Property};
 use crate::report::Verdict;
 use crate::session;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
@@ -756,10 +756,6 @@ impl Architecture for CentralDb {
 
     fn mutants(&self) -> &'static [Variant] {
         MUTANTS
-    }
-
-    fn properties(&self) -> Vec<PropertyInfo> {
-        properties().iter().map(Property::info).collect()
     }
 
     fn default_bounds(&self) -> Bounds {

@@ -92,7 +92,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{key_name, Event, History, Op, Outcome, Reply, ReqId};
-use crate::property::{Kind, Property, PropertyInfo};
+use crate::property::{Kind, Property};
 use crate::report::Verdict;
 use crate::session::{monotonic_reads_property, read_your_writes_property};
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
@@ -1349,10 +1349,6 @@ impl Architecture for Leaderless {
 
     fn mutants(&self) -> &'static [Variant] {
         MUTANTS
-    }
-
-    fn properties(&self) -> Vec<PropertyInfo> {
-        properties().iter().map(Property::info).collect()
     }
 
     fn default_bounds(&self) -> Bounds {

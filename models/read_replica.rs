@@ -21,7 +21,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{key_name, Op, Reply, ReqId};
-use crate::property::{Kind, Property, PropertyInfo};
+use crate::property::{Kind, Property};
 use crate::report::Verdict;
 use crate::session;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
@@ -559,10 +559,6 @@ impl Architecture for ReadReplica {
 
     fn mutants(&self) -> &'static [Variant] {
         MUTANTS
-    }
-
-    fn properties(&self) -> Vec<PropertyInfo> {
-        properties().iter().map(Property::info).collect()
     }
 
     fn default_bounds(&self) -> Bounds {

@@ -29,7 +29,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{file_name, Event, Op, Outcome, Reply, ReqId};
-use crate::property::{Kind, Property, PropertyInfo};
+use crate::property::{Kind, Property};
 use crate::report::Verdict;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
@@ -1138,10 +1138,6 @@ impl Architecture for Stateless {
 
     fn mutants(&self) -> &'static [Variant] {
         MUTANTS
-    }
-
-    fn properties(&self) -> Vec<PropertyInfo> {
-        properties().iter().map(Property::info).collect()
     }
 
     fn default_bounds(&self) -> Bounds {

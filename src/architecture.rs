@@ -31,6 +31,8 @@ pub trait Buildable {
     /// Random walks by splitbrain's random engine and by stateright's simulation
     /// checker, for `seconds` each or until `property` is hit (see [`random_walks`]).
     fn random_walks(self: Box<Self>, property: &str, seconds: f64) -> Result<[Walks; 2], Error>;
+    /// The system's properties, as the catalog lists them.
+    fn property_infos(&self) -> Vec<PropertyInfo>;
     /// Self-check of the system's told fingerprints (see
     /// [`crate::exhaustive::verify_told_fingerprints`]).
     fn verify_told_fingerprints(&self, max_states: usize) -> Result<usize, String>;
@@ -52,6 +54,12 @@ where
     fn random_walks(self: Box<Self>, property: &str, seconds: f64) -> Result<[Walks; 2], Error> {
         random_walks(*self, property, seconds)
     }
+    fn property_infos(&self) -> Vec<PropertyInfo> {
+        self.properties
+            .iter()
+            .map(crate::property::Property::info)
+            .collect()
+    }
     fn verify_told_fingerprints(&self, max_states: usize) -> Result<usize, String> {
         crate::exhaustive::verify_told_fingerprints(self, max_states)
     }
@@ -71,8 +79,15 @@ pub trait Architecture: Sync {
     fn mutants(&self) -> &'static [Variant] {
         &[]
     }
-    /// Its properties.
-    fn properties(&self) -> Vec<PropertyInfo>;
+    /// Its properties: by default those of the system its first variant builds at the
+    /// default bounds (every variant declares the same ones).
+    fn properties(&self) -> Vec<PropertyInfo> {
+        self.variants()
+            .first()
+            .and_then(|v| self.build(v, &self.default_bounds()).ok())
+            .map(|sys| sys.property_infos())
+            .unwrap_or_default()
+    }
     /// The bounds used when the user gives none.
     fn default_bounds(&self) -> Bounds;
     /// The bounds every variant is checked at in `proofs/` (the defaults first).

@@ -8,7 +8,7 @@
 //! from (`Arc`), the network as a slice of (message, copies), timers as one bit set per
 //! actor. Packing and unpacking are exact: `unpack(pack(s)) == s`.
 
-use crate::system::{Msg, Node, RealTime, SysState, Timer};
+use crate::system::{timer_bits, Msg, Node, RealTime, SysState, Timer};
 use stateright::actor::{ActorModelState, Envelope, Network, RandomChoices, Timers};
 use std::sync::Arc;
 
@@ -62,11 +62,7 @@ pub fn pack<A: Node>(state: SysState<A>) -> PackedState<A> {
     PackedState {
         actors: net.actor_states.into_boxed_slice(),
         network,
-        timers: net
-            .timers_set
-            .iter()
-            .map(|t| t.iter().fold(0u8, |bits, t| bits | 1 << (*t as u8)))
-            .collect(),
+        timers: net.timers_set.iter().map(timer_bits).collect(),
         random,
         crashed: net.crashed.into_boxed_slice(),
         storages: net.actor_storages.into_boxed_slice(),

@@ -217,42 +217,26 @@ where
     let mut transitions = 0;
     let mut end = End::Complete;
 
-    // Checks the not-yet-found properties on new states (in parallel), and records for
-    // each property the first state, in discovery order, that decides it.
-    let check_new = |states: &[(M::State, u64)], found: &mut Vec<Option<(u64, f64)>>| {
-        let open: Vec<usize> = (0..properties.len())
+    // The not-yet-decided `always`/`sometimes` properties, and which of them a new state
+    // decides (checked on the workers, before the state is packed).
+    let open_properties = |found: &[Option<(u64, f64)>]| -> Vec<usize> {
+        (0..properties.len())
             .filter(|&i| found[i].is_none() && properties[i].kind != Kind::Eventually)
-            .collect();
-        if open.is_empty() {
-            return;
-        }
-        let mut firsts: Vec<Vec<Option<u64>>> = vec![vec![None; properties.len()]; threads];
-        in_parallel(states, &mut firsts, |run, first| {
-            for (state, fp) in run {
-                for &i in &open {
-                    if first[i].is_some() {
-                        continue;
-                    }
-                    let p = &properties[i];
-                    let ok = (p.check)(model, state);
-                    if (p.kind == Kind::Always) != ok {
-                        first[i] = Some(*fp);
-                    }
-                }
-            }
-        });
-        for first in firsts {
-            for (i, fp) in first.into_iter().enumerate() {
-                if let (None, Some(fp)) = (found[i], fp) {
-                    found[i] = Some((fp, started.elapsed().as_secs_f64()));
-                }
-            }
-        }
+            .collect()
+    };
+    let decides = |open: &[usize], state: &M::State| -> Vec<u16> {
+        open.iter()
+            .filter(|&&i| {
+                let p = &properties[i];
+                (p.kind == Kind::Always) != (p.check)(model, state)
+            })
+            .map(|&i| i as u16)
+            .collect()
     };
 
     // The frontier holds states packed (see `Narrate::pack`); new states are checked
     // before they are packed, and unpacked one run at a time to be expanded.
-    let mut fresh: Vec<(M::State, u64)> = Vec::new();
+    let mut level: Vec<(M::Packed, u64)> = Vec::new();
     for s in model.init_states() {
         if !model.within_boundary(&s) {
             continue;
@@ -260,12 +244,12 @@ where
         let fp = fingerprint(&s);
         if let Entry::Vacant(e) = parents.entry(fp) {
             e.insert(0);
-            fresh.push((s, fp));
+            for i in decides(&open_properties(&found), &s) {
+                found[usize::from(i)] = Some((fp, started.elapsed().as_secs_f64()));
+            }
+            level.push((model.pack(s), fp));
         }
     }
-    check_new(&fresh, &mut found);
-    let mut level: Vec<(M::Packed, u64)> =
-        fresh.drain(..).map(|(s, fp)| (model.pack(s), fp)).collect();
 
     let expand = |run: &[(M::Packed, u64)],
                   at_depth_limit: bool,
@@ -325,15 +309,8 @@ where
                 };
                 // Properties are checked here, on the worker, before the state is packed;
                 // the merge keeps what the first new state in order decides.
-                let decides: Vec<u16> = open
-                    .iter()
-                    .filter(|&&i| {
-                        let p = &properties[i];
-                        (p.kind == Kind::Always) != (p.check)(model, &next)
-                    })
-                    .map(|&i| i as u16)
-                    .collect();
-                out.successors.push((model.pack(next), nfp, *fp, decides));
+                let decided = decides(open, &next);
+                out.successors.push((model.pack(next), nfp, *fp, decided));
             }
             if successors == 0 {
                 // A state at rest (nothing but a crash can happen): judge the
@@ -393,9 +370,7 @@ where
                 cases: 0,
             });
             let seen = &parents;
-            let open: Vec<usize> = (0..properties.len())
-                .filter(|&i| found[i].is_none() && properties[i].kind != Kind::Eventually)
-                .collect();
+            let open = open_properties(&found);
             in_parallel(chunk, &mut buffers, |run, out| {
                 expand(run, at_depth_limit, seen, &open, out)
             });
@@ -522,11 +497,11 @@ where
     M::State: Hash + Clone,
     M::Action: Clone + std::fmt::Debug,
 {
-    let mut seen: HashMap<u64, ()> = HashMap::new();
+    let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut queue: std::collections::VecDeque<M::State> = model.init_states().into();
     let (mut actions, mut told, mut compared) = (Vec::new(), Vec::new(), 0usize);
     while let Some(state) = queue.pop_front() {
-        if seen.insert(fingerprint(&state), ()).is_some() {
+        if !seen.insert(fingerprint(&state)) {
             continue;
         }
         if seen.len() > max_states {

@@ -71,29 +71,9 @@ where
         return (path, true);
     }
     let mut choices = schedule.iter();
-    let (mut actions, mut told) = (Vec::new(), Vec::new());
     loop {
         let cur = path.last();
-        // The enabled steps, as `enabled_steps` lists them; a step whose next state the
-        // model can tell (see `Narrate::successor_fingerprints`) is built only if taken.
-        actions.clear();
-        model.actions(cur, &mut actions);
-        told.clear();
-        model.successor_fingerprints(cur, &actions, &mut told);
-        let mut enabled: Vec<(M::Action, Option<M::State>)> = Vec::with_capacity(actions.len());
-        for (k, a) in actions.drain(..).enumerate() {
-            match told.get(k) {
-                Some(Some(None)) => {}
-                Some(Some(Some(_))) => enabled.push((a, None)),
-                _ => {
-                    if let Some(s) = model.next_state(cur, a.clone()) {
-                        if model.within_boundary(&s) {
-                            enabled.push((a, Some(s)));
-                        }
-                    }
-                }
-            }
-        }
+        let mut enabled = enabled_steps_told(model, cur);
         if enabled.iter().all(|(a, _)| model.spontaneous(a)) {
             // At rest (only crashes left): judge `eventually` here and end the run.
             let at_rest_broken = p.kind == Kind::Eventually && !(p.check)(model, cur);
@@ -276,13 +256,40 @@ where
     M: Narrate,
     M::Action: Clone,
 {
+    enabled_steps_told(model, state)
+        .into_iter()
+        .map(|(a, s)| {
+            let s = s.unwrap_or_else(|| {
+                model
+                    .next_state(state, a.clone())
+                    .expect("a step the model said leads somewhere leads somewhere")
+            });
+            (a, s)
+        })
+        .collect()
+}
+
+/// [`enabled_steps`], with the state a step leads to left unbuilt (`None`) where the
+/// model can tell that it leads somewhere (see `Narrate::successor_fingerprints`).
+fn enabled_steps_told<M>(model: &M, state: &M::State) -> Vec<(M::Action, Option<M::State>)>
+where
+    M: Narrate,
+    M::Action: Clone,
+{
     let mut actions = Vec::new();
     model.actions(state, &mut actions);
+    let mut told = Vec::new();
+    model.successor_fingerprints(state, &actions, &mut told);
     actions
         .into_iter()
-        .filter_map(|a| {
-            let s = model.next_state(state, a.clone())?;
-            model.within_boundary(&s).then_some((a, s))
+        .enumerate()
+        .filter_map(|(k, a)| match told.get(k) {
+            Some(Some(None)) => None,
+            Some(Some(Some(_))) => Some((a, None)),
+            _ => {
+                let s = model.next_state(state, a.clone())?;
+                model.within_boundary(&s).then_some((a, Some(s)))
+            }
         })
         .collect()
 }

@@ -264,7 +264,7 @@ fn parts() -> foldhash::fast::FixedState {
 }
 
 /// The timers set for one actor, as a bit set.
-fn timer_bits(timers: &stateright::actor::Timers<Timer>) -> u8 {
+pub(crate) fn timer_bits(timers: &stateright::actor::Timers<Timer>) -> u8 {
     timers.iter().fold(0, |bits, t| bits | 1 << (*t as u8))
 }
 
@@ -342,9 +342,13 @@ impl<A: Node> SysState<A> {
     /// The number a state hashes as: the sum (wrapping) of its actors' parts, its
     /// network's part and the rest. Two equal states compose to the same number.
     pub fn composed(&self) -> u64 {
-        let actors = (0..self.net.actor_states.len())
-            .fold(0u64, |sum, i| sum.wrapping_add(self.actor_part(i)));
-        actors
+        self.composed_with((0..self.net.actor_states.len()).map(|i| self.actor_part(i)))
+    }
+
+    /// [`SysState::composed`], given the actors' parts.
+    fn composed_with(&self, actor_parts: impl Iterator<Item = u64>) -> u64 {
+        actor_parts
+            .fold(0u64, u64::wrapping_add)
             .wrapping_add(self.network_part())
             .wrapping_add(self.rest_part())
     }
@@ -730,11 +734,7 @@ impl<A: Node> Narrate for System<A> {
         let actor_parts: Vec<u64> = (0..state.net.actor_states.len())
             .map(|i| state.actor_part(i))
             .collect();
-        let base = actor_parts
-            .iter()
-            .fold(0u64, |sum, p| sum.wrapping_add(*p))
-            .wrapping_add(state.network_part())
-            .wrapping_add(state.rest_part());
+        let base = state.composed_with(actor_parts.iter().copied());
         out.extend(actions.iter().map(|a| match a {
             ActorModelAction::Deliver { src, dst, msg } => {
                 let part = actor_parts.get(usize::from(*dst)).copied().unwrap_or(0);

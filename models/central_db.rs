@@ -22,7 +22,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{Event, History, Op, Outcome, Reply, ReqId};
-use crate::property::{Kind, Property};
+use crate::property::{ClientSteps, Kind, Property};
 use crate::report::Verdict;
 use crate::session;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
@@ -307,6 +307,12 @@ impl Actor for Node {
 impl NodeTrait for Node {
     type Peer = Peer;
 
+    // Servers answer each attempt once, except the mutant app server that answers
+    // before the db saved (and again when it has).
+    fn replies_once(&self) -> bool {
+        !matches!(self, Node::App(app) if app.bug == Some(Bug::ReplyBeforeSave))
+    }
+
     fn as_client(&self) -> Option<&Client> {
         match self {
             Node::Client(c) => Some(c),
@@ -489,6 +495,7 @@ pub fn properties() -> Vec<Property<CentralDbSystem>> {
             name: "exactly_once_transfer",
             claim: "every transfer takes effect at most once, and exactly once if its client was told it succeeded",
             kind: Kind::Always,
+            client_steps: ClientSteps::Visible,
             check: |sys, s| {
                 db_state(sys, s)
                     .is_some_and(|d| session::exactly_once(&sys.history(s), &d.applied).is_ok())
@@ -499,6 +506,7 @@ pub fn properties() -> Vec<Property<CentralDbSystem>> {
             name: "no_negative_balance",
             claim: "no account balance is ever below zero",
             kind: Kind::Always,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| db_state(sys, s).is_some_and(|d| d.balances.iter().all(|&b| b >= 0)),
             values: |sys, s| db_state(sys, s).map_or_else(String::new, balances_text),
         },
@@ -506,6 +514,7 @@ pub fn properties() -> Vec<Property<CentralDbSystem>> {
             name: "money_conserved",
             claim: "the balances always add up to the money the accounts started with",
             kind: Kind::Always,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| {
                 db_state(sys, s).is_some_and(|d| d.balances.iter().sum::<i16>() == start_total(sys))
             },
@@ -524,6 +533,7 @@ pub fn properties() -> Vec<Property<CentralDbSystem>> {
             name: "ambiguous_failure_reachable",
             claim: "a client can be left believing a transfer failed (timeout or error) although the db saved it",
             kind: Kind::Sometimes,
+            client_steps: ClientSteps::Visible,
             check: |sys, s| {
                 db_state(sys, s)
                     .is_some_and(|d| !ambiguous_failures(&sys.history(s), &d.applied).is_empty())
@@ -862,6 +872,7 @@ mod tests {
             name: "retry_answered_from_the_record",
             claim: "the db answers a repeated request id from its record",
             kind: Kind::Sometimes,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| {
                 sys.in_flight(s)
                     .any(|e| matches!(e.msg, Msg::Peer(Peer::Saved { replayed: true, .. })))

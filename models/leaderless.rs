@@ -92,7 +92,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{key_name, Event, History, Op, Outcome, Reply, ReqId};
-use crate::property::{Kind, Property};
+use crate::property::{ClientSteps, Kind, Property};
 use crate::report::Verdict;
 use crate::session::{monotonic_reads_property, read_your_writes_property};
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
@@ -1033,6 +1033,7 @@ pub fn properties() -> Vec<Property<LeaderlessSystem>> {
             name: "reads_see_latest_write",
             claim: "a read that starts after a write was acknowledged returns that write's version or a newer one",
             kind: Kind::Always,
+            client_steps: ClientSteps::Stable,
             check: |sys, s| stale_read(&sys.history(s), client_names(sys).len() as u8).is_none(),
             values: |sys, s| {
                 let names = client_names(sys);
@@ -1060,6 +1061,7 @@ pub fn properties() -> Vec<Property<LeaderlessSystem>> {
             name: "replicas_converge",
             claim: "when nothing is left to deliver, every replica holds the same version",
             kind: Kind::Eventually,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| {
                 let rs = registers(sys, s);
                 rs.windows(2).all(|w| w[0].1.version == w[1].1.version)
@@ -1561,6 +1563,7 @@ mod tests {
             name: "one_turn_at_a_time",
             claim: "at most one client has an operation in progress",
             kind: Kind::Always,
+            client_steps: ClientSteps::Visible,
             check: |sys, s| {
                 sys.nodes(s)
                     .filter(|(_, _, st)| matches!(st, NodeState::Client(d) if d.busy.is_some()))

@@ -15,7 +15,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{Op, Outcome, Reply, ReqId};
-use crate::property::{Kind, Property};
+use crate::property::{ClientSteps, Kind, Property};
 use crate::report::Verdict;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
@@ -299,6 +299,12 @@ impl Actor for Node {
 impl NodeTrait for Node {
     type Peer = Peer;
 
+    // Masters answer each attempt once, except the mutant that acknowledges a forwarded
+    // withdrawal itself (and the home master answers it again).
+    fn replies_once(&self) -> bool {
+        !matches!(self, Node::Master(m) if m.bug == Some(Bug::AckBeforeForward))
+    }
+
     fn as_client(&self) -> Option<&Client> {
         match self {
             Node::Client(c) => Some(c),
@@ -396,6 +402,7 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
             name: "no_negative_balance",
             claim: "no account balance is ever below zero",
             kind: Kind::Always,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| masters(sys, s).iter().all(|(_, m)| m.balance >= 0),
             values: balances_text,
         },
@@ -403,6 +410,7 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
             name: "money_conserved",
             claim: "once replication settles, every master holds the starting balance minus the approved withdrawals",
             kind: Kind::Always,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| {
                 if replication_in_flight(sys, s) {
                     return true;
@@ -426,6 +434,7 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
             name: "replicas_converge",
             claim: "when nothing is left to deliver, every master holds the same balance",
             kind: Kind::Eventually,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| {
                 let ms = masters(sys, s);
                 ms.windows(2).all(|w| w[0].1.balance == w[1].1.balance)
@@ -436,6 +445,7 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
             name: "approvals_within_funds",
             claim: "the withdrawals clients saw approved never add up to more than the starting balance",
             kind: Kind::Always,
+            client_steps: ClientSteps::Stable,
             check: |sys, s| approved_by_clients(sys, s) <= start_balance(sys),
             values: |sys, s| {
                 format!(

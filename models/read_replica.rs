@@ -21,7 +21,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{key_name, Op, Reply, ReqId};
-use crate::property::{Kind, Property};
+use crate::property::{ClientSteps, Kind, Property};
 use crate::report::Verdict;
 use crate::session;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
@@ -276,6 +276,11 @@ impl Actor for Node {
 impl NodeTrait for Node {
     type Peer = Peer;
 
+    // Servers answer each attempt once; clients send clients nothing.
+    fn replies_once(&self) -> bool {
+        true
+    }
+
     fn as_client(&self) -> Option<&Client> {
         match self {
             Node::Client(c) => Some(c),
@@ -334,6 +339,7 @@ pub fn properties() -> Vec<Property<ReadReplicaSystem>> {
             name: "replicas_converge",
             claim: "when nothing is left to deliver, every replica holds what the primary holds",
             kind: Kind::Eventually,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| {
                 let d = dbs(sys, s);
                 d.windows(2).all(|w| w[0].1 == w[1].1)

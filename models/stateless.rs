@@ -29,7 +29,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{file_name, Event, Op, Outcome, Reply, ReqId};
-use crate::property::{Kind, Property};
+use crate::property::{ClientSteps, Kind, Property};
 use crate::report::Verdict;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
@@ -857,6 +857,7 @@ pub fn properties() -> Vec<Property<StatelessSystem>> {
             name: "correct_content",
             claim: "a reply carries the file asked for, no older than the version deployed to every server before the client asked",
             kind: Kind::Always,
+            client_steps: ClientSteps::Stable,
             check: |sys, s| check_all(sys, s, true).is_ok(),
             values: |sys, s| match check_all(sys, s, true) {
                 Err(e) => e,
@@ -867,6 +868,7 @@ pub fn properties() -> Vec<Property<StatelessSystem>> {
             name: "every_request_answered",
             claim: "when nothing is left to deliver, every request has ended with a reply or a timeout",
             kind: Kind::Eventually,
+            client_steps: ClientSteps::Visible,
             check: |sys, s| {
                 observers(sys, s)
                     .iter()
@@ -878,6 +880,7 @@ pub fn properties() -> Vec<Property<StatelessSystem>> {
             name: "no_wrong_reply_under_loss",
             claim: "whatever the network loses, a client gets the file it asked for or a timeout or error, never other content",
             kind: Kind::Always,
+            client_steps: ClientSteps::Stable,
             check: |sys, s| check_all(sys, s, false).is_ok(),
             values: |sys, s| match check_all(sys, s, false) {
                 Err(e) => e,

@@ -36,6 +36,9 @@ pub trait Buildable {
     /// Self-check of the system's told fingerprints (see
     /// [`crate::exhaustive::verify_told_fingerprints`]).
     fn verify_told_fingerprints(&self, max_states: usize) -> Result<usize, String>;
+    /// Audit of the declarations the partial-order reduction relies on (see
+    /// [`crate::reduction::audit`]).
+    fn audit_reduction(&self, max_states: usize) -> Result<crate::reduction::Audit, String>;
 }
 
 impl<A> Buildable for System<A>
@@ -62,6 +65,9 @@ where
     }
     fn verify_told_fingerprints(&self, max_states: usize) -> Result<usize, String> {
         crate::exhaustive::verify_told_fingerprints(self, max_states)
+    }
+    fn audit_reduction(&self, max_states: usize) -> Result<crate::reduction::Audit, String> {
+        crate::reduction::audit(self, max_states)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `splitbrain bench`: for every benchmark bound of every model and each of its variants,
 //! the complete exhaustive search by plain stateright BFS (the baseline), by splitbrain's
-//! BFS on one and on two threads, and by SPIN on the model's Promela twin
+//! BFS on one and on two threads, without and with partial-order reduction, and by SPIN on the model's Promela twin
 //! (`bench/spin/*.pml`, with and without partial-order reduction), side by side in the
 //! same run; then splitbrain's random engine against stateright's simulation checker on
 //! the deep master-master bound no exhaustive search finishes.
@@ -34,10 +34,12 @@ pub const BENCH_MAX_STATES: usize = 2_000_000;
 pub const WALK_SECONDS: f64 = 5.0;
 
 /// The tools of an exhaustive row, in the order they run.
-const TOOLS: [(&str, &str, usize); 5] = [
+const TOOLS: [(&str, &str, usize); 7] = [
     ("stateright", "none", 1),
     ("splitbrain", "none", 1),
     ("splitbrain", "none", 2),
+    ("splitbrain", "por", 1),
+    ("splitbrain", "por", 2),
     ("spin", "none", 1),
     ("spin", "por", 1),
 ];
@@ -57,6 +59,7 @@ fn measure_one(
     variant: &str,
     engine: &str,
     threads: usize,
+    reduce: crate::reduction::Reduce,
     bounds: &Bounds,
 ) -> Result<Value, Error> {
     let v = arch.variant(variant)?;
@@ -80,6 +83,7 @@ fn measure_one(
                     ..Limits::default()
                 },
                 threads,
+                reduce,
                 ..CheckOptions::default()
             };
             let r = arch.check(v, bounds, &opts)?;
@@ -145,14 +149,14 @@ fn child(
     exe: &std::path::Path,
     arch: &str,
     variant: &str,
-    engine: &str,
-    threads: usize,
+    (engine, reduce, threads): (&str, &str, usize),
     bi: usize,
 ) -> Value {
     let output = Command::new(exe)
         .args(["bench", "--one", arch, variant, engine])
         .env("SPLITBRAIN_BENCH_BOUNDS", bi.to_string())
         .env("SPLITBRAIN_BENCH_THREADS", threads.to_string())
+        .env("SPLITBRAIN_BENCH_REDUCE", reduce)
         .output();
     match output {
         Ok(o) => serde_json::from_str(String::from_utf8_lossy(&o.stdout).trim()).unwrap_or_else(|_| {
@@ -200,7 +204,14 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
             .copied()
             .unwrap_or(all[0]);
         let threads = env("SPLITBRAIN_BENCH_THREADS").unwrap_or(1);
-        println!("{}", measure_one(arch, variant, engine, threads, &bounds)?);
+        let reduce = match std::env::var("SPLITBRAIN_BENCH_REDUCE").as_deref() {
+            Ok("por") => crate::reduction::Reduce::Por,
+            _ => crate::reduction::Reduce::None,
+        };
+        println!(
+            "{}",
+            measure_one(arch, variant, engine, threads, reduce, &bounds)?
+        );
         return Ok(0);
     }
     let exe = std::env::current_exe()
@@ -236,9 +247,9 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
                         "spin" => {
                             spin_run(arch.name(), v.name, bounds, tool.1 == "por", ours_complete)
                         }
-                        engine => child(&exe, arch.name(), v.name, engine, tool.2, bi),
+                        _ => child(&exe, arch.name(), v.name, tool, bi),
                     };
-                    if tool.0 == "splitbrain" && tool.2 == 1 {
+                    if tool == ("splitbrain", "none", 1) {
                         ours_complete = m["complete"].as_bool().unwrap_or(false);
                     }
                     rows.push(row(*arch, bounds, v.name, tool, &m));
@@ -252,7 +263,12 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
                         .then(|| r["seconds"].as_f64())
                         .flatten()
                 };
-                let (base, spin_por) = (secs(&rows[0]), secs(&rows[4]));
+                let of = |tool: &str, reduction: &str| {
+                    rows.iter()
+                        .find(|r| r["tool"] == tool && r["reduction"] == reduction)
+                        .and_then(secs)
+                };
+                let (base, spin_por) = (of("stateright", "none"), of("spin", "por"));
                 for r in rows.iter_mut() {
                     let mine = secs(r);
                     // SPIN reports its time in hundredths of a second: below that, no ratio.
@@ -276,7 +292,7 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
     random_comparison(&catalog, text)?;
     if text {
         println!(
-            "\nthr = threads; red = state-space reduction (SPIN's partial-order reduction, or none); done = the search \
+            "\nthr = threads; red = state-space reduction (partial-order reduction: splitbrain's --reduce por, SPIN's own; or none); done = the search \
 finished (no = cut at {BENCH_MAX_STATES} states); states/s = unique states / wall seconds; B/st = peak resident bytes \
 per unique state; vs SPIN = wall time / SPIN-with-POR's wall time, vs s-r = wall time / plain stateright BFS's \
 (below 1 = faster). SPIN's seconds are pan's search time; compiling pan comes on top (compile_seconds in JSON). \

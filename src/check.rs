@@ -78,6 +78,8 @@ pub struct CheckOptions {
     /// Instead of searching, replay these counterexamples (found by the shards of a
     /// random or swarm search), minimize them and keep the shortest per property.
     pub replay: Option<Vec<Candidate>>,
+    /// The state-space reduction BFS applies (`--reduce`).
+    pub reduce: crate::reduction::Reduce,
 }
 
 impl Default for CheckOptions {
@@ -91,6 +93,7 @@ impl Default for CheckOptions {
             progress: false,
             shard: Shard::WHOLE,
             replay: None,
+            reduce: crate::reduction::Reduce::None,
         }
     }
 }
@@ -245,6 +248,7 @@ where
         variant: subject.variant.to_string(),
         bounds: subject.bounds,
         engine: opts.engine.as_str(),
+        reduce: opts.reduce.as_str(),
         complete: outcome.complete,
         end: outcome.end,
         results: outcome.results,
@@ -316,10 +320,11 @@ where
         ctx.chosen,
         &ctx.opts.limits,
         ctx.opts.threads,
+        ctx.opts.reduce,
         ctx.progress,
     );
     let complete = s.end == End::Complete;
-    let end = match &s.end {
+    let mut end = match &s.end {
         End::Complete => format!(
             "complete: {} unique states, depth {}, {:.2}s",
             s.unique_states, s.max_depth, s.seconds
@@ -329,6 +334,9 @@ where
             s.unique_states, s.max_depth, s.seconds
         ),
     };
+    if ctx.opts.reduce == crate::reduction::Reduce::Por {
+        end.push_str(&reduction_words(&s));
+    }
     let results = ctx
         .chosen
         .iter()
@@ -346,7 +354,7 @@ where
                 max_depth: s.max_depth,
                 seconds: s.seconds,
                 seconds_to_trace: f.seconds,
-                shortest: f.path.is_some(),
+                shortest: f.path.is_some() && f.shortest,
                 note: match (&s.end, verdict) {
                     (End::Limit(why), Verdict::Incomplete) => Some(format!(
                         "not decided: {why}; raise the limit or lower the bounds"
@@ -362,6 +370,27 @@ where
         complete,
         end,
     }
+}
+
+/// What the partial-order reduction did, for the end line.
+fn reduction_words<M: stateright::Model>(s: &exhaustive::Search<M>) -> String {
+    if s.reduced_states == 0 {
+        return "; por reduced no state (the model declares no reply contract, a property \
+                checked is visible to client steps, or the system records real time or \
+                duplicates messages)"
+            .to_string();
+    }
+    let mut words = format!(
+        "; por: {} states expanded with a persistent set",
+        s.reduced_states
+    );
+    if let Some(short) = s.shortening {
+        words.push_str(&format!(
+            "; paths shortened by an unreduced search to depth {} ({} states, {:.2}s)",
+            short.depth, short.unique_states, short.seconds
+        ));
+    }
+    words
 }
 
 /// " of shard 3/8" when the check runs one shard of a split search.

@@ -9,7 +9,8 @@
 //! (about 16 bytes of payload per state); the path is rebuilt by replaying the model.
 
 use crate::progress::{Progress, Tick};
-use crate::property::{Kind, Property};
+use crate::property::{ClientSteps, Kind, Property};
+use crate::reduction::Reduce;
 use crate::trace::{Narrate, Path};
 use foldhash::fast::FixedState;
 use stateright::Model;
@@ -63,6 +64,9 @@ pub struct Finding<M: Model> {
     pub path: Option<Path<M>>,
     /// Seconds from the start of the search until `path` was found.
     pub seconds: Option<f64>,
+    /// Whether `path` is known to be a shortest one (false only when a reduced search's
+    /// path could not be shortened within the limits).
+    pub shortest: bool,
 }
 
 /// The result of one exhaustive search.
@@ -79,6 +83,21 @@ pub struct Search<M: Model> {
     pub seconds: f64,
     /// Whether the search finished.
     pub end: End,
+    /// States expanded with a persistent subset of their steps (`--reduce por`).
+    pub reduced_states: usize,
+    /// The unreduced search that shortened a reduced search's paths, if one ran.
+    pub shortening: Option<Shortening>,
+}
+
+/// The unreduced search that replaced a reduced search's paths by shortest ones.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shortening {
+    /// The depth it searched down to (the longest path the reduced search found).
+    pub depth: usize,
+    /// Unique states it visited.
+    pub unique_states: usize,
+    /// Its wall time (included in [`Search::seconds`]).
+    pub seconds: f64,
 }
 
 /// A state's 64-bit fingerprint (deterministic across runs and machines: foldhash with a
@@ -112,6 +131,7 @@ impl Hasher for PassThrough {
 }
 
 type Visited = HashMap<u64, u64, BuildHasherDefault<PassThrough>>;
+type Fingerprints = std::collections::HashSet<u64, BuildHasherDefault<PassThrough>>;
 
 /// Parent states expanded between two looks at the limits, the clock and Ctrl-C.
 const CHUNK: usize = 512;
@@ -135,6 +155,8 @@ struct Expansion<P> {
     transitions: usize,
     /// Whether a parent at the depth limit still had somewhere to go.
     cut_by_depth: bool,
+    /// Parents expanded with a persistent subset of their steps.
+    reduced: usize,
 }
 
 impl<S> Expansion<S> {
@@ -144,6 +166,7 @@ impl<S> Expansion<S> {
             at_rest_failures: Vec::new(),
             transitions: 0,
             cut_by_depth: false,
+            reduced: 0,
         }
     }
 }
@@ -189,18 +212,88 @@ where
     M::State: Hash + Clone + Send + Sync,
     M::Action: Clone,
 {
-    search_on(model, properties, limits, 1, progress)
+    search_on(model, properties, limits, 1, Reduce::None, progress)
 }
 
 /// [`search_with_progress`] on `threads` threads. States are expanded level by level,
 /// each level in runs of a few thousand states split between the threads; successors are
 /// then merged into the visited set in the order one thread would have found them, so
 /// the states, the verdicts and the paths found are the same for any number of threads.
+///
+/// With [`Reduce::Por`], states where the model names a persistent set of steps
+/// ([`Narrate::persistent_set`]) are expanded with those steps only, while every
+/// undecided `always`/`sometimes` property declares them invisible or its verdict
+/// stable, and only when all the steps lead to states new at the next depth (so every
+/// cycle passes a fully expanded state). Paths found that way are then replaced by
+/// shortest ones from an unreduced search down to their depth ([`Search::shortening`]).
 pub fn search_on<M>(
     model: &M,
     properties: &[Property<M>],
     limits: &Limits,
     threads: usize,
+    reduce: Reduce,
+    progress: &Progress,
+) -> Search<M>
+where
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send + Sync,
+    M::Action: Clone,
+{
+    let mut search = run(model, properties, limits, threads, reduce, false, progress);
+    let found: Vec<usize> = (0..properties.len())
+        .filter(|&i| search.findings[i].path.is_some())
+        .collect();
+    if reduce == Reduce::None || search.reduced_states == 0 || found.is_empty() {
+        return search;
+    }
+    let depth = found
+        .iter()
+        .filter_map(|&i| search.findings[i].path.as_ref())
+        .map(|p| p.actions.len())
+        .max()
+        .unwrap_or(0);
+    let chosen: Vec<Property<M>> = found.iter().map(|&i| properties[i]).collect();
+    let bounded = Limits {
+        max_depth: Some(depth),
+        ..*limits
+    };
+    let short = run(
+        model,
+        &chosen,
+        &bounded,
+        threads,
+        Reduce::None,
+        true,
+        progress,
+    );
+    for (finding, &i) in short.findings.into_iter().zip(&found) {
+        let mine = &mut search.findings[i];
+        match finding.path {
+            Some(path) => {
+                mine.path = Some(path);
+                mine.seconds = finding.seconds.map(|s| s + search.seconds);
+            }
+            None => mine.shortest = false,
+        }
+    }
+    search.seconds += short.seconds;
+    search.shortening = Some(Shortening {
+        depth,
+        unique_states: short.unique_states,
+        seconds: short.seconds,
+    });
+    search
+}
+
+/// One breadth-first search ([`search_on`] without the shortening); with `until_found`
+/// it stops as soon as every property has its path.
+fn run<M>(
+    model: &M,
+    properties: &[Property<M>],
+    limits: &Limits,
+    threads: usize,
+    reduce: Reduce,
+    until_found: bool,
     progress: &Progress,
 ) -> Search<M>
 where
@@ -215,7 +308,11 @@ where
     let mut found: Vec<Option<(u64, f64)>> = vec![None; properties.len()];
     let mut max_depth = 0;
     let mut transitions = 0;
+    let mut reduced_states = 0;
     let mut end = End::Complete;
+    // The fingerprints found at the depth being discovered (with `parents`, they tell a
+    // state seen at this depth or before from one found at the next): kept for `por`.
+    let mut next_fps: Fingerprints = Fingerprints::default();
 
     // The not-yet-decided `always`/`sometimes` properties, and which of them a new state
     // decides (checked on the workers, before the state is packed).
@@ -254,20 +351,52 @@ where
     let expand = |run: &[(M::Packed, u64)],
                   at_depth_limit: bool,
                   seen: &Visited,
+                  next_fps: &Fingerprints,
                   open: &[usize],
+                  por: bool,
                   out: &mut Expansion<M::Packed>| {
         let mut actions = Vec::new();
-        let mut mine: std::collections::HashSet<u64, BuildHasherDefault<PassThrough>> =
-            Default::default();
+        let mut mine: Fingerprints = Default::default();
         let mut told = Vec::new();
+        let (mut persistent, mut taken) = (Vec::new(), Vec::new());
         for (packed, fp) in run {
             let state = &model.unpack(packed);
             actions.clear();
             model.actions(state, &mut actions);
             told.clear();
             model.successor_fingerprints(state, &actions, &mut told);
+            // Partial-order reduction: only the persistent set's steps that lead
+            // somewhere, if they all lead to states not seen at this depth or before.
+            taken.clear();
+            if por && !at_depth_limit {
+                persistent.clear();
+                model.persistent_set(state, &actions, &mut persistent);
+                for &k in &persistent {
+                    let nfp = match told.get(k) {
+                        Some(Some(None)) => continue,
+                        Some(Some(Some(nfp))) => *nfp,
+                        _ => match model.next_state(state, actions[k].clone()) {
+                            None => continue,
+                            Some(next) if model.within_boundary(&next) => fingerprint(&next),
+                            Some(_) => {
+                                taken.clear();
+                                break;
+                            }
+                        },
+                    };
+                    if seen.contains_key(&nfp) && !next_fps.contains(&nfp) {
+                        taken.clear();
+                        break;
+                    }
+                    taken.push(k);
+                }
+                out.reduced += usize::from(!taken.is_empty());
+            }
             let mut successors = 0usize;
             for (k, action) in actions.drain(..).enumerate() {
+                if !taken.is_empty() && !taken.contains(&k) {
+                    continue;
+                }
                 let spontaneous = model.spontaneous(&action);
                 // Where the step leads: told by the model (the state is built only if it
                 // is new), or built now.
@@ -336,6 +465,13 @@ where
     'search: while !level.is_empty() {
         max_depth = depth;
         let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
+        // Reduce this level only if every property open at its start allows it (decided
+        // at the start of the level, so that the result does not depend on the threads).
+        let por = reduce == Reduce::Por
+            && open_properties(&found)
+                .iter()
+                .all(|&i| properties[i].client_steps != ClientSteps::Visible);
+        next_fps.clear();
         let mut next_level: Vec<(M::Packed, u64)> = Vec::new();
         // Parents are taken out of the level run by run and dropped once expanded, so that
         // memory is freed as it was allocated (all at once fragments the allocator).
@@ -371,13 +507,15 @@ where
             });
             let seen = &parents;
             let open = open_properties(&found);
+            let found_here = &next_fps;
             in_parallel(chunk, &mut buffers, |run, out| {
-                expand(run, at_depth_limit, seen, &open, out)
+                expand(run, at_depth_limit, seen, found_here, &open, por, out)
             });
             let mut over_limit = false;
             let mut cut_by_depth = false;
             for exp in &mut buffers {
                 transitions += std::mem::take(&mut exp.transitions);
+                reduced_states += std::mem::take(&mut exp.reduced);
                 cut_by_depth |= std::mem::take(&mut exp.cut_by_depth);
                 for (fp, failing) in exp.at_rest_failures.drain(..) {
                     for i in failing {
@@ -398,6 +536,9 @@ where
                                 found[i] = Some((nfp, started.elapsed().as_secs_f64()));
                             }
                         }
+                        if por {
+                            next_fps.insert(nfp);
+                        }
                         next_level.push((next, nfp));
                         over_limit = limits.max_states.is_some_and(|m| parents.len() > m);
                     }
@@ -408,6 +549,10 @@ where
                     "depth limit {} reached with states left to expand",
                     limits.max_depth.unwrap_or(0)
                 ));
+            }
+            if until_found && found.iter().all(Option::is_some) {
+                end = End::Limit("stopped once every property was found".to_string());
+                break 'search;
             }
             if over_limit {
                 let m = limits.max_states.unwrap_or(0);
@@ -428,6 +573,7 @@ where
         .map(|f| Finding {
             path: f.map(|(fp, _)| rebuild(model, &parents, fp)),
             seconds: f.map(|(_, s)| s),
+            shortest: true,
         })
         .collect();
     Search {
@@ -437,6 +583,8 @@ where
         max_depth,
         seconds: started.elapsed().as_secs_f64(),
         end,
+        reduced_states,
+        shortening: None,
     }
 }
 

@@ -44,6 +44,23 @@ impl fmt::Display for Kind {
     }
 }
 
+/// What a client's step can do to a property's check: what the partial-order reduction
+/// (`--reduce por`) needs to know before it leaves some orders of client steps unexplored.
+/// `tests/engines.rs` audits every declaration over the whole state space of every catalog
+/// model ([`crate::reduction::audit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientSteps {
+    /// No client step ever changes the check's value: it reads only the servers and the
+    /// messages between them.
+    Invisible,
+    /// Once the check is false (for a `sometimes` property: true) it stays so whatever
+    /// happens next, e.g. a violation written into a client's history.
+    Stable,
+    /// Neither: while the property is undecided the search is not reduced.
+    Visible,
+}
+
 /// A named claim about a model `M`.
 pub struct Property<M: Model> {
     /// snake_case name that states the claim, e.g. `no_negative_balance`.
@@ -52,6 +69,9 @@ pub struct Property<M: Model> {
     pub claim: &'static str,
     /// How the check is judged.
     pub kind: Kind,
+    /// What client steps can do to the check (ignored for `eventually` properties, which
+    /// are judged where runs come to rest: every reduction keeps those states).
+    pub client_steps: ClientSteps,
     /// True when the claim holds in this state.
     pub check: fn(&M, &M::State) -> bool,
     /// The values the check looks at, in words ("master2 holds -5"): printed under a

@@ -111,6 +111,8 @@ pub struct CheckReport {
     pub bounds: Bounds,
     /// `bfs` or `random`.
     pub engine: &'static str,
+    /// The state-space reduction of a BFS: `none` or `por`.
+    pub reduce: &'static str,
     /// Whether the search finished (every reachable state visited; random never does).
     pub complete: bool,
     /// How the search ended, in words.
@@ -170,6 +172,7 @@ impl CheckReport {
             "variant": self.variant,
             "bounds": self.bounds,
             "engine": self.engine,
+            "reduce": self.reduce,
             "complete": self.complete,
             "end": self.end,
             "command": self.command,
@@ -240,11 +243,19 @@ impl CheckReport {
 
     /// One trace told as a story, with its header and closing lines.
     pub fn story(&self, r: &PropertyResult, t: &Trace) -> String {
-        let shortest = r.shortest || self.engine == "bfs";
+        let shortest = r.shortest || (self.engine == "bfs" && self.reduce == "none");
         let what = match (r.kind, shortest, self.engine) {
             (Kind::Sometimes, true, _) => format!("EXAMPLE (shortest: {} steps)", t.len()),
+            (Kind::Sometimes, false, "bfs") => format!(
+                "EXAMPLE ({} steps, found by a reduced search; a limit stopped the search for a shorter one)",
+                t.len()
+            ),
             (Kind::Sometimes, false, _) => format!("EXAMPLE ({} steps, shrunk)", t.len()),
             (_, true, _) => format!("VIOLATED  (shortest: {} steps)", t.len()),
+            (_, false, "bfs") => format!(
+                "VIOLATED  ({} steps, found by a reduced search; a limit stopped the search for a shorter one)",
+                t.len()
+            ),
             (_, false, "swarm") => format!(
                 "VIOLATED  ({} steps, found by a swarm search, minimized)",
                 t.len()

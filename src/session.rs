@@ -7,7 +7,7 @@
 //! obligation; a read that timed out saw nothing.
 
 use crate::history::{key_name, Event, History, Op, Outcome, Reply};
-use crate::property::{Kind, Property};
+use crate::property::{ClientSteps, Kind, Property};
 use crate::system::{Node, SysState, System};
 use stateright::semantics::register::{RegisterOp, RegisterRet};
 use std::collections::BTreeMap;
@@ -186,6 +186,7 @@ pub fn read_your_writes_property<A: Node>() -> Property<System<A>> {
         name: "read_your_writes",
         claim: "a client that wrote a value never reads an older one afterwards",
         kind: Kind::Always,
+        client_steps: ClientSteps::Stable,
         check: |sys: &System<A>, s: &SysState<A>| read_your_writes(&sys.history(s)).is_ok(),
         values: |sys: &System<A>, s: &SysState<A>| explain(sys, read_your_writes(&sys.history(s))),
     }
@@ -197,6 +198,7 @@ pub fn monotonic_reads_property<A: Node>() -> Property<System<A>> {
         name: "monotonic_reads",
         claim: "a client never reads an older value after reading a newer one",
         kind: Kind::Always,
+        client_steps: ClientSteps::Stable,
         check: |sys: &System<A>, s: &SysState<A>| monotonic_reads(&sys.history(s)).is_ok(),
         values: |sys: &System<A>, s: &SysState<A>| explain(sys, monotonic_reads(&sys.history(s))),
     }
@@ -208,6 +210,7 @@ pub fn monotonic_writes_property<A: Node>() -> Property<System<A>> {
         name: "monotonic_writes",
         claim: "a client's writes take effect in the order the client made them",
         kind: Kind::Always,
+        client_steps: ClientSteps::Stable,
         check: |sys: &System<A>, s: &SysState<A>| monotonic_writes(&sys.history(s)).is_ok(),
         values: |sys: &System<A>, s: &SysState<A>| explain(sys, monotonic_writes(&sys.history(s))),
     }
@@ -219,6 +222,7 @@ pub fn writes_follow_reads_property<A: Node>() -> Property<System<A>> {
         name: "writes_follow_reads",
         claim: "a client's write is ordered after every value the client read before it",
         kind: Kind::Always,
+        client_steps: ClientSteps::Stable,
         check: |sys: &System<A>, s: &SysState<A>| writes_follow_reads(&sys.history(s)).is_ok(),
         values: |sys: &System<A>, s: &SysState<A>| {
             explain(sys, writes_follow_reads(&sys.history(s)))
@@ -257,6 +261,7 @@ pub fn linearizable_property<A: Node>() -> Property<System<A>> {
         name: LINEARIZABLE,
         claim: "every read returns what some single order of the operations, respecting real time, would return",
         kind: Kind::Always,
+        client_steps: ClientSteps::Stable,
         check: |_: &System<A>, s: &SysState<A>| {
             s.real_time.as_ref().is_none_or(|t| t.is_consistent())
         },

@@ -136,6 +136,17 @@ pub trait Node:
         true
     }
 
+    /// Whether this actor sends clients nothing but replies, at most one per attempt of
+    /// their requests (while the attempt is unanswered and no other reply to it is in
+    /// flight). The partial-order reduction (`--reduce por`) relies on it to know that a
+    /// client whose unanswered attempts all have their replies in flight will receive
+    /// nothing else until it acts; [`crate::reduction::audit`] checks it over whole state
+    /// spaces. A system with an actor that does not declare it (the default) is never
+    /// reduced.
+    fn replies_once(&self) -> bool {
+        false
+    }
+
     /// Whether this actor may crash (within the crash budget). By default servers may and
     /// clients may not.
     fn crashable(&self) -> bool {
@@ -156,6 +167,8 @@ pub struct System<A: Node> {
     /// Whether states record the real-time order of register operations (on when the
     /// model declares `linearizable`; it makes states history-dependent).
     pub real_time: bool,
+    /// Whether every actor declares [`Node::replies_once`].
+    pub replies_once: bool,
 }
 
 /// The real-time history of register operations, as stateright's linearizability tester
@@ -384,12 +397,14 @@ impl<A: Node> System<A> {
         let real_time = properties
             .iter()
             .any(|p| p.name == crate::session::LINEARIZABLE);
+        let replies_once = model.actors.iter().all(Node::replies_once);
         System {
             actors: model,
             names,
             faults,
             properties,
             real_time,
+            replies_once,
         }
     }
 
@@ -742,6 +757,10 @@ impl<A: Node> Narrate for System<A> {
             }
             _ => None,
         }));
+    }
+
+    fn persistent_set(&self, state: &Self::State, actions: &[Self::Action], out: &mut Vec<usize>) {
+        self.client_persistent_set(state, actions, out);
     }
 
     fn start(&self, state: &Self::State) -> Vec<String> {

@@ -34,7 +34,7 @@ use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
 use crate::history::{key_name, Op, Outcome, Reply, ReqId};
-use crate::property::{Kind, Property, PropertyInfo};
+use crate::property::{ClientSteps, Kind, Property, PropertyInfo};
 use crate::report::Verdict;
 use crate::session;
 use crate::system::{Faults, Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
@@ -1770,6 +1770,7 @@ pub fn property(name: &str) -> Option<Property<TopologySystem>> {
             name: "replicas_converge",
             claim: "when nothing is left to deliver, every database and cache holds the same data",
             kind: Kind::Eventually,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| {
                 let d: Vec<_> = servers(sys, s).map(|(_, _, st)| (&st.balances, st.version, st.value)).collect();
                 d.windows(2).all(|w| w[0] == w[1])
@@ -1780,6 +1781,7 @@ pub fn property(name: &str) -> Option<Property<TopologySystem>> {
             name: "no_negative_balance",
             claim: "no account balance is ever below zero",
             kind: Kind::Always,
+            client_steps: ClientSteps::Invisible,
             check: |sys, s| servers(sys, s).all(|(_, _, st)| st.balances.iter().all(|b| *b >= 0)),
             values: balances_text,
         },
@@ -1787,6 +1789,7 @@ pub fn property(name: &str) -> Option<Property<TopologySystem>> {
             name: "money_conserved",
             claim: "once replication settles, every database holds the starting balance minus the approved withdrawals",
             kind: Kind::Always,
+            client_steps: ClientSteps::Invisible,
             check: conserved,
             values: |sys, s| {
                 let start = start_balances(sys);
@@ -1805,6 +1808,7 @@ pub fn property(name: &str) -> Option<Property<TopologySystem>> {
             name: "approvals_within_funds",
             claim: "the withdrawals clients saw approved never add up to more than the starting balance",
             kind: Kind::Always,
+            client_steps: ClientSteps::Stable,
             check: |sys, s| {
                 start_balances(sys)
                     .iter()

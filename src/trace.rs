@@ -40,6 +40,15 @@ pub trait Narrate: Model {
     ) {
         let _ = (state, actions, out);
     }
+
+    /// For partial-order reduction: the indices of a *persistent* subset of `actions`
+    /// (no sequence of the other steps can disable one of them or do something that does
+    /// not commute with them), each of whose steps leaves every property that may be
+    /// checked either unchanged or stable (see [`crate::reduction`]). Leaves `out` empty
+    /// (the default) when it knows none.
+    fn persistent_set(&self, state: &Self::State, actions: &[Self::Action], out: &mut Vec<usize>) {
+        let _ = (state, actions, out);
+    }
 }
 
 /// True when `state` has come to rest: no step but spontaneous ones (crashes) changes it.

@@ -1,6 +1,6 @@
 //! `splitbrain bench --format json` on central-db: one JSON object per run with the
-//! documented keys, and every tool that finished counted the same states (SPIN one more,
-//! its state before `init`). Times are printed, never asserted.
+//! documented keys, and every unreduced run that finished counted the same states (SPIN one
+//! more, its state before `init`); the reduced runs no more. Times are printed, never asserted.
 
 use serde_json::Value;
 use std::process::Command;
@@ -40,21 +40,48 @@ fn bench_json_rows_agree_on_states_across_tools() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
-    // 2 bench bounds x 3 variants x 5 tools.
-    assert_eq!(rows.len(), 30, "{rows:#?}");
+    // 2 bench bounds x 3 variants x 7 tools.
+    assert_eq!(rows.len(), 42, "{rows:#?}");
     let spin_missing = splitbrain::spin::spin_missing();
     for r in &rows {
         for k in KEYS {
             assert!(r.get(k).is_some(), "row without '{k}': {r}");
         }
     }
-    for group in rows.chunks(5) {
-        let states = |i: usize| group[i]["unique_states"].as_u64();
-        let ours = states(1).expect("splitbrain measured");
-        assert!(group[1]["complete"].as_bool().unwrap(), "{group:#?}");
-        assert_eq!(states(0), Some(ours), "stateright: {group:#?}");
-        assert_eq!(states(2), Some(ours), "two threads: {group:#?}");
-        for spin in &group[3..] {
+    for group in rows.chunks(7) {
+        let find = |tool: &str, reduction: &str, threads: u64| {
+            group
+                .iter()
+                .find(|r| {
+                    r["tool"] == tool && r["reduction"] == reduction && r["threads"] == threads
+                })
+                .unwrap_or_else(|| panic!("no {tool} {reduction} {threads}: {group:#?}"))
+        };
+        let states = |r: &Value| r["unique_states"].as_u64();
+        let ours = states(find("splitbrain", "none", 1)).expect("splitbrain measured");
+        assert!(
+            find("splitbrain", "none", 1)["complete"].as_bool().unwrap(),
+            "{group:#?}"
+        );
+        assert_eq!(
+            states(find("stateright", "none", 1)),
+            Some(ours),
+            "stateright: {group:#?}"
+        );
+        assert_eq!(
+            states(find("splitbrain", "none", 2)),
+            Some(ours),
+            "two threads: {group:#?}"
+        );
+        // The reduced search visits no more states, the same on one thread and two.
+        let por = states(find("splitbrain", "por", 1)).expect("por measured");
+        assert!(por <= ours, "{group:#?}");
+        assert_eq!(
+            states(find("splitbrain", "por", 2)),
+            Some(por),
+            "{group:#?}"
+        );
+        for spin in group.iter().filter(|r| r["tool"] == "spin") {
             match (&spin_missing, spin["unique_states"].as_u64()) {
                 (None, Some(n)) => assert_eq!(n, ours + 1, "{spin}"),
                 (None, None) => panic!("SPIN installed but not measured: {spin}"),

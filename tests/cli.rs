@@ -304,6 +304,14 @@ fn exit_2_bad_flags_and_values() {
         (&["--timeout", "0"], &["--timeout", "'0'"]),
         (&["--timeout", "abc"], &["--timeout", "abc"]),
         (&["--threads", "0"], &["--threads", "'0'"]),
+        (
+            &["--reduce", "bogus"],
+            &["--reduce", "bogus", "none", "por"],
+        ),
+        (
+            &["--reduce", "por", "--engine", "random"],
+            &["--reduce por", "--engine random", "--reduce none"],
+        ),
         (&["--max-states", "0"], &["--max-states", "'0'"]),
         (&["--frobnicate"], &["--frobnicate"]),
     ];
@@ -339,12 +347,13 @@ fn json_reports_have_the_stable_keys() {
         "one line per variant:\n{out}"
     );
     for (report, variant) in reports.iter().zip(VARIANTS) {
-        for key in ["model", "variant", "bounds", "engine", "results"] {
+        for key in ["model", "variant", "bounds", "engine", "reduce", "results"] {
             assert!(report.get(key).is_some(), "no {key:?} in {report}");
         }
         assert_eq!(report["model"], MODEL);
         assert_eq!(report["variant"], variant);
         assert_eq!(report["engine"], "bfs");
+        assert_eq!(report["reduce"], "none");
         assert!(report["bounds"].is_object(), "{report}");
         let results = report["results"].as_array().expect("results is an array");
         let names: Vec<&str> = results

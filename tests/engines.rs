@@ -438,23 +438,153 @@ fn two_thread_bfs_agrees_with_one_thread_on_the_whole_catalog() {
     assert!(compared >= 150, "only {compared} results compared");
 }
 
+/// Runs `f` on every model, variant and mutant of the catalog built at every proof bound,
+/// and fails with the configuration named on the first error.
+fn for_every_system_at_every_proof_bound(
+    mut f: impl FnMut(&dyn splitbrain::architecture::Buildable) -> Result<(), String>,
+) {
+    for arch in splitbrain::models::catalog() {
+        for v in arch.variants().iter().chain(arch.mutants()) {
+            for b in arch.proof_bounds() {
+                let sys = arch.build(v, &b).expect("proof bounds are valid");
+                if let Err(e) = f(&*sys) {
+                    panic!("{}/{} [{}]: {e}", arch.name(), v.name, b.describe());
+                }
+            }
+        }
+    }
+}
+
 /// The engine skips building states it has seen when the model tells where a step leads
 /// (`successor_fingerprints`); on every model, variant and mutant of the catalog, at every
 /// proof bound, every told step leads exactly where it was told.
 #[test]
 fn told_fingerprints_match_the_states_built() {
     let mut compared = 0;
+    for_every_system_at_every_proof_bound(|sys| {
+        compared += sys.verify_told_fingerprints(20_000)?;
+        Ok(())
+    });
+    assert!(compared > 10_000, "only {compared} told steps compared");
+    eprintln!("{compared} told steps compared");
+}
+
+/// The declarations `--reduce por` relies on hold over the whole state space of every
+/// model, variant and mutant of the catalog at every proof bound: servers send a client
+/// nothing but one reply per attempt (where the model declares it), and no property's
+/// check is changed by a client step it is declared invisible to, or undone once decided
+/// where it is declared stable.
+#[test]
+fn reduction_declarations_hold_on_the_whole_catalog() {
+    let mut steps = 0;
+    for_every_system_at_every_proof_bound(|sys| {
+        steps += sys.audit_reduction(20_000)?.steps;
+        Ok(())
+    });
+    eprintln!("{steps} steps audited");
+}
+
+/// The partial-order reduction changes no verdict and no trace: on every model, variant
+/// and mutant of the catalog, at every proof bound (mutants at the default bounds),
+/// `--reduce por` gives the verdicts and the shortest traces (step by step) of the
+/// unreduced search, in no more states, and the same states on one thread and two.
+#[test]
+fn partial_order_reduction_agrees_with_the_full_search_on_the_whole_catalog() {
+    use splitbrain::check::CheckOptions;
+    use splitbrain::reduction::Reduce;
+    let (mut compared, mut reduced) = (0, 0);
     for arch in splitbrain::models::catalog() {
         for v in arch.variants().iter().chain(arch.mutants()) {
-            for b in arch.proof_bounds() {
-                let sys = arch.build(v, &b).expect("proof bounds are valid");
-                match sys.verify_told_fingerprints(20_000) {
-                    Ok(n) => compared += n,
-                    Err(e) => panic!("{}/{} [{}]: {e}", arch.name(), v.name, b.describe()),
+            let all = if arch.mutants().iter().any(|m| m.name == v.name) {
+                vec![arch.default_bounds()]
+            } else {
+                arch.proof_bounds()
+            };
+            for b in all {
+                let run = |reduce: Reduce, threads: usize| {
+                    let opts = CheckOptions {
+                        reduce,
+                        threads,
+                        ..CheckOptions::default()
+                    };
+                    arch.check(v, &b, &opts).expect("proof bounds are valid")
+                };
+                let (full, por, por2) = (
+                    run(Reduce::None, 1),
+                    run(Reduce::Por, 1),
+                    run(Reduce::Por, 2),
+                );
+                assert_eq!(full.results.len(), por.results.len());
+                let what = format!("{}/{} [{}]", arch.name(), v.name, b.describe());
+                assert_eq!(full.complete, por.complete, "{what}");
+                for ((f, r), r2) in full.results.iter().zip(&por.results).zip(&por2.results) {
+                    let what = format!("{what} {}", f.property);
+                    assert_eq!(f.verdict, r.verdict, "{what}");
+                    let text = |r: &splitbrain::report::PropertyResult| {
+                        r.trace.as_ref().map(|t| t.to_text())
+                    };
+                    assert_eq!(text(f), text(r), "{what}");
+                    assert_eq!(r.shortest, f.shortest, "{what}");
+                    assert!(r.unique_states <= f.unique_states, "{what}");
+                    assert_eq!(r.unique_states, r2.unique_states, "{what}: 1 vs 2 threads");
+                    assert_eq!(text(r), text(r2), "{what}: 1 vs 2 threads");
+                    compared += 1;
                 }
+                reduced +=
+                    usize::from(por.results[0].unique_states < full.results[0].unique_states);
             }
         }
     }
-    assert!(compared > 10_000, "only {compared} told steps compared");
-    eprintln!("{compared} told steps compared");
+    assert!(compared >= 150, "only {compared} results compared");
+    // The reduction must remove states somewhere, or this test proves nothing.
+    assert!(
+        reduced >= 5,
+        "por removed states in {reduced} configurations only"
+    );
+    eprintln!("{compared} results agree; por removed states in {reduced} configurations");
+}
+
+/// On master-master with three clients and three masters (a benchmark bound), `--reduce
+/// por` visits under half of the states, with the same verdicts and shortest traces.
+#[test]
+fn partial_order_reduction_shrinks_master_master() {
+    use splitbrain::check::CheckOptions;
+    use splitbrain::reduction::Reduce;
+    let arch = splitbrain::models::find("master-master").unwrap();
+    let b = splitbrain::bounds::Bounds {
+        clients: 3,
+        servers: 3,
+        ..arch.default_bounds()
+    };
+    for v in arch.variants() {
+        let run = |reduce| {
+            let opts = CheckOptions {
+                reduce,
+                ..CheckOptions::default()
+            };
+            arch.check(v, &b, &opts).unwrap()
+        };
+        let (full, por) = (run(Reduce::None), run(Reduce::Por));
+        assert!(full.complete && por.complete);
+        let states = |r: &splitbrain::report::CheckReport| r.results[0].unique_states;
+        assert!(
+            states(&por) * 2 < states(&full),
+            "{}: {} vs {}",
+            v.name,
+            states(&por),
+            states(&full)
+        );
+        for (f, r) in full.results.iter().zip(&por.results) {
+            assert_eq!(f.verdict, r.verdict, "{} {}", v.name, f.property);
+            let text =
+                |r: &splitbrain::report::PropertyResult| r.trace.as_ref().map(|t| t.to_text());
+            assert_eq!(text(f), text(r), "{} {}", v.name, f.property);
+        }
+        eprintln!(
+            "{}: {} states, {} with por",
+            v.name,
+            states(&full),
+            states(&por)
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use splitbrain::client::{Client, ClientState, Request, RetryPolicy};
 use splitbrain::history::{Op, Reply};
-use splitbrain::property::{Kind, Property};
+use splitbrain::property::{ClientSteps, Kind, Property};
 use splitbrain::session;
 use splitbrain::system::{Faults, Msg, NetworkKind, Node, System, Timer};
 use splitbrain::testing::{assert_holds, assert_violated_within, check_property, Outcome};
@@ -160,6 +160,7 @@ fn model(read_from: usize) -> System<MyNode> {
         name: "copies_agree",
         claim: "when nothing is in flight, the database and the follower hold the same version",
         kind: Kind::Eventually,
+        client_steps: ClientSteps::Invisible,
         check: |sys, s| {
             let v: Vec<_> = sys
                 .nodes(s)

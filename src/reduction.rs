@@ -1,0 +1,306 @@
+//! Partial-order reduction (`--reduce por`): the orders of client steps that cannot
+//! matter are left unexplored, and the checker still finds every violation.
+//!
+//! A client whose every unanswered attempt already has its reply in flight will receive
+//! nothing else until it acts: servers send clients nothing but one reply per attempt
+//! ([`Node::replies_once`]). Its steps (deliveries to it, its timeouts) then commute with
+//! every step of every other actor and stay enabled whatever those do: they form a
+//! *persistent set*, and the exhaustive engine may expand only them. What the engine adds
+//! ([`crate::exhaustive`]):
+//!
+//! - *visibility*: it reduces only while every undecided `always`/`sometimes` property
+//!   declares client steps [`ClientSteps::Invisible`] or [`ClientSteps::Stable`];
+//! - *cycles*: a reduced state's successors must all be new at the next depth (so every
+//!   cycle of the reduced graph passes a fully expanded state);
+//! - *shortest paths*: a path found by the reduced search is replaced by the shortest one,
+//!   found by an unreduced search down to its depth.
+//!
+//! [`audit`] checks the two declarations the reduction relies on (the reply contract and
+//! each property's [`ClientSteps`]) over a whole unreduced state space; `tests/engines.rs`
+//! runs it on every catalog model, variant and mutant.
+
+use crate::exhaustive::fingerprint;
+use crate::history::Outcome;
+use crate::property::{ClientSteps, Kind};
+use crate::system::{Msg, Node, SysState, System};
+use clap::ValueEnum;
+use serde::Serialize;
+use stateright::actor::{ActorModelAction, Id, Network};
+use stateright::Model;
+use std::collections::{HashSet, VecDeque};
+
+/// Which state-space reduction a search applies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Reduce {
+    /// Every interleaving is explored.
+    #[default]
+    None,
+    /// Partial-order reduction of client steps (see the module documentation).
+    Por,
+}
+
+impl Reduce {
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reduce::None => "none",
+            Reduce::Por => "por",
+        }
+    }
+}
+
+/// The actor an action belongs to.
+fn actor_of<M, T, R>(action: &ActorModelAction<M, T, R>) -> Id {
+    match action {
+        ActorModelAction::Deliver { dst, .. } => *dst,
+        ActorModelAction::Drop(env) => env.dst,
+        ActorModelAction::Timeout(id, _) => *id,
+        ActorModelAction::Crash(id) | ActorModelAction::Recover(id) => *id,
+        ActorModelAction::SelectRandom { actor, .. } => *actor,
+    }
+}
+
+/// Every message in flight, each copy once: (source, destination, message). (stateright
+/// 0.31's `Network::iter_all` never ends on an ordered network with a channel holding
+/// two messages or more.)
+fn each_message<'n, M: Clone + Eq + std::hash::Hash + Ord>(
+    net: &'n Network<M>,
+    mut f: impl FnMut(Id, Id, &'n M),
+) {
+    match net {
+        Network::Ordered(channels) => {
+            for (&(src, dst), queue) in channels {
+                for m in queue {
+                    f(src, dst, m);
+                }
+            }
+        }
+        Network::UnorderedNonDuplicating(multiset) => {
+            for (env, &copies) in multiset.iter() {
+                for _ in 0..copies {
+                    f(env.src, env.dst, &env.msg);
+                }
+            }
+        }
+        Network::UnorderedDuplicating(set, _) => {
+            for env in set.iter() {
+                f(env.src, env.dst, &env.msg);
+            }
+        }
+    }
+}
+
+impl<A: Node> System<A> {
+    /// The client `i` will receive nothing more until it acts: it cannot crash, has no
+    /// random choice pending, every message to it is a reply the network can no longer
+    /// lose, and every attempt of its not yet answered has its reply in flight.
+    fn client_is_settled(&self, state: &SysState<A>, i: usize) -> bool {
+        let actor = &self.actors.actors[i];
+        if actor.as_client().is_none() || actor.crashable() {
+            return false;
+        }
+        if state
+            .net
+            .random_choices
+            .get(i)
+            .is_some_and(|c| !c.map.is_empty())
+        {
+            return false;
+        }
+        let Some(client) = A::client_state(&state.net.actor_states[i]) else {
+            return false;
+        };
+        let id = Id::from(i);
+        let budget_left = state.lost < self.faults.loss;
+        let mut replies = Vec::new();
+        let mut other = false;
+        each_message(&state.net.network, |_, dst, msg| {
+            if dst != id {
+                return;
+            }
+            match msg {
+                Msg::Reply { id, .. } if !(budget_left && A::lossy(msg)) => replies.push(*id),
+                _ => other = true,
+            }
+        });
+        if other {
+            return false;
+        }
+        client
+            .log
+            .iter()
+            .all(|e| matches!(e.outcome, Outcome::Replied(_)) || replies.contains(&e.id))
+    }
+
+    /// A persistent subset of `actions` (see the module documentation): every step of
+    /// the settled client with the fewest steps, or nothing (`out` left empty) when no
+    /// client is settled or the system is not one the reduction covers.
+    pub(crate) fn client_persistent_set(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        out: &mut Vec<usize>,
+    ) {
+        // The real-time history orders every client's steps against every other's, and a
+        // duplicating network remembers the last delivery: client steps do not commute.
+        if !self.replies_once
+            || self.real_time
+            || matches!(state.net.network, Network::UnorderedDuplicating(..))
+        {
+            return;
+        }
+        let mut best: Option<(usize, usize)> = None; // (client, steps)
+        for i in 0..self.actors.actors.len() {
+            if !self.client_is_settled(state, i) {
+                continue;
+            }
+            let id = Id::from(i);
+            let steps = actions.iter().filter(|a| actor_of(a) == id).count();
+            if steps > 0 && steps < actions.len() && best.is_none_or(|(_, n)| steps < n) {
+                best = Some((i, steps));
+            }
+        }
+        if let Some((i, _)) = best {
+            let id = Id::from(i);
+            out.extend((0..actions.len()).filter(|&k| actor_of(&actions[k]) == id));
+        }
+    }
+
+    /// Whether `action` is a client's step.
+    fn is_client_step(&self, action: &<Self as Model>::Action) -> bool {
+        self.actors
+            .actors
+            .get(usize::from(actor_of(action)))
+            .is_some_and(|a| a.as_client().is_some())
+    }
+
+    /// The first breach of the reply contract in the step `before` -> `after`: a message
+    /// sent to a client that is not the one reply to one of its unanswered attempts.
+    fn reply_contract_breach(&self, before: &SysState<A>, after: &SysState<A>) -> Option<String> {
+        // The messages to clients in flight, as a sorted multiset.
+        fn to_clients<'s, A: Node>(
+            sys: &System<A>,
+            s: &'s SysState<A>,
+        ) -> Vec<(Id, &'s Msg<A::Peer>)> {
+            let mut v: Vec<(Id, &Msg<A::Peer>)> = Vec::new();
+            each_message(&s.net.network, |_, dst, msg| {
+                if sys.actors.actors[usize::from(dst)].as_client().is_some() {
+                    v.push((dst, msg));
+                }
+            });
+            v.sort();
+            v
+        }
+        let (then, now) = (to_clients(self, before), to_clients(self, after));
+        let mut rest = then.iter().peekable();
+        for &(dst, msg) in &now {
+            // Skip what was already in flight before the step.
+            while rest.peek().is_some_and(|&&m| m < (dst, msg)) {
+                rest.next();
+            }
+            if rest.peek() == Some(&&(dst, msg)) {
+                rest.next();
+                continue;
+            }
+            let to = self.name(dst);
+            let Msg::Reply { id, .. } = msg else {
+                return Some(format!("{to} was sent something other than a reply"));
+            };
+            let unanswered = A::client_state(&after.net.actor_states[usize::from(dst)])
+                .is_some_and(|c| {
+                    c.log
+                        .iter()
+                        .any(|e| e.id == *id && !matches!(e.outcome, Outcome::Replied(_)))
+                });
+            if !unanswered {
+                return Some(format!(
+                    "{to} was sent a reply to an attempt it has no unanswered record of"
+                ));
+            }
+            let replies = now
+                .iter()
+                .filter(|(d, m)| *d == dst && matches!(m, Msg::Reply { id: r, .. } if r == id))
+                .count();
+            if replies > 1 {
+                return Some(format!("{to} was sent a second reply to one attempt"));
+            }
+        }
+        None
+    }
+}
+
+/// What [`audit`] looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Audit {
+    /// Unique states visited.
+    pub states: usize,
+    /// Steps checked.
+    pub steps: usize,
+}
+
+/// Checks, over every state reachable within `max_states` (unreduced), the declarations
+/// `--reduce por` relies on: when every actor declares [`Node::replies_once`], every
+/// message sent to a client is the one reply to one of its unanswered attempts; and for
+/// every `always`/`sometimes` property, client steps never change a check declared
+/// [`ClientSteps::Invisible`], and no step undoes a violation (for `sometimes`: an
+/// example) of a check declared [`ClientSteps::Stable`]. Returns the first breach, told
+/// with the step that breaks it.
+pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut queue: VecDeque<SysState<A>> = sys.init_states().into();
+    let mut actions = Vec::new();
+    let mut steps = 0;
+    while let Some(state) = queue.pop_front() {
+        if !seen.insert(fingerprint(&state)) {
+            continue;
+        }
+        if seen.len() > max_states {
+            break;
+        }
+        let checks: Vec<bool> = sys
+            .properties
+            .iter()
+            .map(|p| (p.check)(sys, &state))
+            .collect();
+        actions.clear();
+        sys.actions(&state, &mut actions);
+        for action in actions.drain(..) {
+            let Some(next) = sys.next_state(&state, action.clone()) else {
+                continue;
+            };
+            steps += 1;
+            let step = || sys.format_action(&action);
+            if sys.replies_once {
+                if let Some(breach) = sys.reply_contract_breach(&state, &next) {
+                    return Err(format!("reply contract broken by '{}': {breach}", step()));
+                }
+            }
+            for (p, &before) in sys.properties.iter().zip(&checks) {
+                if p.kind == Kind::Eventually {
+                    continue;
+                }
+                let after = (p.check)(sys, &next);
+                let bad = |v: bool| (p.kind == Kind::Always) != v;
+                let broken = match p.client_steps {
+                    ClientSteps::Invisible => sys.is_client_step(&action) && before != after,
+                    ClientSteps::Stable => bad(before) && !bad(after),
+                    ClientSteps::Visible => false,
+                };
+                if broken {
+                    return Err(format!(
+                        "{} is declared {:?} to client steps, but '{}' turns its check from {before} to {after}",
+                        p.name,
+                        p.client_steps,
+                        step()
+                    ));
+                }
+            }
+            queue.push_back(next);
+        }
+    }
+    Ok(Audit {
+        states: seen.len(),
+        steps,
+    })
+}

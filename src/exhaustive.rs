@@ -89,15 +89,61 @@ pub struct Search<M: Model> {
     pub shortening: Option<Shortening>,
 }
 
-/// The unreduced search that replaced a reduced search's paths by shortest ones.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The unreduced searches that replaced a reduced search's paths by shortest ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Shortening {
-    /// The depth it searched down to (the longest path the reduced search found).
+    /// The deepest they searched down to (the longest path the reduced search found).
     pub depth: usize,
-    /// Unique states it visited.
+    /// Unique states they visited, in all.
     pub unique_states: usize,
-    /// Its wall time (included in [`Search::seconds`]).
+    /// Their wall time (included in [`Search::seconds`]).
     pub seconds: f64,
+}
+
+/// The finding of a reduced search for `property` at the state `fp`: its path replaced by
+/// a shortest one from an unreduced search down to its depth (stopped as soon as it
+/// finds one), or kept and marked not shortest if a limit stops that search first.
+#[allow(clippy::too_many_arguments)]
+fn shortened<M>(
+    model: &M,
+    property: &Property<M>,
+    limits: &Limits,
+    threads: usize,
+    parents: &Visited,
+    fp: u64,
+    started: Instant,
+    stats: &mut Shortening,
+) -> Finding<M>
+where
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send + Sync,
+    M::Action: Clone,
+{
+    let path = rebuild(model, parents, fp);
+    let depth = path.actions.len();
+    let bounded = Limits {
+        max_depth: Some(depth),
+        ..*limits
+    };
+    let hidden = Progress::hidden();
+    let short = run(
+        model,
+        std::slice::from_ref(property),
+        &bounded,
+        threads,
+        Reduce::None,
+        true,
+        &hidden,
+    );
+    stats.depth = stats.depth.max(depth);
+    stats.unique_states += short.unique_states;
+    stats.seconds += short.seconds;
+    let found = short.findings.into_iter().next().and_then(|f| f.path);
+    Finding {
+        shortest: found.is_some(),
+        path: Some(found.unwrap_or(path)),
+        seconds: Some(started.elapsed().as_secs_f64()),
+    }
 }
 
 /// A state's 64-bit fingerprint (deterministic across runs and machines: foldhash with a
@@ -224,8 +270,9 @@ where
 /// ([`Narrate::persistent_set`]) are expanded with those steps only, while every
 /// undecided `always`/`sometimes` property declares them invisible or its verdict
 /// stable, and only when all the steps lead to states new at the next depth (so every
-/// cycle passes a fully expanded state). Paths found that way are then replaced by
-/// shortest ones from an unreduced search down to their depth ([`Search::shortening`]).
+/// cycle passes a fully expanded state). A path found once some state was reduced is
+/// replaced, as soon as it is found, by a shortest one from an unreduced search down to
+/// its depth ([`Search::shortening`]).
 pub fn search_on<M>(
     model: &M,
     properties: &[Property<M>],
@@ -239,54 +286,10 @@ where
     M::State: Hash + Clone + Send + Sync,
     M::Action: Clone,
 {
-    let mut search = run(model, properties, limits, threads, reduce, false, progress);
-    let found: Vec<usize> = (0..properties.len())
-        .filter(|&i| search.findings[i].path.is_some())
-        .collect();
-    if reduce == Reduce::None || search.reduced_states == 0 || found.is_empty() {
-        return search;
-    }
-    let depth = found
-        .iter()
-        .filter_map(|&i| search.findings[i].path.as_ref())
-        .map(|p| p.actions.len())
-        .max()
-        .unwrap_or(0);
-    let chosen: Vec<Property<M>> = found.iter().map(|&i| properties[i]).collect();
-    let bounded = Limits {
-        max_depth: Some(depth),
-        ..*limits
-    };
-    let short = run(
-        model,
-        &chosen,
-        &bounded,
-        threads,
-        Reduce::None,
-        true,
-        progress,
-    );
-    for (finding, &i) in short.findings.into_iter().zip(&found) {
-        let mine = &mut search.findings[i];
-        match finding.path {
-            Some(path) => {
-                mine.path = Some(path);
-                mine.seconds = finding.seconds.map(|s| s + search.seconds);
-            }
-            None => mine.shortest = false,
-        }
-    }
-    search.seconds += short.seconds;
-    search.shortening = Some(Shortening {
-        depth,
-        unique_states: short.unique_states,
-        seconds: short.seconds,
-    });
-    search
+    run(model, properties, limits, threads, reduce, false, progress)
 }
 
-/// One breadth-first search ([`search_on`] without the shortening); with `until_found`
-/// it stops as soon as every property has its path.
+/// [`search_on`]; with `until_found` it stops as soon as every property has its path.
 fn run<M>(
     model: &M,
     properties: &[Property<M>],
@@ -310,6 +313,10 @@ where
     let mut transitions = 0;
     let mut reduced_states = 0;
     let mut end = End::Complete;
+    // Findings whose path is final (shortened, where the search had reduced a state
+    // before finding it), and what shortening them cost.
+    let mut settled: Vec<Option<Finding<M>>> = (0..properties.len()).map(|_| None).collect();
+    let mut shortening = Shortening::default();
     // The fingerprints found at the depth being discovered (with `parents`, they tell a
     // state seen at this depth or before from one found at the next): kept for `por`.
     let mut next_fps: Fingerprints = Fingerprints::default();
@@ -550,6 +557,33 @@ where
                     limits.max_depth.unwrap_or(0)
                 ));
             }
+            if reduce == Reduce::Por {
+                for (i, f) in found.iter().enumerate() {
+                    let (Some((fp, seconds)), None) = (f, &settled[i]) else {
+                        continue;
+                    };
+                    settled[i] = Some(if reduced_states == 0 {
+                        // Nothing was reduced yet: the path is that of an unreduced search.
+                        Finding {
+                            path: Some(rebuild(model, &parents, *fp)),
+                            seconds: Some(*seconds),
+                            shortest: true,
+                        }
+                    } else {
+                        let p = &properties[i];
+                        shortened(
+                            model,
+                            p,
+                            limits,
+                            threads,
+                            &parents,
+                            *fp,
+                            started,
+                            &mut shortening,
+                        )
+                    });
+                }
+            }
             if until_found && found.iter().all(Option::is_some) {
                 end = End::Limit("stopped once every property was found".to_string());
                 break 'search;
@@ -570,10 +604,13 @@ where
 
     let findings = found
         .iter()
-        .map(|f| Finding {
-            path: f.map(|(fp, _)| rebuild(model, &parents, fp)),
-            seconds: f.map(|(_, s)| s),
-            shortest: true,
+        .zip(settled)
+        .map(|(f, settled)| {
+            settled.unwrap_or_else(|| Finding {
+                path: f.map(|(fp, _)| rebuild(model, &parents, fp)),
+                seconds: f.map(|(_, s)| s),
+                shortest: true,
+            })
         })
         .collect();
     Search {
@@ -584,7 +621,7 @@ where
         seconds: started.elapsed().as_secs_f64(),
         end,
         reduced_states,
-        shortening: None,
+        shortening: (shortening.unique_states > 0).then_some(shortening),
     }
 }
 

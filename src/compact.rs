@@ -3,110 +3,274 @@
 //! The breadth-first search holds a whole level of states waiting to be expanded. A
 //! stateright actor-model state keeps every per-actor collection in its own heap
 //! allocation (timers and random choices as hash sets and maps, one per actor, even
-//! empty), which costs about 2 KB a state at the benchmark bounds. [`PackedState`] keeps
-//! the same content in a few boxed slices: actor states shared with the state it came
-//! from (`Arc`), the network as a slice of (message, copies), timers as one bit set per
-//! actor. Packing and unpacking are exact: `unpack(pack(s)) == s`.
+//! empty), which costs about 2 KB a state at the benchmark bounds. A [`PackedState`] is
+//! one slice of 32-bit words: each actor state and each message in flight is stored once
+//! for the whole search in the system's [`Tables`] and named by its index there, timers
+//! and crash flags take a byte per actor. What rarely occurs (random choices pending,
+//! durable storage, networks other than the unordered non-duplicating one, a message with
+//! more than 255 copies) is kept aside as it is. Packing and unpacking are exact:
+//! `unpack(pack(s)) == s`.
 
 use crate::system::{timer_bits, Msg, Node, RealTime, SysState, Timer};
 use stateright::actor::{ActorModelState, Envelope, Network, RandomChoices, Timers};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+use std::sync::{Arc, RwLock};
 
-/// A message in flight and how many copies of it.
-type Copies<A> = (Envelope<Msg<<A as Node>::Peer>>, usize);
+/// Values stored once and named by their index (append-only; lives as long as the system).
+struct Table<T> {
+    inner: RwLock<TableInner<T>>,
+}
 
-/// The network of a packed state.
-enum PackedNetwork<A: Node> {
-    /// The unordered non-duplicating network: each distinct message and its copies.
-    Multiset(Box<[Copies<A>]>),
-    /// Other networks, kept as they are.
-    Other(Network<Msg<A::Peer>>),
+struct TableInner<T> {
+    values: Vec<T>,
+    /// Hash of a value -> index of the first value with that hash.
+    first: HashMap<u64, u32>,
+    /// Index -> next index with the same hash (`u32::MAX`: none).
+    next: Vec<u32>,
+}
+
+impl<T: Hash + PartialEq + Clone> Table<T> {
+    fn new() -> Self {
+        Table {
+            inner: RwLock::new(TableInner {
+                values: Vec::new(),
+                first: HashMap::new(),
+                next: Vec::new(),
+            }),
+        }
+    }
+
+    fn hash(value: &T) -> u64 {
+        foldhash::fast::FixedState::with_seed(0x51ab_1e00).hash_one(value)
+    }
+
+    fn find(inner: &TableInner<T>, hash: u64, value: &T) -> Option<u32> {
+        let mut at = *inner.first.get(&hash)?;
+        while at != u32::MAX {
+            if inner.values[at as usize] == *value {
+                return Some(at);
+            }
+            at = inner.next[at as usize];
+        }
+        None
+    }
+
+    /// The indices of `values`, storing those not seen before (one read lock, and one
+    /// write lock only if something is new).
+    fn intern<'v>(&self, values: impl Iterator<Item = &'v T> + Clone, out: &mut Vec<u32>)
+    where
+        T: 'v,
+    {
+        let start = out.len();
+        let mut missing = false;
+        {
+            let inner = self.inner.read().expect("table lock");
+            for v in values.clone() {
+                let found = Self::find(&inner, Self::hash(v), v);
+                missing |= found.is_none();
+                out.push(found.unwrap_or(u32::MAX));
+            }
+        }
+        if !missing {
+            return;
+        }
+        let mut inner = self.inner.write().expect("table lock");
+        for (slot, v) in out[start..].iter_mut().zip(values) {
+            if *slot != u32::MAX {
+                continue;
+            }
+            let hash = Self::hash(v);
+            *slot = match Self::find(&inner, hash, v) {
+                Some(at) => at,
+                None => {
+                    let at = u32::try_from(inner.values.len()).expect("under 2^32 values");
+                    let next = inner.first.insert(hash, at).unwrap_or(u32::MAX);
+                    inner.values.push(v.clone());
+                    inner.next.push(next);
+                    at
+                }
+            };
+        }
+    }
+
+    /// The values at `indices`, under one read lock.
+    fn get(&self, indices: &[u32], mut each: impl FnMut(&T)) {
+        let inner = self.inner.read().expect("table lock");
+        for &i in indices {
+            each(&inner.values[i as usize]);
+        }
+    }
+}
+
+/// The actor states and messages of a system's packed states, each stored once.
+pub struct Tables<A: Node> {
+    states: Table<Arc<A::State>>,
+    envelopes: Table<Envelope<Msg<A::Peer>>>,
+}
+
+impl<A: Node> Tables<A> {
+    /// Empty tables.
+    pub fn new() -> Self {
+        Tables {
+            states: Table::new(),
+            envelopes: Table::new(),
+        }
+    }
+}
+
+impl<A: Node> Default for Tables<A> {
+    fn default() -> Self {
+        Tables::new()
+    }
+}
+
+/// What a packed state rarely has, kept as it is.
+struct Rare<A: Node> {
+    /// The network, when it is not a multiset of up to 255 copies a message.
+    network: Option<Network<Msg<A::Peer>>>,
+    /// Random choices, when some actor has one pending.
+    random: Option<Box<[RandomChoices<A::Random>]>>,
+    /// Durable storage, when some actor has saved.
+    storages: Option<Box<[Option<A::Storage>]>>,
 }
 
 /// A [`SysState`] in compact form (see the module documentation).
 pub struct PackedState<A: Node> {
-    actors: Box<[Arc<A::State>]>,
-    network: PackedNetwork<A>,
-    timers: Box<[u8]>,
-    /// `None` when every actor's random choices are empty (then: how many actors have).
-    random: Result<Box<[RandomChoices<A::Random>]>, usize>,
-    crashed: Box<[bool]>,
-    storages: Box<[Option<A::Storage>]>,
-    lost: u8,
+    /// Lengths (timers, crash flags, random choices, storages: a byte each), lost
+    /// messages, the actor states' indices, a byte per actor of timers (bits 0-6) and
+    /// crash flag (bit 7), four to a word, then per message in flight its index << 8 |
+    /// its copies.
+    words: Box<[u32]>,
+    rare: Option<Box<Rare<A>>>,
     real_time: Option<Arc<RealTime>>,
 }
 
 const TIMERS: [Timer; 3] = [Timer::Request, Timer::Backend, Timer::Background];
 
+fn len_byte(n: usize) -> u32 {
+    u32::try_from(n)
+        .ok()
+        .filter(|&n| n < 256)
+        .expect("under 256 actors")
+}
+
 /// Packs a state for the frontier.
-pub fn pack<A: Node>(state: SysState<A>) -> PackedState<A> {
+pub fn pack<A: Node>(tables: &Tables<A>, state: SysState<A>) -> PackedState<A> {
     let SysState {
         net,
         lost,
         real_time,
     } = state;
-    let network = match net.network {
-        Network::UnorderedNonDuplicating(multiset) => PackedNetwork::Multiset(
-            multiset
-                .iter()
-                .map(|(env, copies)| (env.clone(), *copies))
-                .collect(),
-        ),
-        other => PackedNetwork::Other(other),
+    let n = net.actor_states.len();
+    let flags = net.timers_set.len().max(net.crashed.len());
+    let mut words: Vec<u32> = Vec::with_capacity(2 + n + flags.div_ceil(4) + 16);
+    words.push(
+        len_byte(net.timers_set.len())
+            | len_byte(net.crashed.len()) << 8
+            | len_byte(net.random_choices.len()) << 16
+            | len_byte(net.actor_storages.len()) << 24,
+    );
+    words.push(u32::from(lost) | len_byte(n) << 8);
+    tables.states.intern(net.actor_states.iter(), &mut words);
+    for chunk in (0..flags).collect::<Vec<_>>().chunks(4) {
+        let mut w = 0u32;
+        for (k, &i) in chunk.iter().enumerate() {
+            let timers = net.timers_set.get(i).map_or(0, timer_bits);
+            let crashed = net.crashed.get(i).is_some_and(|&c| c);
+            w |= (u32::from(timers) | u32::from(crashed) << 7) << (8 * k);
+        }
+        words.push(w);
+    }
+    let mut rare = Rare {
+        network: None,
+        random: None,
+        storages: None,
     };
-    let random = if net.random_choices.iter().all(|c| c.map.is_empty()) {
-        Err(net.random_choices.len())
-    } else {
-        Ok(net.random_choices.into_boxed_slice())
-    };
+    match net.network {
+        Network::UnorderedNonDuplicating(multiset) if multiset.values().all(|&c| c < 256) => {
+            let start = words.len();
+            tables.envelopes.intern(multiset.keys(), &mut words);
+            for (w, copies) in words[start..].iter_mut().zip(multiset.values()) {
+                *w = *w << 8 | *copies as u32;
+            }
+        }
+        other => rare.network = Some(other),
+    }
+    if net.random_choices.iter().any(|c| !c.map.is_empty()) {
+        rare.random = Some(net.random_choices.into_boxed_slice());
+    }
+    if net.actor_storages.iter().any(Option::is_some) {
+        rare.storages = Some(net.actor_storages.into_boxed_slice());
+    }
+    let rare = (rare.network.is_some() || rare.random.is_some() || rare.storages.is_some())
+        .then(|| Box::new(rare));
     PackedState {
-        actors: net.actor_states.into_boxed_slice(),
-        network,
-        timers: net.timers_set.iter().map(timer_bits).collect(),
-        random,
-        crashed: net.crashed.into_boxed_slice(),
-        storages: net.actor_storages.into_boxed_slice(),
-        lost,
+        words: words.into_boxed_slice(),
+        rare,
         real_time,
     }
 }
 
 /// Unpacks a state packed by [`pack`].
-pub fn unpack<A: Node>(packed: &PackedState<A>) -> SysState<A> {
-    let network = match &packed.network {
-        PackedNetwork::Multiset(entries) => {
-            Network::UnorderedNonDuplicating(entries.iter().cloned().collect())
-        }
-        PackedNetwork::Other(n) => n.clone(),
-    };
-    let timers_set = packed
-        .timers
-        .iter()
-        .map(|bits| {
+pub fn unpack<A: Node>(tables: &Tables<A>, packed: &PackedState<A>) -> SysState<A> {
+    let w = &packed.words;
+    let len = |k: u32| (w[0] >> (8 * k) & 0xff) as usize;
+    let (timers_len, crashed_len, random_len, storages_len) = (len(0), len(1), len(2), len(3));
+    let lost = (w[1] & 0xff) as u8;
+    let n = (w[1] >> 8 & 0xff) as usize;
+    let mut actor_states = Vec::with_capacity(n);
+    tables
+        .states
+        .get(&w[2..2 + n], |s| actor_states.push(Arc::clone(s)));
+    let flags_at = 2 + n;
+    let flags = timers_len.max(crashed_len);
+    let flag = |i: usize| (w[flags_at + i / 4] >> (8 * (i % 4)) & 0xff) as u8;
+    let timers_set = (0..timers_len)
+        .map(|i| {
             let mut timers = Timers::new();
             for t in TIMERS {
-                if bits & (1 << (t as u8)) != 0 {
+                if flag(i) & (1 << (t as u8)) != 0 {
                     timers.set(t);
                 }
             }
             timers
         })
         .collect();
-    let random_choices = match &packed.random {
-        Ok(choices) => choices.to_vec(),
-        Err(n) => vec![RandomChoices::default(); *n],
+    let crashed = (0..crashed_len).map(|i| flag(i) & 0x80 != 0).collect();
+    let rare = packed.rare.as_deref();
+    let network = match rare.and_then(|r| r.network.as_ref()) {
+        Some(n) => n.clone(),
+        None => {
+            let entries = &w[flags_at + flags.div_ceil(4)..];
+            let indices: Vec<u32> = entries.iter().map(|e| e >> 8).collect();
+            let mut copies = entries.iter().map(|e| (e & 0xff) as usize);
+            let mut multiset = Vec::with_capacity(entries.len());
+            tables.envelopes.get(&indices, |env| {
+                multiset.push((env.clone(), copies.next().unwrap_or(1)));
+            });
+            Network::UnorderedNonDuplicating(multiset.into_iter().collect())
+        }
+    };
+    let random_choices = match rare.and_then(|r| r.random.as_ref()) {
+        Some(r) => r.to_vec(),
+        None => vec![RandomChoices::default(); random_len],
+    };
+    let actor_storages = match rare.and_then(|r| r.storages.as_ref()) {
+        Some(s) => s.to_vec(),
+        None => vec![None; storages_len],
     };
     SysState {
         net: ActorModelState {
-            actor_states: packed.actors.to_vec(),
+            actor_states,
             network,
             timers_set,
             random_choices,
-            crashed: packed.crashed.to_vec(),
+            crashed,
             history: (),
-            actor_storages: packed.storages.to_vec(),
+            actor_storages,
         },
-        lost: packed.lost,
+        lost,
         real_time: packed.real_time.clone(),
     }
 }

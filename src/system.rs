@@ -169,6 +169,8 @@ pub struct System<A: Node> {
     pub real_time: bool,
     /// Whether every actor declares [`Node::replies_once`].
     pub replies_once: bool,
+    /// The actor states and messages of the exhaustive engine's packed states.
+    tables: crate::compact::Tables<A>,
 }
 
 /// The real-time history of register operations, as stateright's linearizability tester
@@ -405,6 +407,7 @@ impl<A: Node> System<A> {
             properties,
             real_time,
             replies_once,
+            tables: crate::compact::Tables::new(),
         }
     }
 
@@ -723,11 +726,11 @@ impl<A: Node> Narrate for System<A> {
     type Packed = crate::compact::PackedState<A>;
 
     fn pack(&self, state: SysState<A>) -> Self::Packed {
-        crate::compact::pack(state)
+        crate::compact::pack(&self.tables, state)
     }
 
     fn unpack(&self, packed: &Self::Packed) -> SysState<A> {
-        crate::compact::unpack(packed)
+        crate::compact::unpack(&self.tables, packed)
     }
 
     fn spontaneous(&self, action: &Self::Action) -> bool {

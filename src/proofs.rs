@@ -18,8 +18,9 @@ pub fn proof_path(root: &Path, arch: &dyn Architecture, variant: &Variant) -> Pa
         .join(format!("{}.txt", variant.name))
 }
 
-/// One check rendered for a proof file.
-pub fn render_check(r: &CheckReport) -> String {
+/// One check rendered for a proof file, with the unique states of the same search under
+/// `--reduce por` when given.
+pub fn render_check(r: &CheckReport, reduced_states: Option<usize>) -> String {
     let mut out = format!("== bounds: {}\n", r.bounds.describe());
     out.push_str(&format!("engine: {}\n", r.engine));
     let first = r.results.first();
@@ -32,6 +33,9 @@ pub fn render_check(r: &CheckReport) -> String {
         first.map_or(0, |p| p.unique_states),
         first.map_or(0, |p| p.max_depth)
     ));
+    if let Some(n) = reduced_states {
+        out.push_str(&format!("unique_states with --reduce por: {n}\n"));
+    }
     for p in &r.results {
         out.push_str(&format!(
             "{} ({}): {} ({}; expected {})\n",
@@ -51,7 +55,9 @@ pub fn render_check(r: &CheckReport) -> String {
     out
 }
 
-/// The whole proof file of a variant: every proof bound, checked by BFS.
+/// The whole proof file of a variant: every proof bound, checked by BFS, and the states
+/// the same search visits with partial-order reduction (its verdicts and traces are the
+/// same: `tests/engines.rs`).
 pub fn render_variant(arch: &dyn Architecture, variant: &Variant) -> Result<String, Error> {
     let mut out = format!(
         "# {}/{}: {}\n# Written by the checker (`BLESS=1 cargo test --test proofs`); `cargo test` re-checks it.\n",
@@ -61,8 +67,14 @@ pub fn render_variant(arch: &dyn Architecture, variant: &Variant) -> Result<Stri
     );
     for b in arch.proof_bounds() {
         let r = arch.check(variant, &b, &CheckOptions::default())?;
+        let por = CheckOptions {
+            reduce: crate::reduction::Reduce::Por,
+            ..CheckOptions::default()
+        };
+        let reduced = arch.check(variant, &b, &por)?;
+        let states = reduced.results.first().map_or(0, |p| p.unique_states);
         out.push('\n');
-        out.push_str(&render_check(&r));
+        out.push_str(&render_check(&r, Some(states)));
     }
     Ok(out)
 }

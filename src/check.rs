@@ -165,6 +165,9 @@ fn command(subject: &Subject, opts: &CheckOptions) -> String {
     }
     let random = &opts.random;
     match opts.engine {
+        Engine::Bfs if opts.reduce != crate::reduction::Reduce::None => {
+            c.push_str(&format!(" --reduce {}", opts.reduce.as_str()));
+        }
         Engine::Bfs => {}
         Engine::Random => c.push_str(&format!(
             " --engine random --seed {} --cases {} --max-steps {}",
@@ -335,7 +338,7 @@ where
         ),
     };
     if ctx.opts.reduce == crate::reduction::Reduce::Por {
-        end.push_str(&reduction_words(&s));
+        end.push_str(&reduction_words(ctx.model, ctx.chosen, &s));
     }
     let results = ctx
         .chosen
@@ -373,12 +376,36 @@ where
 }
 
 /// What the partial-order reduction did, for the end line.
-fn reduction_words<M: stateright::Model>(s: &exhaustive::Search<M>) -> String {
+fn reduction_words<M: Narrate>(
+    model: &M,
+    chosen: &[Property<M>],
+    s: &exhaustive::Search<M>,
+) -> String {
     if s.reduced_states == 0 {
-        return "; por reduced no state (the model declares no reply contract, a property \
-                checked is visible to client steps, or the system records real time or \
-                duplicates messages)"
-            .to_string();
+        let visible: Vec<&str> = chosen
+            .iter()
+            .zip(&s.findings)
+            .filter(|(p, f)| {
+                p.kind != Kind::Eventually
+                    && p.client_steps == crate::property::ClientSteps::Visible
+                    && f.path.is_none()
+            })
+            .map(|(p, _)| p.name)
+            .collect();
+        let why = model.reduction_blocker().unwrap_or_else(|| {
+            if visible.is_empty() {
+                "no state had a persistent set smaller than all its steps: each client waited \
+                 on a reply not yet sent or one the network could still lose, had the only \
+                 steps left, or had steps leading back to states already seen"
+                    .to_string()
+            } else {
+                format!(
+                    "{} can be changed by client steps and stayed undecided",
+                    visible.join(", ")
+                )
+            }
+        });
+        return format!("; por reduced no state: {why}");
     }
     let mut words = format!(
         "; por: {} states expanded with a persistent set",

@@ -167,6 +167,31 @@ impl<A: Node> System<A> {
         }
     }
 
+    /// Why [`System::client_persistent_set`] never names a set for this system, if so.
+    pub(crate) fn client_reduction_blocker(&self) -> Option<String> {
+        if !self.replies_once {
+            let who = self
+                .actors
+                .actors
+                .iter()
+                .position(|a| !a.replies_once())
+                .map_or("?", |i| self.names[i].as_str());
+            return Some(format!(
+                "{who} does not declare that it sends clients nothing but one reply per attempt (Node::replies_once)"
+            ));
+        }
+        if self.real_time {
+            return Some(
+                "the system records the real-time order of operations for `linearizable`, which orders every client's steps against the others'"
+                    .to_string(),
+            );
+        }
+        if self.faults.network == crate::system::NetworkKind::Duplicating {
+            return Some("a duplicating network remembers the last delivery".to_string());
+        }
+        None
+    }
+
     /// Whether `action` is a client's step.
     fn is_client_step(&self, action: &<Self as Model>::Action) -> bool {
         self.actors

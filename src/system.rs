@@ -766,6 +766,10 @@ impl<A: Node> Narrate for System<A> {
         self.client_persistent_set(state, actions, out);
     }
 
+    fn reduction_blocker(&self) -> Option<String> {
+        self.client_reduction_blocker()
+    }
+
     fn start(&self, state: &Self::State) -> Vec<String> {
         (0..self.names.len())
             .map(|i| {

@@ -49,6 +49,12 @@ pub trait Narrate: Model {
     fn persistent_set(&self, state: &Self::State, actions: &[Self::Action], out: &mut Vec<usize>) {
         let _ = (state, actions, out);
     }
+
+    /// Why [`Narrate::persistent_set`] never names a set for this model, in words, if it
+    /// knows (the default: it never does).
+    fn reduction_blocker(&self) -> Option<String> {
+        Some("the model names no persistent sets".to_string())
+    }
 }
 
 /// True when `state` has come to rest: no step but spontaneous ones (crashes) changes it.

@@ -618,3 +618,104 @@ fn help_and_version_exit_0() {
     let out = run_expecting(0, &["--version"]);
     assert!(out.contains("splitbrain"), "{out}");
 }
+
+/// `--reduce por` says what it did: how many states it expanded reduced, or why it could
+/// not reduce any; JSON carries `reduce`, and the verdicts are those of `--reduce none`.
+#[test]
+fn reduce_por_says_what_it_did() {
+    let none = run_expecting(
+        0,
+        &[
+            "check",
+            "master-master",
+            "--clients",
+            "3",
+            "--servers",
+            "3",
+            "--format",
+            "json",
+            "--quiet",
+        ],
+    );
+    let por = run_expecting(
+        0,
+        &[
+            "check",
+            "master-master",
+            "--clients",
+            "3",
+            "--servers",
+            "3",
+            "--format",
+            "json",
+            "--quiet",
+            "--reduce",
+            "por",
+        ],
+    );
+    for (n, p) in none.lines().zip(por.lines()) {
+        let (n, p): (Value, Value) = (
+            serde_json::from_str(n).unwrap(),
+            serde_json::from_str(p).unwrap(),
+        );
+        assert_eq!(p["reduce"], "por");
+        assert!(
+            p["end"]
+                .as_str()
+                .unwrap()
+                .contains("states expanded with a persistent set"),
+            "{p}"
+        );
+        assert!(
+            p["command"].as_str().unwrap().contains("--reduce por"),
+            "{p}"
+        );
+        let verdicts = |r: &Value| {
+            r["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x["property"].clone(),
+                        x["verdict"].clone(),
+                        x["trace"].as_array().map(Vec::len),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(verdicts(&n), verdicts(&p));
+    }
+    let rr = run_expecting(
+        0,
+        &[
+            "check",
+            "read-replica",
+            "--variant",
+            "async",
+            "--reduce",
+            "por",
+            "--quiet",
+        ],
+    );
+    assert!(
+        rr.contains("por reduced no state: the system records the real-time order"),
+        "{rr}"
+    );
+    let ll = run_expecting(
+        0,
+        &[
+            "check",
+            "leaderless",
+            "--variant",
+            "quorum",
+            "--reduce",
+            "por",
+            "--quiet",
+        ],
+    );
+    assert!(
+        ll.contains("does not declare that it sends clients nothing but one reply per attempt"),
+        "{ll}"
+    );
+}

@@ -623,36 +623,12 @@ fn help_and_version_exit_0() {
 /// not reduce any; JSON carries `reduce`, and the verdicts are those of `--reduce none`.
 #[test]
 fn reduce_por_says_what_it_did() {
-    let none = run_expecting(
-        0,
-        &[
-            "check",
-            "master-master",
-            "--clients",
-            "3",
-            "--servers",
-            "3",
-            "--format",
-            "json",
-            "--quiet",
-        ],
-    );
-    let por = run_expecting(
-        0,
-        &[
-            "check",
-            "master-master",
-            "--clients",
-            "3",
-            "--servers",
-            "3",
-            "--format",
-            "json",
-            "--quiet",
-            "--reduce",
-            "por",
-        ],
-    );
+    let check = |reduce: &str| {
+        let args = ["check", "master-master", "--clients", "3", "--servers", "3"];
+        let more = ["--format", "json", "--quiet", "--reduce", reduce];
+        run_expecting(0, &[&args[..], &more[..]].concat())
+    };
+    let (none, por) = (check("none"), check("por"));
     for (n, p) in none.lines().zip(por.lines()) {
         let (n, p): (Value, Value) = (
             serde_json::from_str(n).unwrap(),

@@ -607,8 +607,7 @@ where
             let limits = Limits {
                 max_states: Some(budget),
                 max_depth: Some(path.len() - 1),
-                timeout: None,
-                max_memory: None,
+                ..Limits::default()
             };
             let s = exhaustive::search(model, &[*p], &limits);
             let finished = !crate::exhaustive::interrupted()

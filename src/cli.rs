@@ -692,6 +692,7 @@ fn run_check(args: &SearchArgs, shard: Shard) -> Result<Vec<CheckReport>, Error>
                     .map(|mb| mb * 1_000_000)
                     .unwrap_or_else(default_memory_limit),
             ),
+            until_found: false,
         },
         random: RandomOptions {
             cases: args.cases(),

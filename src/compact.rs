@@ -95,9 +95,9 @@ impl<T: Hash + PartialEq + Clone> Table<T> {
     }
 
     /// The values at `indices`, under one read lock.
-    fn get(&self, indices: &[u32], mut each: impl FnMut(&T)) {
+    fn get(&self, indices: impl Iterator<Item = u32>, mut each: impl FnMut(&T)) {
         let inner = self.inner.read().expect("table lock");
-        for &i in indices {
+        for i in indices {
             each(&inner.values[i as usize]);
         }
     }
@@ -173,12 +173,12 @@ pub fn pack<A: Node>(tables: &Tables<A>, state: SysState<A>) -> PackedState<A> {
     );
     words.push(u32::from(lost) | len_byte(n) << 8);
     tables.states.intern(net.actor_states.iter(), &mut words);
-    for chunk in (0..flags).collect::<Vec<_>>().chunks(4) {
+    for first in (0..flags).step_by(4) {
         let mut w = 0u32;
-        for (k, &i) in chunk.iter().enumerate() {
+        for i in first..flags.min(first + 4) {
             let timers = net.timers_set.get(i).map_or(0, timer_bits);
             let crashed = net.crashed.get(i).is_some_and(|&c| c);
-            w |= (u32::from(timers) | u32::from(crashed) << 7) << (8 * k);
+            w |= (u32::from(timers) | u32::from(crashed) << 7) << (8 * (i - first));
         }
         words.push(w);
     }
@@ -220,9 +220,9 @@ pub fn unpack<A: Node>(tables: &Tables<A>, packed: &PackedState<A>) -> SysState<
     let lost = (w[1] & 0xff) as u8;
     let n = (w[1] >> 8 & 0xff) as usize;
     let mut actor_states = Vec::with_capacity(n);
-    tables
-        .states
-        .get(&w[2..2 + n], |s| actor_states.push(Arc::clone(s)));
+    tables.states.get(w[2..2 + n].iter().copied(), |s| {
+        actor_states.push(Arc::clone(s))
+    });
     let flags_at = 2 + n;
     let flags = timers_len.max(crashed_len);
     let flag = |i: usize| (w[flags_at + i / 4] >> (8 * (i % 4)) & 0xff) as u8;
@@ -243,10 +243,9 @@ pub fn unpack<A: Node>(tables: &Tables<A>, packed: &PackedState<A>) -> SysState<
         Some(n) => n.clone(),
         None => {
             let entries = &w[flags_at + flags.div_ceil(4)..];
-            let indices: Vec<u32> = entries.iter().map(|e| e >> 8).collect();
             let mut copies = entries.iter().map(|e| (e & 0xff) as usize);
             let mut multiset = Vec::with_capacity(entries.len());
-            tables.envelopes.get(&indices, |env| {
+            tables.envelopes.get(entries.iter().map(|e| e >> 8), |env| {
                 multiset.push((env.clone(), copies.next().unwrap_or(1)));
             });
             Network::UnorderedNonDuplicating(multiset.into_iter().collect())

@@ -31,6 +31,8 @@ pub struct Limits {
     /// Stop when the process's resident memory exceeds this many bytes (checked every
     /// few thousand states; Linux only).
     pub max_memory: Option<u64>,
+    /// Stop as soon as every property has its path (the search then ends incomplete).
+    pub until_found: bool,
 }
 
 /// Set when the user asks the running check to stop (Ctrl-C): searches end as
@@ -123,16 +125,16 @@ where
     let depth = path.actions.len();
     let bounded = Limits {
         max_depth: Some(depth),
+        until_found: true,
         ..*limits
     };
     let hidden = Progress::hidden();
-    let short = run(
+    let short = search_on(
         model,
         std::slice::from_ref(property),
         &bounded,
         threads,
         Reduce::None,
-        true,
         &hidden,
     );
     stats.depth = stats.depth.max(depth);
@@ -286,24 +288,6 @@ where
     M::State: Hash + Clone + Send + Sync,
     M::Action: Clone,
 {
-    run(model, properties, limits, threads, reduce, false, progress)
-}
-
-/// [`search_on`]; with `until_found` it stops as soon as every property has its path.
-fn run<M>(
-    model: &M,
-    properties: &[Property<M>],
-    limits: &Limits,
-    threads: usize,
-    reduce: Reduce,
-    until_found: bool,
-    progress: &Progress,
-) -> Search<M>
-where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone,
-{
     let started = Instant::now();
     let threads = threads.max(1);
     // fingerprint -> parent fingerprint (0 for a start state)
@@ -365,7 +349,7 @@ where
         let mut actions = Vec::new();
         let mut mine: Fingerprints = Default::default();
         let mut told = Vec::new();
-        let (mut persistent, mut taken) = (Vec::new(), Vec::new());
+        let (mut persistent, mut taken, mut prebuilt) = (Vec::new(), Vec::new(), Vec::new());
         for (packed, fp) in run {
             let state = &model.unpack(packed);
             actions.clear();
@@ -373,8 +357,10 @@ where
             told.clear();
             model.successor_fingerprints(state, &actions, &mut told);
             // Partial-order reduction: only the persistent set's steps that lead
-            // somewhere, if they all lead to states not seen at this depth or before.
+            // somewhere, if they all lead to states not seen at this depth or before
+            // (states built to tell are kept for the expansion below).
             taken.clear();
+            prebuilt.clear();
             if por && !at_depth_limit {
                 persistent.clear();
                 model.persistent_set(state, &actions, &mut persistent);
@@ -384,7 +370,11 @@ where
                         Some(Some(Some(nfp))) => *nfp,
                         _ => match model.next_state(state, actions[k].clone()) {
                             None => continue,
-                            Some(next) if model.within_boundary(&next) => fingerprint(&next),
+                            Some(next) if model.within_boundary(&next) => {
+                                let nfp = fingerprint(&next);
+                                prebuilt.push((k, next));
+                                nfp
+                            }
                             Some(_) => {
                                 taken.clear();
                                 break;
@@ -410,9 +400,12 @@ where
                 let step = match told.get(k) {
                     Some(Some(None)) => continue,
                     Some(Some(Some(nfp))) => Step::Told(*nfp, action),
-                    _ => match model.next_state(state, action) {
-                        Some(next) => Step::Built(next),
-                        None => continue,
+                    _ => match prebuilt.iter().position(|(j, _)| *j == k) {
+                        Some(at) => Step::Built(prebuilt.swap_remove(at).1),
+                        None => match model.next_state(state, action) {
+                            Some(next) => Step::Built(next),
+                            None => continue,
+                        },
                     },
                 };
                 if !spontaneous {
@@ -584,7 +577,7 @@ where
                     });
                 }
             }
-            if until_found && found.iter().all(Option::is_some) {
+            if limits.until_found && found.iter().all(Option::is_some) {
                 end = End::Limit("stopped once every property was found".to_string());
                 break 'search;
             }
@@ -672,19 +665,23 @@ where
     path
 }
 
-/// A self-check of a model's [`Narrate::successor_fingerprints`]: visits up to
-/// `max_states` states breadth-first and, for every step the model tells about, builds
-/// the next state and compares. Returns how many told steps were compared, or the first
-/// step told wrong.
-pub fn verify_told_fingerprints<M>(model: &M, max_states: usize) -> Result<usize, String>
+/// Visits every state reachable from the start states, breadth-first and unreduced, up
+/// to `max_states` unique states: `visit` gets each state, its steps and where each leads
+/// (`None`: nowhere). Stops at the first error `visit` returns. For self-checks and audits
+/// that must see every step; returns the unique states visited.
+pub fn walk<M>(
+    model: &M,
+    max_states: usize,
+    mut visit: impl FnMut(&M::State, &[M::Action], &[Option<M::State>]) -> Result<(), String>,
+) -> Result<usize, String>
 where
-    M: Narrate,
+    M: Model,
     M::State: Hash + Clone,
-    M::Action: Clone + std::fmt::Debug,
+    M::Action: Clone,
 {
     let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut queue: std::collections::VecDeque<M::State> = model.init_states().into();
-    let (mut actions, mut told, mut compared) = (Vec::new(), Vec::new(), 0usize);
+    let (mut actions, mut nexts) = (Vec::new(), Vec::new());
     while let Some(state) = queue.pop_front() {
         if !seen.insert(fingerprint(&state)) {
             continue;
@@ -694,24 +691,40 @@ where
         }
         actions.clear();
         model.actions(&state, &mut actions);
-        told.clear();
-        model.successor_fingerprints(&state, &actions, &mut told);
-        for (k, action) in actions.drain(..).enumerate() {
-            let real = model.next_state(&state, action.clone());
-            if let Some(&Some(said)) = told.get(k) {
-                let truth = real.as_ref().map(fingerprint);
-                if said != truth {
-                    return Err(format!(
-                        "step '{}' was told to lead to {said:?} but leads to {truth:?}",
-                        model.format_action(&action)
-                    ));
-                }
-                compared += 1;
-            }
-            if let Some(next) = real {
-                queue.push_back(next);
-            }
-        }
+        nexts.clear();
+        nexts.extend(actions.iter().map(|a| model.next_state(&state, a.clone())));
+        visit(&state, &actions, &nexts)?;
+        queue.extend(nexts.drain(..).flatten());
     }
+    Ok(seen.len().min(max_states))
+}
+
+/// A self-check of a model's [`Narrate::successor_fingerprints`]: visits up to
+/// `max_states` states breadth-first ([`walk`]) and, for every step the model tells
+/// about, compares with the state built. Returns how many told steps were compared, or
+/// the first step told wrong.
+pub fn verify_told_fingerprints<M>(model: &M, max_states: usize) -> Result<usize, String>
+where
+    M: Narrate,
+    M::State: Hash + Clone,
+    M::Action: Clone + std::fmt::Debug,
+{
+    let (mut told, mut compared) = (Vec::new(), 0usize);
+    walk(model, max_states, |state, actions, nexts| {
+        told.clear();
+        model.successor_fingerprints(state, actions, &mut told);
+        for ((action, next), said) in actions.iter().zip(nexts).zip(&told) {
+            let Some(said) = *said else { continue };
+            let truth = next.as_ref().map(fingerprint);
+            if said != truth {
+                return Err(format!(
+                    "step '{}' was told to lead to {said:?} but leads to {truth:?}",
+                    model.format_action(action)
+                ));
+            }
+            compared += 1;
+        }
+        Ok(())
+    })?;
     Ok(compared)
 }

@@ -19,7 +19,6 @@
 //! each property's [`ClientSteps`]) over a whole unreduced state space; `tests/engines.rs`
 //! runs it on every catalog model, variant and mutant.
 
-use crate::exhaustive::fingerprint;
 use crate::history::Outcome;
 use crate::property::{ClientSteps, Kind};
 use crate::system::{Msg, Node, SysState, System};
@@ -27,7 +26,6 @@ use clap::ValueEnum;
 use serde::Serialize;
 use stateright::actor::{ActorModelAction, Id, Network};
 use stateright::Model;
-use std::collections::{HashSet, VecDeque};
 
 /// Which state-space reduction a search applies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, ValueEnum)]
@@ -112,7 +110,6 @@ impl<A: Node> System<A> {
             return false;
         };
         let id = Id::from(i);
-        let budget_left = state.lost < self.faults.loss;
         let mut replies = Vec::new();
         let mut other = false;
         each_message(&state.net.network, |_, dst, msg| {
@@ -120,7 +117,7 @@ impl<A: Node> System<A> {
                 return;
             }
             match msg {
-                Msg::Reply { id, .. } if !(budget_left && A::lossy(msg)) => replies.push(*id),
+                Msg::Reply { id, .. } if !self.may_lose(state, msg) => replies.push(*id),
                 _ => other = true,
             }
         });
@@ -144,7 +141,7 @@ impl<A: Node> System<A> {
     ) {
         // The real-time history orders every client's steps against every other's, and a
         // duplicating network remembers the last delivery: client steps do not commute.
-        if !self.replies_once
+        if !self.replies_once()
             || self.real_time
             || matches!(state.net.network, Network::UnorderedDuplicating(..))
         {
@@ -169,7 +166,7 @@ impl<A: Node> System<A> {
 
     /// Why [`System::client_persistent_set`] never names a set for this system, if so.
     pub(crate) fn client_reduction_blocker(&self) -> Option<String> {
-        if !self.replies_once {
+        if !self.replies_once() {
             let who = self
                 .actors
                 .actors
@@ -272,32 +269,19 @@ pub struct Audit {
 /// example) of a check declared [`ClientSteps::Stable`]. Returns the first breach, told
 /// with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
-    let mut seen: HashSet<u64> = HashSet::new();
-    let mut queue: VecDeque<SysState<A>> = sys.init_states().into();
-    let mut actions = Vec::new();
     let mut steps = 0;
-    while let Some(state) = queue.pop_front() {
-        if !seen.insert(fingerprint(&state)) {
-            continue;
-        }
-        if seen.len() > max_states {
-            break;
-        }
+    let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
         let checks: Vec<bool> = sys
             .properties
             .iter()
-            .map(|p| (p.check)(sys, &state))
+            .map(|p| (p.check)(sys, state))
             .collect();
-        actions.clear();
-        sys.actions(&state, &mut actions);
-        for action in actions.drain(..) {
-            let Some(next) = sys.next_state(&state, action.clone()) else {
-                continue;
-            };
+        for (action, next) in actions.iter().zip(nexts) {
+            let Some(next) = next else { continue };
             steps += 1;
-            let step = || sys.format_action(&action);
-            if sys.replies_once {
-                if let Some(breach) = sys.reply_contract_breach(&state, &next) {
+            let step = || sys.format_action(action);
+            if sys.replies_once() {
+                if let Some(breach) = sys.reply_contract_breach(state, next) {
                     return Err(format!("reply contract broken by '{}': {breach}", step()));
                 }
             }
@@ -305,10 +289,10 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                 if p.kind == Kind::Eventually {
                     continue;
                 }
-                let after = (p.check)(sys, &next);
+                let after = (p.check)(sys, next);
                 let bad = |v: bool| (p.kind == Kind::Always) != v;
                 let broken = match p.client_steps {
-                    ClientSteps::Invisible => sys.is_client_step(&action) && before != after,
+                    ClientSteps::Invisible => sys.is_client_step(action) && before != after,
                     ClientSteps::Stable => bad(before) && !bad(after),
                     ClientSteps::Visible => false,
                 };
@@ -321,11 +305,8 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                     ));
                 }
             }
-            queue.push_back(next);
         }
-    }
-    Ok(Audit {
-        states: seen.len(),
-        steps,
-    })
+        Ok(())
+    })?;
+    Ok(Audit { states, steps })
 }

@@ -167,8 +167,6 @@ pub struct System<A: Node> {
     /// Whether states record the real-time order of register operations (on when the
     /// model declares `linearizable`; it makes states history-dependent).
     pub real_time: bool,
-    /// Whether every actor declares [`Node::replies_once`].
-    pub replies_once: bool,
     /// The actor states and messages of the exhaustive engine's packed states.
     tables: crate::compact::Tables<A>,
 }
@@ -399,14 +397,12 @@ impl<A: Node> System<A> {
         let real_time = properties
             .iter()
             .any(|p| p.name == crate::session::LINEARIZABLE);
-        let replies_once = model.actors.iter().all(Node::replies_once);
         System {
             actors: model,
             names,
             faults,
             properties,
             real_time,
-            replies_once,
             tables: crate::compact::Tables::new(),
         }
     }
@@ -520,6 +516,17 @@ impl<A: Node> System<A> {
         }
         let sum = sum.wrapping_add(state.actor_part_with(i, &after, timers, storage.as_ref()));
         Some(Some(crate::exhaustive::fingerprint(&sum)))
+    }
+
+    /// Whether every actor declares [`Node::replies_once`].
+    pub fn replies_once(&self) -> bool {
+        self.actors.actors.iter().all(Node::replies_once)
+    }
+
+    /// Whether the network may still lose `msg` in `state` (a lossy message, with loss
+    /// budget left).
+    pub(crate) fn may_lose(&self, state: &SysState<A>, msg: &Msg<A::Peer>) -> bool {
+        state.lost < self.faults.loss && A::lossy(msg)
     }
 
     /// The name of an actor.
@@ -674,9 +681,8 @@ where
 
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
         self.actors.actions(&state.net, actions);
-        let budget_left = state.lost < self.faults.loss;
         actions.retain(|a| match a {
-            ActorModelAction::Drop(env) => budget_left && A::lossy(&env.msg),
+            ActorModelAction::Drop(env) => self.may_lose(state, &env.msg),
             ActorModelAction::Crash(id) => self.actors.actors[usize::from(*id)].crashable(),
             _ => true,
         });

@@ -390,6 +390,30 @@ fn eventually_is_judged_when_crashes_are_allowed() {
     }
 }
 
+/// Every variant of the catalog at every proof bound, and every mutant at the default
+/// bounds.
+fn catalog_configurations() -> Vec<(
+    &'static dyn splitbrain::architecture::Architecture,
+    &'static splitbrain::architecture::Variant,
+    splitbrain::bounds::Bounds,
+)> {
+    let mut all = Vec::new();
+    for arch in splitbrain::models::catalog() {
+        for v in arch.variants() {
+            all.extend(arch.proof_bounds().into_iter().map(|b| (arch, v, b)));
+        }
+        for m in arch.mutants() {
+            all.push((arch, m, arch.default_bounds()));
+        }
+    }
+    all
+}
+
+/// A result's trace as text, if it has one.
+fn trace_text(r: &splitbrain::report::PropertyResult) -> Option<String> {
+    r.trace.as_ref().map(|t| t.to_text())
+}
+
 /// BFS on two threads merges what the threads find in the order one thread finds it: on
 /// every model, variant and mutant of the catalog, at every proof bound, the states, the
 /// verdicts and the traces (step by step) are those of the one-thread search (variants
@@ -398,41 +422,29 @@ fn eventually_is_judged_when_crashes_are_allowed() {
 fn two_thread_bfs_agrees_with_one_thread_on_the_whole_catalog() {
     use splitbrain::check::CheckOptions;
     let mut compared = 0;
-    for arch in splitbrain::models::catalog() {
-        for v in arch.variants().iter().chain(arch.mutants()) {
-            let all = if arch.mutants().iter().any(|m| m.name == v.name) {
-                vec![arch.default_bounds()]
-            } else {
-                arch.proof_bounds()
+    for (arch, v, b) in catalog_configurations() {
+        let run = |threads: usize| {
+            let opts = CheckOptions {
+                threads,
+                ..CheckOptions::default()
             };
-            for b in all {
-                let run = |threads: usize| {
-                    let opts = CheckOptions {
-                        threads,
-                        ..CheckOptions::default()
-                    };
-                    arch.check(v, &b, &opts).expect("proof bounds are valid")
-                };
-                let (one, two) = (run(1), run(2));
-                assert_eq!(one.results.len(), two.results.len());
-                for (a, t) in one.results.iter().zip(&two.results) {
-                    let what = format!(
-                        "{}/{} {} [{}]",
-                        arch.name(),
-                        v.name,
-                        a.property,
-                        b.describe()
-                    );
-                    assert_eq!(a.unique_states, t.unique_states, "{what}");
-                    assert_eq!(a.max_depth, t.max_depth, "{what}");
-                    assert_eq!(a.verdict, t.verdict, "{what}");
-                    let text = |r: &splitbrain::report::PropertyResult| {
-                        r.trace.as_ref().map(|t| t.to_text())
-                    };
-                    assert_eq!(text(a), text(t), "{what}");
-                    compared += 1;
-                }
-            }
+            arch.check(v, &b, &opts).expect("proof bounds are valid")
+        };
+        let (one, two) = (run(1), run(2));
+        assert_eq!(one.results.len(), two.results.len());
+        for (a, t) in one.results.iter().zip(&two.results) {
+            let what = format!(
+                "{}/{} {} [{}]",
+                arch.name(),
+                v.name,
+                a.property,
+                b.describe()
+            );
+            assert_eq!(a.unique_states, t.unique_states, "{what}");
+            assert_eq!(a.max_depth, t.max_depth, "{what}");
+            assert_eq!(a.verdict, t.verdict, "{what}");
+            assert_eq!(trace_text(a), trace_text(t), "{what}");
+            compared += 1;
         }
     }
     assert!(compared >= 150, "only {compared} results compared");
@@ -493,47 +505,34 @@ fn partial_order_reduction_agrees_with_the_full_search_on_the_whole_catalog() {
     use splitbrain::check::CheckOptions;
     use splitbrain::reduction::Reduce;
     let (mut compared, mut reduced) = (0, 0);
-    for arch in splitbrain::models::catalog() {
-        for v in arch.variants().iter().chain(arch.mutants()) {
-            let all = if arch.mutants().iter().any(|m| m.name == v.name) {
-                vec![arch.default_bounds()]
-            } else {
-                arch.proof_bounds()
+    for (arch, v, b) in catalog_configurations() {
+        let run = |reduce: Reduce, threads: usize| {
+            let opts = CheckOptions {
+                reduce,
+                threads,
+                ..CheckOptions::default()
             };
-            for b in all {
-                let run = |reduce: Reduce, threads: usize| {
-                    let opts = CheckOptions {
-                        reduce,
-                        threads,
-                        ..CheckOptions::default()
-                    };
-                    arch.check(v, &b, &opts).expect("proof bounds are valid")
-                };
-                let (full, por, por2) = (
-                    run(Reduce::None, 1),
-                    run(Reduce::Por, 1),
-                    run(Reduce::Por, 2),
-                );
-                assert_eq!(full.results.len(), por.results.len());
-                let what = format!("{}/{} [{}]", arch.name(), v.name, b.describe());
-                assert_eq!(full.complete, por.complete, "{what}");
-                for ((f, r), r2) in full.results.iter().zip(&por.results).zip(&por2.results) {
-                    let what = format!("{what} {}", f.property);
-                    assert_eq!(f.verdict, r.verdict, "{what}");
-                    let text = |r: &splitbrain::report::PropertyResult| {
-                        r.trace.as_ref().map(|t| t.to_text())
-                    };
-                    assert_eq!(text(f), text(r), "{what}");
-                    assert_eq!(r.shortest, f.shortest, "{what}");
-                    assert!(r.unique_states <= f.unique_states, "{what}");
-                    assert_eq!(r.unique_states, r2.unique_states, "{what}: 1 vs 2 threads");
-                    assert_eq!(text(r), text(r2), "{what}: 1 vs 2 threads");
-                    compared += 1;
-                }
-                reduced +=
-                    usize::from(por.results[0].unique_states < full.results[0].unique_states);
-            }
+            arch.check(v, &b, &opts).expect("proof bounds are valid")
+        };
+        let (full, por, por2) = (
+            run(Reduce::None, 1),
+            run(Reduce::Por, 1),
+            run(Reduce::Por, 2),
+        );
+        assert_eq!(full.results.len(), por.results.len());
+        let what = format!("{}/{} [{}]", arch.name(), v.name, b.describe());
+        assert_eq!(full.complete, por.complete, "{what}");
+        for ((f, r), r2) in full.results.iter().zip(&por.results).zip(&por2.results) {
+            let what = format!("{what} {}", f.property);
+            assert_eq!(f.verdict, r.verdict, "{what}");
+            assert_eq!(trace_text(f), trace_text(r), "{what}");
+            assert_eq!(r.shortest, f.shortest, "{what}");
+            assert!(r.unique_states <= f.unique_states, "{what}");
+            assert_eq!(r.unique_states, r2.unique_states, "{what}: 1 vs 2 threads");
+            assert_eq!(trace_text(r), trace_text(r2), "{what}: 1 vs 2 threads");
+            compared += 1;
         }
+        reduced += usize::from(por.results[0].unique_states < full.results[0].unique_states);
     }
     assert!(compared >= 150, "only {compared} results compared");
     // The reduction must remove states somewhere, or this test proves nothing.
@@ -576,9 +575,7 @@ fn partial_order_reduction_shrinks_master_master() {
         );
         for (f, r) in full.results.iter().zip(&por.results) {
             assert_eq!(f.verdict, r.verdict, "{} {}", v.name, f.property);
-            let text =
-                |r: &splitbrain::report::PropertyResult| r.trace.as_ref().map(|t| t.to_text());
-            assert_eq!(text(f), text(r), "{} {}", v.name, f.property);
+            assert_eq!(trace_text(f), trace_text(r), "{} {}", v.name, f.property);
         }
         eprintln!(
             "{}: {} states, {} with por",

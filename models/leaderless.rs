@@ -95,6 +95,7 @@ use crate::history::{key_name, Event, History, Op, Outcome, Reply, ReqId};
 use crate::property::{ClientSteps, Kind, Property};
 use crate::report::Verdict;
 use crate::session::{monotonic_reads_property, read_your_writes_property};
+use crate::symmetry::Renaming;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{model_timeout, Actor, Id, Out};
 use std::borrow::Cow;
@@ -929,6 +930,86 @@ impl NodeTrait for Node {
     fn crashable(&self) -> bool {
         !matches!(self, Node::Client(_))
     }
+
+    // Replicas are actors 0..N, and replica numbers in bit sets, vectors and hints are
+    // their actor indices.
+    fn renamed_state(state: &NodeState, r: &Renaming) -> Option<NodeState> {
+        Some(match state {
+            NodeState::Replica(reg) => NodeState::Replica(reg.clone()),
+            NodeState::Fallback(h) => NodeState::Fallback(h.renamed(r)),
+            NodeState::Client(d) => NodeState::Client(DriverState {
+                client: d.client.clone(),
+                busy: d.busy.as_ref().map(|b| match b {
+                    InProgress::Write { acked, hinted } => InProgress::Write {
+                        acked: r.mask(*acked, 0),
+                        hinted: *hinted,
+                    },
+                    InProgress::Read(round) => InProgress::Read(ReadRound {
+                        seq: round.seq,
+                        replies: r.reorder(&round.replies, 0),
+                    }),
+                }),
+                known: r.reorder(&d.known, 0),
+            }),
+        })
+    }
+
+    fn renamed_peer(msg: &Peer, r: &Renaming) -> Option<Peer> {
+        let home = |h: u8| r.index(usize::from(h)) as u8;
+        Some(match *msg {
+            Peer::HintAck {
+                seq,
+                version,
+                home: h,
+            } => Peer::HintAck {
+                seq,
+                version,
+                home: home(h),
+            },
+            Peer::Hinted {
+                seq,
+                value,
+                version,
+                home: h,
+            } => Peer::Hinted {
+                seq,
+                value,
+                version,
+                home: home(h),
+            },
+            ref other => other.clone(),
+        })
+    }
+
+    fn renamed_storage(saved: &Saved, r: &Renaming) -> Option<Saved> {
+        Some(match saved {
+            Saved::Register(reg) => Saved::Register(reg.clone()),
+            Saved::Hints(h) => Saved::Hints(h.renamed(r)),
+        })
+    }
+
+    // A driver offers its picks in increasing order of their bit sets.
+    fn renamed_choices(choices: &[Ask], r: &Renaming) -> Option<Vec<Ask>> {
+        let mut out: Vec<Ask> = choices.iter().map(|a| Ask(r.mask(a.0, 0))).collect();
+        out.sort();
+        Some(out)
+    }
+}
+
+impl Hints {
+    /// The hints with their home replicas renamed, sorted by home again.
+    fn renamed(&self, r: &Renaming) -> Hints {
+        let mut hints: Vec<Hint> = self
+            .hints
+            .iter()
+            .map(|h| Hint {
+                home: r.index(usize::from(h.home)) as u8,
+                ..*h
+            })
+            .collect();
+        hints.sort();
+        Hints { hints }
+    }
 }
 
 /// The model type: replicas, maybe a fallback, and clients.
@@ -1182,7 +1263,15 @@ pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> LeaderlessSy
             }),
         ));
     }
-    System::new(actors, bounds.faults(), properties())
+    // The replicas are interchangeable: every write goes to all of them and a read may
+    // pick any R. Not with a fallback, which stands in for the first home replica that
+    // has not acknowledged (an order among them).
+    let symmetric = if config.sloppy || n > crate::symmetry::MAX_GROUP {
+        Vec::new()
+    } else {
+        (0..n).collect()
+    };
+    System::new(actors, bounds.faults(), properties()).with_symmetry(symmetric)
 }
 
 const VARIANTS: &[Variant] = &[

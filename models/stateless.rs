@@ -31,6 +31,7 @@ use crate::error::Error;
 use crate::history::{file_name, Event, Op, Outcome, Reply, ReqId};
 use crate::property::{ClientSteps, Kind, Property};
 use crate::report::Verdict;
+use crate::symmetry::Renaming;
 use crate::system::{Msg, NetworkKind, Node as NodeTrait, SysState, System, Timer};
 use stateright::actor::{Actor, Id, Out};
 use std::borrow::Cow;
@@ -718,6 +719,40 @@ impl NodeTrait for Node {
     fn crashable(&self) -> bool {
         matches!(self, Node::Lb(_) | Node::Server(_))
     }
+
+    // Servers are actors 1..=N; the operator's bit k is server k + 1, and a route's
+    // number is its server's actor index.
+    fn renamed_state(state: &NodeState, r: &Renaming) -> Option<NodeState> {
+        Some(match state {
+            NodeState::Operator(op) => NodeState::Operator(OperatorState {
+                confirmed: r.mask(op.confirmed, 1),
+                ..op.clone()
+            }),
+            other => other.clone(),
+        })
+    }
+
+    fn renamed_peer(msg: &Peer, _: &Renaming) -> Option<Peer> {
+        Some(msg.clone())
+    }
+
+    fn renamed_storage(disk: &Disk, _: &Renaming) -> Option<Disk> {
+        Some(disk.clone())
+    }
+
+    // The lb offers its servers in actor order.
+    fn renamed_choices(choices: &[Route], r: &Renaming) -> Option<Vec<Route>> {
+        let mut out: Vec<Route> = choices
+            .iter()
+            .map(|c| Route {
+                server: r.id(c.server),
+                number: r.index(usize::from(c.number)) as u8,
+                ..c.clone()
+            })
+            .collect();
+        out.sort();
+        Some(out)
+    }
 }
 
 /// The model type: lb, servers, operator and clients.
@@ -977,11 +1012,19 @@ pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> StatelessSys
             policy,
         }));
     }
+    // The servers are interchangeable: the lb may pick any of them, and the operator
+    // deploys to all.
+    let symmetric = if servers > crate::symmetry::MAX_GROUP {
+        Vec::new()
+    } else {
+        (1..=servers).collect()
+    };
     System::new(
         names.into_iter().zip(actors).collect(),
         bounds.faults(),
         properties(),
     )
+    .with_symmetry(symmetric)
 }
 
 const VARIANTS: &[Variant] = &[

@@ -39,6 +39,10 @@ pub trait Buildable {
     /// Audit of the declarations the partial-order reduction relies on (see
     /// [`crate::reduction::audit`]).
     fn audit_reduction(&self, max_states: usize) -> Result<crate::reduction::Audit, String>;
+    /// Audit of the symmetry the system declares, if any (see [`crate::symmetry::audit`]).
+    fn audit_symmetry(&self, max_states: usize) -> Result<crate::symmetry::Audit, String>;
+    /// The names of the servers the system declares interchangeable (empty: none).
+    fn interchangeable(&self) -> Vec<String>;
 }
 
 impl<A> Buildable for System<A>
@@ -68,6 +72,12 @@ where
     }
     fn audit_reduction(&self, max_states: usize) -> Result<crate::reduction::Audit, String> {
         crate::reduction::audit(self, max_states)
+    }
+    fn audit_symmetry(&self, max_states: usize) -> Result<crate::symmetry::Audit, String> {
+        crate::symmetry::audit(self, max_states)
+    }
+    fn interchangeable(&self) -> Vec<String> {
+        crate::trace::Narrate::interchangeable(self)
     }
 }
 

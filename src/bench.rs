@@ -1,6 +1,7 @@
 //! `splitbrain bench`: for every benchmark bound of every model and each of its variants,
 //! the complete exhaustive search by plain stateright BFS (the baseline), by splitbrain's
-//! BFS on one and on two threads, without and with partial-order reduction, and by SPIN on the model's Promela twin
+//! BFS on one and on two threads, without reduction, with partial-order reduction, with
+//! symmetry reduction and with both, and by SPIN on the model's Promela twin
 //! (`bench/spin/*.pml`, with and without partial-order reduction), side by side in the
 //! same run; then splitbrain's random engine against stateright's simulation checker on
 //! the deep master-master bound no exhaustive search finishes.
@@ -34,12 +35,14 @@ pub const BENCH_MAX_STATES: usize = 2_000_000;
 pub const WALK_SECONDS: f64 = 5.0;
 
 /// The tools of an exhaustive row, in the order they run.
-const TOOLS: [(&str, &str, usize); 7] = [
+const TOOLS: [(&str, &str, usize); 9] = [
     ("stateright", "none", 1),
     ("splitbrain", "none", 1),
     ("splitbrain", "none", 2),
     ("splitbrain", "por", 1),
     ("splitbrain", "por", 2),
+    ("splitbrain", "symmetry", 1),
+    ("splitbrain", "all", 2),
     ("spin", "none", 1),
     ("spin", "por", 1),
 ];
@@ -204,10 +207,10 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
             .copied()
             .unwrap_or(all[0]);
         let threads = env("SPLITBRAIN_BENCH_THREADS").unwrap_or(1);
-        let reduce = match std::env::var("SPLITBRAIN_BENCH_REDUCE").as_deref() {
-            Ok("por") => crate::reduction::Reduce::Por,
-            _ => crate::reduction::Reduce::None,
-        };
+        let reduce = std::env::var("SPLITBRAIN_BENCH_REDUCE")
+            .ok()
+            .and_then(|r| clap::ValueEnum::from_str(&r, false).ok())
+            .unwrap_or(crate::reduction::Reduce::None);
         println!(
             "{}",
             measure_one(arch, variant, engine, threads, reduce, &bounds)?
@@ -234,7 +237,7 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
             if text {
                 println!("\n{}  [{}]", arch.name(), bounds.describe());
                 println!(
-                    "  {:<16} {:<10} {:>3} {:<4} {:>10} {:>4} {:>8} {:>10} {:>8} {:>6} {:>9} {:>5} {:>7} {:>7}",
+                    "  {:<16} {:<10} {:>3} {:<8} {:>10} {:>4} {:>8} {:>10} {:>8} {:>6} {:>9} {:>5} {:>7} {:>7}",
                     "variant", "tool", "thr", "red", "states", "done", "seconds", "states/s",
                     "peak MB", "B/st", "1st cex s", "steps", "vs SPIN", "vs s-r"
                 );
@@ -292,7 +295,7 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
     random_comparison(&catalog, text)?;
     if text {
         println!(
-            "\nthr = threads; red = state-space reduction (partial-order reduction: splitbrain's --reduce por, SPIN's own; or none); done = the search \
+            "\nthr = threads; red = state-space reduction (splitbrain's --reduce: por = partial-order reduction, symmetry = interchangeable servers searched once, all = both; SPIN's own partial-order reduction; or none); done = the search \
 finished (no = cut at {BENCH_MAX_STATES} states); states/s = unique states / wall seconds; B/st = peak resident bytes \
 per unique state; vs SPIN = wall time / SPIN-with-POR's wall time, vs s-r = wall time / plain stateright BFS's \
 (below 1 = faster). SPIN's seconds are pan's search time; compiling pan comes on top (compile_seconds in JSON). \
@@ -307,7 +310,7 @@ fn print_row(r: &Value) {
     let num = |k: &str, f: &dyn Fn(f64) -> String| r[k].as_f64().map_or_else(dash, f);
     let Some(states) = r["unique_states"].as_u64() else {
         println!(
-            "  {:<16} {:<10} {:>3} {:<4} {}",
+            "  {:<16} {:<10} {:>3} {:<8} {}",
             r["variant"].as_str().unwrap_or(""),
             r["tool"].as_str().unwrap_or(""),
             r["threads"],
@@ -317,7 +320,7 @@ fn print_row(r: &Value) {
         return;
     };
     println!(
-        "  {:<16} {:<10} {:>3} {:<4} {:>10} {:>4} {:>8} {:>10} {:>8} {:>6} {:>9} {:>5} {:>7} {:>7}",
+        "  {:<16} {:<10} {:>3} {:<8} {:>10} {:>4} {:>8} {:>10} {:>8} {:>6} {:>9} {:>5} {:>7} {:>7}",
         r["variant"].as_str().unwrap_or(""),
         r["tool"].as_str().unwrap_or(""),
         r["threads"],

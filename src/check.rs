@@ -337,8 +337,11 @@ where
             s.unique_states, s.max_depth, s.seconds
         ),
     };
-    if ctx.opts.reduce == crate::reduction::Reduce::Por {
+    if ctx.opts.reduce.por() {
         end.push_str(&reduction_words(ctx.model, ctx.chosen, &s));
+    }
+    if ctx.opts.reduce.symmetry() {
+        end.push_str(&symmetry_words(ctx.model));
     }
     let results = ctx
         .chosen
@@ -373,6 +376,20 @@ where
         complete,
         end,
     }
+}
+
+/// What the symmetry reduction did, for the end line.
+fn symmetry_words<M: Narrate>(model: &M) -> String {
+    let group = model.interchangeable();
+    if group.is_empty() {
+        return "; symmetry reduced no state: the model declares no interchangeable servers at these bounds \
+                (each has clients or a role of its own)"
+            .to_string();
+    }
+    format!(
+        "; symmetry: states counted up to renaming {} (interchangeable)",
+        group.join(", ")
+    )
 }
 
 /// What the partial-order reduction did, for the end line.

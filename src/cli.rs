@@ -159,7 +159,9 @@ struct SearchArgs {
     threads: u16,
     /// BFS: state-space reduction. `por` leaves out orders of client steps that cannot
     /// change a verdict (partial-order reduction): same verdicts, fewer states, traces
-    /// still the shortest (confirmed by an unreduced search to their depth).
+    /// still the shortest (confirmed by an unreduced search to their depth). `symmetry`
+    /// searches states that differ only by which interchangeable server is which once
+    /// (where the model declares such servers). `all`: both.
     #[arg(long, value_enum, default_value_t = Reduce::None)]
     reduce: Reduce,
     /// Stop (incomplete) after this many unique states: BFS (default 5,000,000), or each

@@ -103,7 +103,7 @@ pub struct Shortening {
 }
 
 /// The finding of a reduced search for `property` at the state `fp`: its path replaced by
-/// a shortest one from an unreduced search down to its depth (stopped as soon as it
+/// a shortest one from a search without partial-order reduction down to its depth (stopped as soon as it
 /// finds one), or kept and marked not shortest if a limit stops that search first.
 #[allow(clippy::too_many_arguments)]
 fn shortened<M>(
@@ -111,6 +111,7 @@ fn shortened<M>(
     property: &Property<M>,
     limits: &Limits,
     threads: usize,
+    reduce: Reduce,
     parents: &Visited,
     fp: u64,
     started: Instant,
@@ -121,7 +122,7 @@ where
     M::State: Hash + Clone + Send + Sync,
     M::Action: Clone,
 {
-    let path = rebuild(model, parents, fp);
+    let path = rebuild(model, parents, fp, reduce);
     let depth = path.actions.len();
     let bounded = Limits {
         max_depth: Some(depth),
@@ -134,7 +135,7 @@ where
         std::slice::from_ref(property),
         &bounded,
         threads,
-        Reduce::None,
+        reduce.without_por(),
         &hidden,
     );
     stats.depth = stats.depth.max(depth);
@@ -154,6 +155,20 @@ pub fn fingerprint<T: Hash>(value: &T) -> u64 {
     FixedState::with_seed(FINGERPRINT_SEED)
         .hash_one(value)
         .max(1)
+}
+
+/// The key of `state` in the visited set: its fingerprint, or with the symmetry reduction
+/// on, its orbit's ([`Narrate::symmetric_fingerprint`]).
+fn key<M: Narrate>(model: &M, reduce: Reduce, state: &M::State) -> u64
+where
+    M::State: Hash,
+{
+    if reduce.symmetry() {
+        if let Some(fp) = model.symmetric_fingerprint(state) {
+            return fp;
+        }
+    }
+    fingerprint(state)
 }
 
 /// Seed of [`fingerprint`]: any fixed value; changing it changes no verdict or count.
@@ -329,7 +344,7 @@ where
         if !model.within_boundary(&s) {
             continue;
         }
-        let fp = fingerprint(&s);
+        let fp = key(model, reduce, &s);
         if let Entry::Vacant(e) = parents.entry(fp) {
             e.insert(0);
             for i in decides(&open_properties(&found), &s) {
@@ -355,7 +370,10 @@ where
             actions.clear();
             model.actions(state, &mut actions);
             told.clear();
-            model.successor_fingerprints(state, &actions, &mut told);
+            // A told fingerprint is a state's own, not its orbit's.
+            if !reduce.symmetry() {
+                model.successor_fingerprints(state, &actions, &mut told);
+            }
             // Partial-order reduction: only the persistent set's steps that lead
             // somewhere, if they all lead to states not seen at this depth or before
             // (states built to tell are kept for the expansion below).
@@ -371,7 +389,7 @@ where
                         _ => match model.next_state(state, actions[k].clone()) {
                             None => continue,
                             Some(next) if model.within_boundary(&next) => {
-                                let nfp = fingerprint(&next);
+                                let nfp = key(model, reduce, &next);
                                 prebuilt.push((k, next));
                                 nfp
                             }
@@ -418,7 +436,7 @@ where
                 out.transitions += 1;
                 let nfp = match &step {
                     Step::Told(nfp, _) => *nfp,
-                    Step::Built(next) if model.within_boundary(next) => fingerprint(next),
+                    Step::Built(next) if model.within_boundary(next) => key(model, reduce, next),
                     Step::Built(_) => continue,
                 };
                 // Most successors were seen before: drop them here, on the worker.
@@ -467,7 +485,7 @@ where
         let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
         // Reduce this level only if every property open at its start allows it (decided
         // at the start of the level, so that the result does not depend on the threads).
-        let por = reduce == Reduce::Por
+        let por = reduce.por()
             && open_properties(&found)
                 .iter()
                 .all(|&i| properties[i].client_steps != ClientSteps::Visible);
@@ -550,7 +568,7 @@ where
                     limits.max_depth.unwrap_or(0)
                 ));
             }
-            if reduce == Reduce::Por {
+            if reduce.por() {
                 for (i, f) in found.iter().enumerate() {
                     let (Some((fp, seconds)), None) = (f, &settled[i]) else {
                         continue;
@@ -558,7 +576,7 @@ where
                     settled[i] = Some(if reduced_states == 0 {
                         // Nothing was reduced yet: the path is that of an unreduced search.
                         Finding {
-                            path: Some(rebuild(model, &parents, *fp)),
+                            path: Some(rebuild(model, &parents, *fp, reduce)),
                             seconds: Some(*seconds),
                             shortest: true,
                         }
@@ -569,6 +587,7 @@ where
                             p,
                             limits,
                             threads,
+                            reduce,
                             &parents,
                             *fp,
                             started,
@@ -600,7 +619,7 @@ where
         .zip(settled)
         .map(|(f, settled)| {
             settled.unwrap_or_else(|| Finding {
-                path: f.map(|(fp, _)| rebuild(model, &parents, fp)),
+                path: f.map(|(fp, _)| rebuild(model, &parents, fp, reduce)),
                 seconds: f.map(|(_, s)| s),
                 shortest: true,
             })
@@ -618,9 +637,10 @@ where
     }
 }
 
-/// Rebuilds the path to the state with fingerprint `target` by replaying the model along
-/// the chain of parent fingerprints.
-fn rebuild<M>(model: &M, parents: &Visited, target: u64) -> Path<M>
+/// Rebuilds the path to the state with key `target` by replaying the model along the
+/// chain of parent keys (with the symmetry reduction, each step leads to some state of
+/// the recorded orbit: renaming maps steps to steps).
+fn rebuild<M>(model: &M, parents: &Visited, target: u64, reduce: Reduce) -> Path<M>
 where
     M: Narrate,
     M::State: Hash + Clone,
@@ -639,7 +659,7 @@ where
     let start = model
         .init_states()
         .into_iter()
-        .find(|s| fingerprint(s) == chain[0])
+        .find(|s| key(model, reduce, s) == chain[0])
         .expect("the chain starts at a start state");
     let mut path: Path<M> = Path {
         states: vec![start],
@@ -655,7 +675,7 @@ where
             .find_map(|a| {
                 model
                     .next_state(&cur, a.clone())
-                    .filter(|s| fingerprint(s) == *want)
+                    .filter(|s| key(model, reduce, s) == *want)
                     .map(|s| (a, s))
             })
             .expect("every recorded parent link is a transition of the model");

@@ -47,6 +47,7 @@ pub mod slurm;
 pub mod spin;
 pub mod starter;
 pub mod swarm;
+pub mod symmetry;
 pub mod system;
 pub mod testing;
 pub mod topology;

@@ -19,8 +19,8 @@ pub fn proof_path(root: &Path, arch: &dyn Architecture, variant: &Variant) -> Pa
 }
 
 /// One check rendered for a proof file, with the unique states of the same search under
-/// `--reduce por` when given.
-pub fn render_check(r: &CheckReport, reduced_states: Option<usize>) -> String {
+/// each given reduction (`("por", n)`).
+pub fn render_check(r: &CheckReport, reduced_states: &[(&str, usize)]) -> String {
     let mut out = format!("== bounds: {}\n", r.bounds.describe());
     out.push_str(&format!("engine: {}\n", r.engine));
     let first = r.results.first();
@@ -33,8 +33,8 @@ pub fn render_check(r: &CheckReport, reduced_states: Option<usize>) -> String {
         first.map_or(0, |p| p.unique_states),
         first.map_or(0, |p| p.max_depth)
     ));
-    if let Some(n) = reduced_states {
-        out.push_str(&format!("unique_states with --reduce por: {n}\n"));
+    for (reduce, n) in reduced_states {
+        out.push_str(&format!("unique_states with --reduce {reduce}: {n}\n"));
     }
     for p in &r.results {
         out.push_str(&format!(
@@ -56,9 +56,11 @@ pub fn render_check(r: &CheckReport, reduced_states: Option<usize>) -> String {
 }
 
 /// The whole proof file of a variant: every proof bound, checked by BFS, and the states
-/// the same search visits with partial-order reduction (its verdicts and traces are the
-/// same: `tests/engines.rs`).
+/// the same search visits with partial-order reduction, and where the model declares
+/// interchangeable servers, with symmetry reduction and with both (their verdicts and
+/// path lengths are the same: `tests/engines.rs`).
 pub fn render_variant(arch: &dyn Architecture, variant: &Variant) -> Result<String, Error> {
+    use crate::reduction::Reduce;
     let mut out = format!(
         "# {}/{}: {}\n# Written by the checker (`BLESS=1 cargo test --test proofs`); `cargo test` re-checks it.\n",
         arch.name(),
@@ -67,14 +69,22 @@ pub fn render_variant(arch: &dyn Architecture, variant: &Variant) -> Result<Stri
     );
     for b in arch.proof_bounds() {
         let r = arch.check(variant, &b, &CheckOptions::default())?;
-        let por = CheckOptions {
-            reduce: crate::reduction::Reduce::Por,
-            ..CheckOptions::default()
-        };
-        let reduced = arch.check(variant, &b, &por)?;
-        let states = reduced.results.first().map_or(0, |p| p.unique_states);
+        let symmetric = !arch.build(variant, &b)?.interchangeable().is_empty();
+        let mut reduced = Vec::new();
+        for reduce in [Reduce::Por, Reduce::Symmetry, Reduce::All] {
+            if reduce.symmetry() && !symmetric {
+                continue;
+            }
+            let opts = CheckOptions {
+                reduce,
+                ..CheckOptions::default()
+            };
+            let c = arch.check(variant, &b, &opts)?;
+            let states = c.results.first().map_or(0, |p| p.unique_states);
+            reduced.push((reduce.as_str(), states));
+        }
         out.push('\n');
-        out.push_str(&render_check(&r, Some(states)));
+        out.push_str(&render_check(&r, &reduced));
     }
     Ok(out)
 }

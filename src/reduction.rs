@@ -36,6 +36,11 @@ pub enum Reduce {
     None,
     /// Partial-order reduction of client steps (see the module documentation).
     Por,
+    /// Symmetry reduction: states that differ only by which interchangeable server is
+    /// which are searched once (see [`crate::symmetry`]).
+    Symmetry,
+    /// Both: partial-order and symmetry reduction.
+    All,
 }
 
 impl Reduce {
@@ -44,6 +49,28 @@ impl Reduce {
         match self {
             Reduce::None => "none",
             Reduce::Por => "por",
+            Reduce::Symmetry => "symmetry",
+            Reduce::All => "all",
+        }
+    }
+
+    /// Whether the partial-order reduction is on.
+    pub fn por(self) -> bool {
+        matches!(self, Reduce::Por | Reduce::All)
+    }
+
+    /// Whether the symmetry reduction is on.
+    pub fn symmetry(self) -> bool {
+        matches!(self, Reduce::Symmetry | Reduce::All)
+    }
+
+    /// This setting without the partial-order reduction (what shortens its paths: the
+    /// symmetry reduction keeps distances from the start).
+    pub fn without_por(self) -> Reduce {
+        if self.symmetry() {
+            Reduce::Symmetry
+        } else {
+            Reduce::None
         }
     }
 }

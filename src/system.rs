@@ -147,6 +147,40 @@ pub trait Node:
         false
     }
 
+    /// Symmetry reduction (`--reduce symmetry`, see [`crate::symmetry`]): this actor state
+    /// with the system's interchangeable actors renamed by `r` (ids, per-actor vectors,
+    /// bit sets). `None` (the default): the model does not rename; a model that declares
+    /// a symmetry group must answer for every state.
+    fn renamed_state(state: &Self::State, r: &crate::symmetry::Renaming) -> Option<Self::State> {
+        let _ = (state, r);
+        None
+    }
+
+    /// A server-to-server message renamed (see [`Node::renamed_state`]).
+    fn renamed_peer(msg: &Self::Peer, r: &crate::symmetry::Renaming) -> Option<Self::Peer> {
+        let _ = (msg, r);
+        None
+    }
+
+    /// What an actor keeps on disk, renamed (see [`Node::renamed_state`]).
+    fn renamed_storage(
+        storage: &Self::Storage,
+        r: &crate::symmetry::Renaming,
+    ) -> Option<Self::Storage> {
+        let _ = (storage, r);
+        None
+    }
+
+    /// An actor's pending random choices, renamed, in the order the renamed actor would
+    /// offer them (see [`Node::renamed_state`]).
+    fn renamed_choices(
+        choices: &[Self::Random],
+        r: &crate::symmetry::Renaming,
+    ) -> Option<Vec<Self::Random>> {
+        let _ = (choices, r);
+        None
+    }
+
     /// Whether this actor may crash (within the crash budget). By default servers may and
     /// clients may not.
     fn crashable(&self) -> bool {
@@ -169,6 +203,9 @@ pub struct System<A: Node> {
     pub real_time: bool,
     /// The actor states and messages of the exhaustive engine's packed states.
     tables: crate::compact::Tables<A>,
+    /// The interchangeable actors, if the model declares some
+    /// ([`System::with_symmetry`]).
+    pub(crate) symmetry: Option<crate::symmetry::Symmetry>,
 }
 
 /// The real-time history of register operations, as stateright's linearizability tester
@@ -301,14 +338,28 @@ impl<A: Node> SysState<A> {
         timers: u8,
         storage: Option<&Option<A::Storage>>,
     ) -> u64 {
-        use std::hash::BuildHasher;
         let net = &self.net;
         let random = net.random_choices.get(i).filter(|c| !c.map.is_empty());
-        parts().hash_one((i, state, timers, net.crashed.get(i), storage, random))
+        Self::actor_part_at(i, state, timers, net.crashed.get(i), storage, random)
+    }
+
+    /// The hash of an actor's share of a state, given each piece: the actor's index,
+    /// state, timers, crash flag, durable storage and pending random choices (`None` when
+    /// there are none).
+    pub(crate) fn actor_part_at(
+        i: usize,
+        state: &A::State,
+        timers: u8,
+        crashed: Option<&bool>,
+        storage: Option<&Option<A::Storage>>,
+        random: Option<&stateright::actor::RandomChoices<A::Random>>,
+    ) -> u64 {
+        use std::hash::BuildHasher;
+        parts().hash_one((i, state, timers, crashed, storage, random))
     }
 
     /// The hash of one message in flight.
-    fn envelope_part(env: Envelope<&Msg<A::Peer>>) -> u64 {
+    pub(crate) fn envelope_part(env: Envelope<&Msg<A::Peer>>) -> u64 {
         use std::hash::BuildHasher;
         parts().hash_one((env.src, env.dst, env.msg))
     }
@@ -316,8 +367,13 @@ impl<A: Node> SysState<A> {
     /// The hash of the network: for the unordered non-duplicating network (a multiset)
     /// the sum of its messages' hashes, one per copy.
     fn network_part(&self) -> u64 {
+        Self::network_part_of(&self.net.network)
+    }
+
+    /// [`SysState::network_part`] of a given network.
+    pub(crate) fn network_part_of(network: &Network<Msg<A::Peer>>) -> u64 {
         use std::hash::BuildHasher;
-        match &self.net.network {
+        match network {
             Network::UnorderedNonDuplicating(multiset) => {
                 multiset.iter().fold(0u64, |sum, (env, copies)| {
                     let e = Self::envelope_part(Envelope {
@@ -347,7 +403,7 @@ impl<A: Node> SysState<A> {
     }
 
     /// The rest: messages lost so far and the real-time history.
-    fn rest_part(&self) -> u64 {
+    pub(crate) fn rest_part(&self) -> u64 {
         use std::hash::BuildHasher;
         parts().hash_one((0xfe_u8, self.lost, &self.real_time))
     }
@@ -404,6 +460,7 @@ impl<A: Node> System<A> {
             properties,
             real_time,
             tables: crate::compact::Tables::new(),
+            symmetry: None,
         }
     }
 
@@ -774,6 +831,16 @@ impl<A: Node> Narrate for System<A> {
 
     fn reduction_blocker(&self) -> Option<String> {
         self.client_reduction_blocker()
+    }
+
+    fn symmetric_fingerprint(&self, state: &Self::State) -> Option<u64> {
+        self.orbit_fingerprint(state)
+    }
+
+    fn interchangeable(&self) -> Vec<String> {
+        self.symmetry.as_ref().map_or(Vec::new(), |s| {
+            s.group.iter().map(|&i| self.names[i].clone()).collect()
+        })
     }
 
     fn start(&self, state: &Self::State) -> Vec<String> {

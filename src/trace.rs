@@ -55,6 +55,20 @@ pub trait Narrate: Model {
     fn reduction_blocker(&self) -> Option<String> {
         Some("the model names no persistent sets".to_string())
     }
+
+    /// For symmetry reduction: the fingerprint of `state`'s orbit under the model's
+    /// interchangeable actors, the same for every state of the orbit (see
+    /// [`crate::symmetry`]); `None` (the default) when the model declares none.
+    fn symmetric_fingerprint(&self, state: &Self::State) -> Option<u64> {
+        let _ = state;
+        None
+    }
+
+    /// The names of the actors [`Narrate::symmetric_fingerprint`] treats as
+    /// interchangeable (empty, the default, when the model declares none).
+    fn interchangeable(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// True when `state` has come to rest: no step but spontaneous ones (crashes) changes it.

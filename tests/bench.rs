@@ -40,15 +40,15 @@ fn bench_json_rows_agree_on_states_across_tools() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
-    // 2 bench bounds x 3 variants x 7 tools.
-    assert_eq!(rows.len(), 42, "{rows:#?}");
+    // 2 bench bounds x 3 variants x 9 tools.
+    assert_eq!(rows.len(), 54, "{rows:#?}");
     let spin_missing = splitbrain::spin::spin_missing();
     for r in &rows {
         for k in KEYS {
             assert!(r.get(k).is_some(), "row without '{k}': {r}");
         }
     }
-    for group in rows.chunks(7) {
+    for group in rows.chunks(9) {
         let find = |tool: &str, reduction: &str, threads: u64| {
             group
                 .iter()
@@ -78,6 +78,18 @@ fn bench_json_rows_agree_on_states_across_tools() {
         assert!(por <= ours, "{group:#?}");
         assert_eq!(
             states(find("splitbrain", "por", 2)),
+            Some(por),
+            "{group:#?}"
+        );
+        // central-db declares no interchangeable servers: symmetry changes nothing, and
+        // both reductions together count what partial-order reduction alone does.
+        assert_eq!(
+            states(find("splitbrain", "symmetry", 1)),
+            Some(ours),
+            "{group:#?}"
+        );
+        assert_eq!(
+            states(find("splitbrain", "all", 2)),
             Some(por),
             "{group:#?}"
         );

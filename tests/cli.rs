@@ -695,3 +695,69 @@ fn reduce_por_says_what_it_did() {
         "{ll}"
     );
 }
+
+/// `--reduce symmetry` says which servers it took as interchangeable, counts fewer states
+/// with the verdicts and trace lengths of `--reduce none`, carries `reduce` and the
+/// option in the reproduce command; on a model without interchangeable servers it says
+/// so and counts the same states.
+#[test]
+fn reduce_symmetry_says_what_it_did() {
+    let check = |model: &str, reduce: &str| {
+        let args = [
+            "check", model, "--format", "json", "--quiet", "--reduce", reduce,
+        ];
+        run_expecting(0, &args)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let summary = |r: &Value| {
+        let results = r["results"].as_array().unwrap();
+        let states = results[0]["unique_states"].as_u64().unwrap();
+        let verdicts: Vec<_> = results
+            .iter()
+            .map(|x| (x["verdict"].clone(), x["trace"].as_array().map(Vec::len)))
+            .collect();
+        (states, verdicts)
+    };
+    let (none, sym) = (check("leaderless", "none"), check("leaderless", "symmetry"));
+    assert_eq!(none.len(), sym.len());
+    let mut fewer = 0;
+    for (n, s) in none.iter().zip(&sym) {
+        assert_eq!(s["reduce"], "symmetry");
+        assert!(
+            s["command"].as_str().unwrap().contains("--reduce symmetry"),
+            "{s}"
+        );
+        let (n_states, n_verdicts) = summary(n);
+        let (s_states, s_verdicts) = summary(s);
+        assert_eq!(n_verdicts, s_verdicts, "{s}");
+        assert!(s_states <= n_states);
+        let end = s["end"].as_str().unwrap();
+        if s["variant"] == "sloppy-quorum" {
+            assert!(end.contains("symmetry reduced no state"), "{end}");
+            assert_eq!(s_states, n_states);
+        } else {
+            assert!(
+                end.contains(
+                    "symmetry: states counted up to renaming replica1, replica2, replica3"
+                ),
+                "{end}"
+            );
+            fewer += usize::from(s_states * 3 < n_states);
+        }
+    }
+    assert_eq!(
+        fewer, 3,
+        "every variant but sloppy-quorum shrinks 3x or more"
+    );
+    let mm = check("master-master", "symmetry");
+    for r in &mm {
+        assert!(
+            r["end"].as_str().unwrap().contains(
+                "symmetry reduced no state: the model declares no interchangeable servers"
+            ),
+            "{r}"
+        );
+    }
+}

@@ -496,12 +496,51 @@ fn reduction_declarations_hold_on_the_whole_catalog() {
     eprintln!("{steps} steps audited");
 }
 
-/// The partial-order reduction changes no verdict and no trace: on every model, variant
-/// and mutant of the catalog, at every proof bound (mutants at the default bounds),
-/// `--reduce por` gives the verdicts and the shortest traces (step by step) of the
-/// unreduced search, in no more states, and the same states on one thread and two.
+/// The symmetries the models declare are symmetries: on every model, variant and mutant
+/// of the catalog at every proof bound, every renaming of the interchangeable servers
+/// maps each reachable state's steps onto the renamed state's steps and keeps every
+/// property's check, and renames start states to start states.
 #[test]
-fn partial_order_reduction_agrees_with_the_full_search_on_the_whole_catalog() {
+fn symmetry_declarations_hold_on_the_whole_catalog() {
+    let (mut renamings, mut systems) = (0, 0);
+    for_every_system_at_every_proof_bound(|sys| {
+        let audit = sys.audit_symmetry(20_000)?;
+        renamings += audit.renamings;
+        systems += usize::from(audit.renamings > 0);
+        Ok(())
+    });
+    // Leaderless (3 fault-free variants, 5 mutants) and stateless (4 variants, 5
+    // mutants) declare their servers interchangeable at every proof bound.
+    assert!(systems >= 40, "only {systems} systems declare a symmetry");
+    eprintln!("{renamings} renamings audited in {systems} systems");
+}
+
+/// The symmetry audit catches a false declaration: with a fallback, the sloppy quorum
+/// hands a write to the first home replica that has not acknowledged, so its replicas are
+/// not interchangeable, and declaring them so is reported with the renaming that breaks.
+#[test]
+fn symmetry_audit_rejects_replicas_that_are_not_interchangeable() {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::models::leaderless::{build, Mode};
+    let arch = splitbrain::models::find("leaderless").unwrap();
+    let b = arch.default_bounds();
+    assert_eq!(build(Mode::SloppyQuorum, &b).interchangeable().len(), 0);
+    let declared = build(Mode::SloppyQuorum, &b).with_symmetry(vec![0, 1, 2]);
+    let err = declared.audit_symmetry(20_000).unwrap_err();
+    assert!(err.contains("renaming"), "{err}");
+    eprintln!("{err}");
+}
+
+/// Runs every model, variant and mutant of the catalog (variants at every proof bound,
+/// mutants at the default bounds) unreduced and with `reduce` on one thread and on two,
+/// and checks that the reduced searches give the same verdicts and shortest traces
+/// (step by step when `same_steps`, else of the same length), in no more states, the same
+/// on one thread and two. Returns the results compared and the configurations where
+/// `reduce` removed states.
+fn reduced_agrees_with_full(
+    reduce: splitbrain::reduction::Reduce,
+    same_steps: bool,
+) -> (usize, usize) {
     use splitbrain::check::CheckOptions;
     use splitbrain::reduction::Reduce;
     let (mut compared, mut reduced) = (0, 0);
@@ -514,33 +553,79 @@ fn partial_order_reduction_agrees_with_the_full_search_on_the_whole_catalog() {
             };
             arch.check(v, &b, &opts).expect("proof bounds are valid")
         };
-        let (full, por, por2) = (
-            run(Reduce::None, 1),
-            run(Reduce::Por, 1),
-            run(Reduce::Por, 2),
+        let (full, one, two) = (run(Reduce::None, 1), run(reduce, 1), run(reduce, 2));
+        assert_eq!(full.results.len(), one.results.len());
+        let what = format!(
+            "{}/{} [{}] {}",
+            arch.name(),
+            v.name,
+            b.describe(),
+            reduce.as_str()
         );
-        assert_eq!(full.results.len(), por.results.len());
-        let what = format!("{}/{} [{}]", arch.name(), v.name, b.describe());
-        assert_eq!(full.complete, por.complete, "{what}");
-        for ((f, r), r2) in full.results.iter().zip(&por.results).zip(&por2.results) {
+        assert_eq!(full.complete, one.complete, "{what}");
+        for ((f, r), r2) in full.results.iter().zip(&one.results).zip(&two.results) {
             let what = format!("{what} {}", f.property);
+            let steps = |r: &splitbrain::report::PropertyResult| r.trace.as_ref().map(|t| t.len());
             assert_eq!(f.verdict, r.verdict, "{what}");
-            assert_eq!(trace_text(f), trace_text(r), "{what}");
+            if same_steps {
+                assert_eq!(trace_text(f), trace_text(r), "{what}");
+            } else {
+                assert_eq!(steps(f), steps(r), "{what}");
+            }
             assert_eq!(r.shortest, f.shortest, "{what}");
             assert!(r.unique_states <= f.unique_states, "{what}");
             assert_eq!(r.unique_states, r2.unique_states, "{what}: 1 vs 2 threads");
             assert_eq!(trace_text(r), trace_text(r2), "{what}: 1 vs 2 threads");
             compared += 1;
         }
-        reduced += usize::from(por.results[0].unique_states < full.results[0].unique_states);
+        reduced += usize::from(one.results[0].unique_states < full.results[0].unique_states);
     }
+    eprintln!(
+        "{}: {compared} results agree; states removed in {reduced} configurations",
+        reduce.as_str()
+    );
+    (compared, reduced)
+}
+
+/// The partial-order reduction changes no verdict and no trace: `--reduce por` gives the
+/// verdicts and the shortest traces, step by step, of the unreduced search on the whole
+/// catalog, in no more states, the same on one thread and two.
+#[test]
+fn partial_order_reduction_agrees_with_the_full_search_on_the_whole_catalog() {
+    let (compared, reduced) = reduced_agrees_with_full(splitbrain::reduction::Reduce::Por, true);
     assert!(compared >= 150, "only {compared} results compared");
     // The reduction must remove states somewhere, or this test proves nothing.
     assert!(
         reduced >= 5,
         "por removed states in {reduced} configurations only"
     );
-    eprintln!("{compared} results agree; por removed states in {reduced} configurations");
+}
+
+/// The symmetry reduction changes no verdict and no path length: `--reduce symmetry`
+/// gives the verdicts of the unreduced search on the whole catalog and traces of the same,
+/// shortest, length (a state of the same orbit may be reached by renamed steps), in no
+/// more states, the same on one thread and two; fewer states wherever the model declares
+/// interchangeable servers (leaderless but the sloppy quorum, stateless).
+#[test]
+fn symmetry_reduction_agrees_with_the_full_search_on_the_whole_catalog() {
+    let (compared, reduced) =
+        reduced_agrees_with_full(splitbrain::reduction::Reduce::Symmetry, false);
+    assert!(compared >= 150, "only {compared} results compared");
+    assert!(
+        reduced >= 30,
+        "symmetry removed states in {reduced} configurations only"
+    );
+}
+
+/// Both reductions together (`--reduce all`) agree with the unreduced search the same way.
+#[test]
+fn both_reductions_agree_with_the_full_search_on_the_whole_catalog() {
+    let (compared, reduced) = reduced_agrees_with_full(splitbrain::reduction::Reduce::All, false);
+    assert!(compared >= 150, "only {compared} results compared");
+    assert!(
+        reduced >= 35,
+        "all removed states in {reduced} configurations only"
+    );
 }
 
 /// On master-master with three clients and three masters (a benchmark bound), `--reduce

@@ -1,0 +1,492 @@
+//! Symmetry reduction (`--reduce symmetry`): states that differ only by which of several
+//! interchangeable servers is which are searched once.
+//!
+//! A model declares a group of actors as interchangeable ([`System::with_symmetry`]):
+//! servers with the same code, which clients treat alike (a load balancer that may pick
+//! any of its servers, a coordinator that writes to every replica and reads from any R).
+//! Renaming them by any permutation then maps every run to a run, and every property's
+//! check to itself. The exhaustive engine keys its visited set by the smallest
+//! fingerprint over all renamings of a state ([`System::orbit_fingerprint`]), so one
+//! state stands for its whole orbit. Distances from the start are preserved, so the
+//! first path found is still a shortest one.
+//!
+//! The model says how a renaming acts on what its actors keep and send
+//! ([`Node::renamed_state`] and its siblings: ids, per-replica vectors and bit sets);
+//! [`audit`] checks, over a whole unreduced state space, that every renaming maps each
+//! state's steps onto the renamed state's steps and keeps every property's check.
+
+use crate::system::timer_bits;
+use crate::system::{Msg, Node, SysState, System};
+use crate::trace::Narrate;
+use stateright::actor::{Envelope, Id, Network, RandomChoices};
+use stateright::util::{HashableHashMap, HashableHashSet};
+use stateright::Model;
+use std::sync::Arc;
+
+/// Most actors a symmetry group may hold (5! = 120 renamings per state).
+pub const MAX_GROUP: usize = 5;
+
+/// A permutation of a system's actors that moves interchangeable ones only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Renaming {
+    to: Vec<usize>,
+}
+
+impl Renaming {
+    /// The actor that actor `i` becomes.
+    pub fn index(&self, i: usize) -> usize {
+        self.to.get(i).copied().unwrap_or(i)
+    }
+
+    /// The id that `id` becomes.
+    pub fn id(&self, id: Id) -> Id {
+        Id::from(self.index(usize::from(id)))
+    }
+
+    /// The actors this renaming moves, in words ("replica1 -> replica2, replica2 ->
+    /// replica1"), given every actor's name.
+    pub fn describe(&self, names: &[String]) -> String {
+        let name = |i: usize| names.get(i).map_or("?", String::as_str);
+        self.to
+            .iter()
+            .enumerate()
+            .filter(|(from, to)| from != *to)
+            .map(|(from, &to)| format!("{} -> {}", name(from), name(to)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A bit set over actors `first`, `first + 1`, ... (bit k for actor `first + k`),
+    /// renamed.
+    pub fn mask(&self, mask: u8, first: usize) -> u8 {
+        (0..8usize)
+            .filter(|k| mask & (1 << k) != 0)
+            .fold(0, |out, k| out | 1 << (self.index(first + k) - first))
+    }
+
+    /// A vector with one item per actor `first`, `first + 1`, ..., renamed: the item of
+    /// actor `first + k` moves to the slot of the actor it becomes.
+    pub fn reorder<T: Clone>(&self, items: &[T], first: usize) -> Vec<T> {
+        let mut out = items.to_vec();
+        for (k, item) in items.iter().enumerate() {
+            if let Some(slot) = out.get_mut(self.index(first + k) - first) {
+                *slot = item.clone();
+            }
+        }
+        out
+    }
+}
+
+/// The interchangeable actors of a system and every renaming of them but the identity.
+#[derive(Clone, Debug)]
+pub struct Symmetry {
+    /// The interchangeable actors, by index.
+    pub group: Vec<usize>,
+    renamings: Vec<Renaming>,
+}
+
+impl Symmetry {
+    /// Every permutation of `group` (at most [`MAX_GROUP`] actors) among `actors` actors.
+    pub fn new(group: Vec<usize>, actors: usize) -> Self {
+        assert!(
+            group.len() <= MAX_GROUP,
+            "a symmetry group of {} actors: at most {MAX_GROUP}",
+            group.len()
+        );
+        let mut renamings = Vec::new();
+        let mut order: Vec<usize> = group.clone();
+        permutations(&mut order, 0, &mut |perm| {
+            if perm != group.as_slice() {
+                let mut to: Vec<usize> = (0..actors).collect();
+                for (from, &onto) in group.iter().zip(perm) {
+                    to[*from] = onto;
+                }
+                renamings.push(Renaming { to });
+            }
+        });
+        Symmetry { group, renamings }
+    }
+
+    /// Every renaming but the identity.
+    pub fn renamings(&self) -> &[Renaming] {
+        &self.renamings
+    }
+}
+
+/// Calls `each` with every permutation of `items[k..]`, by swaps.
+fn permutations(items: &mut [usize], k: usize, each: &mut impl FnMut(&[usize])) {
+    if k + 1 >= items.len() {
+        each(items);
+        return;
+    }
+    for i in k..items.len() {
+        items.swap(k, i);
+        permutations(items, k + 1, each);
+        items.swap(k, i);
+    }
+}
+
+impl<A: Node> System<A> {
+    /// Declares the actors `group` interchangeable: `--reduce symmetry` then searches
+    /// states up to renaming them. They must be servers (the real-time history names
+    /// clients), at most [`MAX_GROUP`], and the model must rename its states
+    /// ([`Node::renamed_state`] and siblings).
+    pub fn with_symmetry(mut self, group: Vec<usize>) -> Self {
+        assert!(
+            group.iter().all(|&i| self
+                .actors
+                .actors
+                .get(i)
+                .is_some_and(|a| a.as_client().is_none())),
+            "only servers may be declared interchangeable"
+        );
+        if group.len() >= 2 {
+            self.symmetry = Some(Symmetry::new(group, self.actors.actors.len()));
+        }
+        self
+    }
+
+    /// A message renamed (client requests and replies name no server).
+    fn renamed_msg<'m>(
+        msg: &'m Msg<A::Peer>,
+        r: &Renaming,
+    ) -> Option<std::borrow::Cow<'m, Msg<A::Peer>>> {
+        use std::borrow::Cow;
+        match msg {
+            Msg::Peer(p) => A::renamed_peer(p, r).map(|p| Cow::Owned(Msg::Peer(p))),
+            other => Some(Cow::Borrowed(other)),
+        }
+    }
+
+    fn renamed_envelope(
+        env: &Envelope<Msg<A::Peer>>,
+        r: &Renaming,
+    ) -> Option<Envelope<Msg<A::Peer>>> {
+        Some(Envelope {
+            src: r.id(env.src),
+            dst: r.id(env.dst),
+            msg: Self::renamed_msg(&env.msg, r)?.into_owned(),
+        })
+    }
+
+    fn renamed_random(
+        choices: &RandomChoices<A::Random>,
+        r: &Renaming,
+    ) -> Option<RandomChoices<A::Random>> {
+        let mut renamed = choices.clone();
+        for (key, offered) in choices.map.iter() {
+            renamed
+                .map
+                .insert(key.clone(), A::renamed_choices(offered, r)?);
+        }
+        Some(renamed)
+    }
+
+    fn renamed_network(
+        network: &Network<Msg<A::Peer>>,
+        r: &Renaming,
+    ) -> Option<Network<Msg<A::Peer>>> {
+        Some(match network {
+            Network::UnorderedNonDuplicating(multiset) => {
+                let mut out = HashableHashMap::with_capacity(multiset.len());
+                for (env, copies) in multiset.iter() {
+                    out.insert(Self::renamed_envelope(env, r)?, *copies);
+                }
+                Network::UnorderedNonDuplicating(out)
+            }
+            Network::UnorderedDuplicating(set, last) => {
+                let mut out = HashableHashSet::with_capacity(set.len());
+                for env in set.iter() {
+                    out.insert(Self::renamed_envelope(env, r)?);
+                }
+                let last = match last {
+                    Some(env) => Some(Self::renamed_envelope(env, r)?),
+                    None => None,
+                };
+                Network::UnorderedDuplicating(out, last)
+            }
+            Network::Ordered(channels) => {
+                let mut out = std::collections::BTreeMap::new();
+                for (&(src, dst), messages) in channels {
+                    let renamed: Option<std::collections::VecDeque<_>> = messages
+                        .iter()
+                        .map(|m| Some(Self::renamed_msg(m, r)?.into_owned()))
+                        .collect();
+                    out.insert((r.id(src), r.id(dst)), renamed?);
+                }
+                Network::Ordered(out)
+            }
+        })
+    }
+
+    /// `state` with its actors renamed by `r`, or `None` if the model does not rename.
+    pub fn renamed(&self, state: &SysState<A>, r: &Renaming) -> Option<SysState<A>> {
+        let net = &state.net;
+        let mut out = net.clone();
+        for i in 0..net.actor_states.len() {
+            let j = r.index(i);
+            out.actor_states[j] = Arc::new(A::renamed_state(&net.actor_states[i], r)?);
+            if let (Some(t), Some(slot)) = (net.timers_set.get(i), out.timers_set.get_mut(j)) {
+                *slot = t.clone();
+            }
+            if let (Some(c), Some(slot)) = (net.crashed.get(i), out.crashed.get_mut(j)) {
+                *slot = *c;
+            }
+            if let (Some(s), Some(slot)) =
+                (net.actor_storages.get(i), out.actor_storages.get_mut(j))
+            {
+                *slot = match s {
+                    Some(s) => Some(A::renamed_storage(s, r)?),
+                    None => None,
+                };
+            }
+            if let (Some(c), Some(slot)) =
+                (net.random_choices.get(i), out.random_choices.get_mut(j))
+            {
+                *slot = Self::renamed_random(c, r)?;
+            }
+        }
+        out.network = Self::renamed_network(&net.network, r)?;
+        Some(SysState {
+            net: out,
+            lost: state.lost,
+            real_time: state.real_time.clone(),
+        })
+    }
+
+    /// The fingerprint `renamed(state, r)` would have, worked out without building it
+    /// (the sum of its parts, as [`SysState::composed`]).
+    fn renamed_fingerprint(&self, state: &SysState<A>, r: &Renaming) -> Option<u64> {
+        let net = &state.net;
+        let mut sum = state.rest_part();
+        for (i, s) in net.actor_states.iter().enumerate() {
+            let renamed = A::renamed_state(s, r)?;
+            let storage = match net.actor_storages.get(i) {
+                Some(Some(st)) => Some(Some(A::renamed_storage(st, r)?)),
+                Some(None) => Some(None),
+                None => None,
+            };
+            let random = match net.random_choices.get(i).filter(|c| !c.map.is_empty()) {
+                Some(c) => Some(Self::renamed_random(c, r)?),
+                None => None,
+            };
+            sum = sum.wrapping_add(SysState::<A>::actor_part_at(
+                r.index(i),
+                &renamed,
+                net.timers_set.get(i).map_or(0, timer_bits),
+                net.crashed.get(i),
+                storage.as_ref(),
+                random.as_ref(),
+            ));
+        }
+        let network = match &net.network {
+            Network::UnorderedNonDuplicating(multiset) => {
+                let mut part = 0u64;
+                for (env, copies) in multiset.iter() {
+                    let msg = Self::renamed_msg(&env.msg, r)?;
+                    let e = SysState::<A>::envelope_part(Envelope {
+                        src: r.id(env.src),
+                        dst: r.id(env.dst),
+                        msg: &*msg,
+                    });
+                    part = part.wrapping_add(e.wrapping_mul(*copies as u64));
+                }
+                part
+            }
+            other => SysState::<A>::network_part_of(&Self::renamed_network(other, r)?),
+        };
+        Some(crate::exhaustive::fingerprint(&sum.wrapping_add(network)))
+    }
+
+    /// The renamings worth trying on `state`: interchangeable actors are sorted by what
+    /// they hold and what is in flight to and from them (a renaming does not change
+    /// that), and each renaming puts them in that order, trying every order among actors
+    /// that look alike.
+    fn candidate_renamings(&self, symmetry: &Symmetry, state: &SysState<A>) -> Vec<Renaming> {
+        use std::hash::BuildHasher;
+        let hasher = foldhash::fast::FixedState::with_seed(0x51_3e_77_0d);
+        let net = &state.net;
+        let group = &symmetry.group;
+        let mut looks: Vec<u64> = group
+            .iter()
+            .map(|&i| {
+                hasher.hash_one((
+                    &net.actor_states[i],
+                    net.timers_set.get(i).map_or(0, timer_bits),
+                    net.crashed.get(i),
+                    net.actor_storages.get(i),
+                ))
+            })
+            .collect();
+        let mut note = |src: Id, dst: Id, msg: &Msg<A::Peer>, copies: u64| {
+            for (end, who) in [(0u8, dst), (1u8, src)] {
+                if let Some(k) = group.iter().position(|&g| g == usize::from(who)) {
+                    let h = hasher.hash_one((end, msg)).wrapping_mul(copies);
+                    looks[k] = looks[k].wrapping_add(h);
+                }
+            }
+        };
+        match &net.network {
+            Network::UnorderedNonDuplicating(multiset) => {
+                for (env, copies) in multiset.iter() {
+                    note(env.src, env.dst, &env.msg, *copies as u64);
+                }
+            }
+            Network::UnorderedDuplicating(set, _) => {
+                for env in set.iter() {
+                    note(env.src, env.dst, &env.msg, 1);
+                }
+            }
+            Network::Ordered(channels) => {
+                for (&(src, dst), messages) in channels {
+                    for (k, m) in messages.iter().enumerate() {
+                        note(src, dst, m, k as u64 + 1);
+                    }
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..group.len()).collect();
+        order.sort_by_key(|&k| (looks[k], k));
+        let mut blocks = Vec::new();
+        let mut lo = 0;
+        for hi in 1..=order.len() {
+            if hi == order.len() || looks[order[hi]] != looks[order[lo]] {
+                blocks.push((lo, hi));
+                lo = hi;
+            }
+        }
+        let actors = net.actor_states.len();
+        let mut out = Vec::new();
+        orders_within_blocks(&mut order, &blocks, 0, 0, &mut |order| {
+            let mut to: Vec<usize> = (0..actors).collect();
+            for (slot, &k) in order.iter().enumerate() {
+                to[group[k]] = group[slot];
+            }
+            out.push(Renaming { to });
+        });
+        out
+    }
+
+    /// The key of `state`'s orbit: the smallest fingerprint over the renamings worth
+    /// trying ([`System::candidate_renamings`]); `None` when the system declares no
+    /// symmetry. Any state of the orbit it names is the state renamed, so equal keys mean
+    /// states equal up to renaming (sound); the sort makes most of each orbit share one
+    /// key (the reduction).
+    pub fn orbit_fingerprint(&self, state: &SysState<A>) -> Option<u64> {
+        let symmetry = self.symmetry.as_ref()?;
+        self.candidate_renamings(symmetry, state)
+            .iter()
+            .filter_map(|r| self.renamed_fingerprint(state, r))
+            .min()
+            .or_else(|| Some(crate::exhaustive::fingerprint(state)))
+    }
+}
+
+/// Calls `each` with every order of `order` that permutes items only within `blocks`
+/// (ranges of `order`), from block `b` and its item `k` on.
+fn orders_within_blocks(
+    order: &mut [usize],
+    blocks: &[(usize, usize)],
+    b: usize,
+    k: usize,
+    each: &mut impl FnMut(&[usize]),
+) {
+    let Some(&(lo, hi)) = blocks.get(b) else {
+        each(order);
+        return;
+    };
+    if lo + k + 1 >= hi {
+        orders_within_blocks(order, blocks, b + 1, 0, each);
+        return;
+    }
+    for i in lo + k..hi {
+        order.swap(lo + k, i);
+        orders_within_blocks(order, blocks, b, k + 1, each);
+        order.swap(lo + k, i);
+    }
+}
+
+/// What [`audit`] looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Audit {
+    /// Unique states visited.
+    pub states: usize,
+    /// Renamings checked (states times renamings).
+    pub renamings: usize,
+}
+
+/// Checks, over every state reachable within `max_states` (unreduced), that the declared
+/// symmetry is one: for every renaming, the model renames the state, every property's
+/// check gives the same answer on the renamed state, and the renamed state's steps lead
+/// exactly to the renamed successors (as sets of fingerprints); and the start states are
+/// closed under renaming. Returns the first breach, told with the state's actors' facts.
+pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
+    let Some(symmetry) = sys.symmetry.clone() else {
+        return Ok(Audit {
+            states: 0,
+            renamings: 0,
+        });
+    };
+    use crate::exhaustive::fingerprint;
+    let starts: std::collections::BTreeSet<u64> =
+        sys.init_states().iter().map(fingerprint).collect();
+    let mut renamings = 0;
+    let mut actions = Vec::new();
+    let states = crate::exhaustive::walk(sys, max_states, |state, _, nexts| {
+        for r in symmetry.renamings() {
+            renamings += 1;
+            let where_ = || {
+                format!(
+                    "renaming {} in the state [{}]",
+                    r.describe(&sys.names),
+                    sys.start(state).join("; ")
+                )
+            };
+            let Some(renamed) = sys.renamed(state, r) else {
+                return Err(format!("the model could not rename: {}", where_()));
+            };
+            for p in &sys.properties {
+                if (p.check)(sys, state) != (p.check)(sys, &renamed) {
+                    return Err(format!(
+                        "{} does not keep its check under {}",
+                        p.name,
+                        where_()
+                    ));
+                }
+            }
+            let mut expected = std::collections::BTreeSet::new();
+            for next in nexts.iter().flatten() {
+                let Some(n) = sys.renamed(next, r) else {
+                    return Err(format!(
+                        "the model could not rename a successor: {}",
+                        where_()
+                    ));
+                };
+                expected.insert(fingerprint(&n));
+            }
+            actions.clear();
+            sys.actions(&renamed, &mut actions);
+            let got: std::collections::BTreeSet<u64> = actions
+                .iter()
+                .filter_map(|a| sys.next_state(&renamed, a.clone()))
+                .map(|s| fingerprint(&s))
+                .collect();
+            if got != expected {
+                return Err(format!(
+                    "the renamed state's steps do not lead to the renamed successors ({} vs {}): {}",
+                    got.len(),
+                    expected.len(),
+                    where_()
+                ));
+            }
+            if starts.contains(&fingerprint(state)) && !starts.contains(&fingerprint(&renamed)) {
+                return Err(format!(
+                    "a renamed start state is not a start state: {}",
+                    where_()
+                ));
+            }
+        }
+        Ok(())
+    })?;
+    Ok(Audit { states, renamings })
+}

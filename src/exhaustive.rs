@@ -305,6 +305,13 @@ where
 {
     let started = Instant::now();
     let threads = threads.max(1);
+    // Symmetry reduction only where the model declares interchangeable actors (it turns
+    // off the told fingerprints, which name states, not orbits).
+    let reduce = if model.interchangeable().is_empty() {
+        reduce.without_symmetry()
+    } else {
+        reduce
+    };
     // fingerprint -> parent fingerprint (0 for a start state)
     let mut parents: Visited = Visited::default();
     let mut found: Vec<Option<(u64, f64)>> = vec![None; properties.len()];

@@ -75,6 +75,15 @@ impl Reduce {
         matches!(self, Reduce::Symmetry | Reduce::All)
     }
 
+    /// This setting without the symmetry reduction.
+    pub fn without_symmetry(self) -> Reduce {
+        if self.por() {
+            Reduce::Por
+        } else {
+            Reduce::None
+        }
+    }
+
     /// This setting without the partial-order reduction (what shortens its paths: the
     /// symmetry reduction keeps distances from the start).
     pub fn without_por(self) -> Reduce {

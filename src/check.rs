@@ -316,7 +316,7 @@ fn bfs<M>(ctx: &Context<M>) -> Outcome
 where
     M: Narrate + Sync,
     M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone,
+    M::Action: Clone + Send,
 {
     let s = exhaustive::search_on(
         ctx.model,
@@ -521,7 +521,7 @@ fn swarm_search<M>(ctx: &Context<M>) -> Outcome
 where
     M: Narrate + Sync,
     M::State: Hash + Clone + Send,
-    M::Action: Clone + PartialEq,
+    M::Action: Clone + Send + PartialEq,
 {
     let (model, opts) = (ctx.model, ctx.opts);
     let sw_opts = SwarmOptions {
@@ -593,7 +593,7 @@ fn replay<M>(ctx: &Context<M>, candidates: &[Candidate]) -> Result<Outcome, Erro
 where
     M: Narrate + Sync,
     M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone + PartialEq,
+    M::Action: Clone + Send + PartialEq,
 {
     let (model, opts) = (ctx.model, ctx.opts);
     let started = Instant::now();

@@ -120,7 +120,7 @@ fn shortened<M>(
 where
     M: Narrate + Sync,
     M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone,
+    M::Action: Clone + Send,
 {
     let path = rebuild(model, parents, fp, reduce);
     let depth = path.actions.len();
@@ -235,7 +235,8 @@ impl<S> Expansion<S> {
 }
 
 /// Splits `items` into one contiguous run per buffer and applies `f` to each run with its
-/// buffer, each on its own thread (inline when there is one buffer or few items).
+/// buffer, each on a thread of the current rayon pool (inline when there is one buffer or
+/// few items).
 fn in_parallel<T: Sync, B: Send>(items: &[T], buffers: &mut [B], f: impl Fn(&[T], &mut B) + Sync) {
     if buffers.len() <= 1 || items.len() < 64 {
         if let Some(b) = buffers.first_mut() {
@@ -244,10 +245,15 @@ fn in_parallel<T: Sync, B: Send>(items: &[T], buffers: &mut [B], f: impl Fn(&[T]
         return;
     }
     let per = items.len().div_ceil(buffers.len());
-    std::thread::scope(|scope| {
-        for (run, b) in items.chunks(per).zip(buffers.iter_mut()) {
-            let f = &f;
-            scope.spawn(move || f(run, b));
+    let f = &f;
+    rayon::scope(|scope| {
+        let mut runs = items.chunks(per).zip(buffers.iter_mut());
+        let first = runs.next();
+        for (run, b) in runs {
+            scope.spawn(move |_| f(run, b));
+        }
+        if let Some((run, b)) = first {
+            f(run, b);
         }
     });
 }
@@ -258,7 +264,7 @@ pub fn search<M>(model: &M, properties: &[Property<M>], limits: &Limits) -> Sear
 where
     M: Narrate + Sync,
     M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone,
+    M::Action: Clone + Send,
 {
     search_with_progress(model, properties, limits, &Progress::hidden())
 }
@@ -273,7 +279,7 @@ pub fn search_with_progress<M>(
 where
     M: Narrate + Sync,
     M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone,
+    M::Action: Clone + Send,
 {
     search_on(model, properties, limits, 1, Reduce::None, progress)
 }
@@ -301,7 +307,7 @@ pub fn search_on<M>(
 where
     M: Narrate + Sync,
     M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone,
+    M::Action: Clone + Send,
 {
     let started = Instant::now();
     let threads = threads.max(1);
@@ -487,138 +493,146 @@ where
     let mut run_buffer: Vec<(M::Packed, u64)> = Vec::new();
 
     let mut depth = 0usize;
-    'search: while !level.is_empty() {
-        max_depth = depth;
-        let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
-        // Reduce this level only if every property open at its start allows it (decided
-        // at the start of the level, so that the result does not depend on the threads).
-        let por = reduce.por()
-            && open_properties(&found)
-                .iter()
-                .all(|&i| properties[i].client_steps != ClientSteps::Visible);
-        next_fps.clear();
-        let mut next_level: Vec<(M::Packed, u64)> = Vec::new();
-        // Parents are taken out of the level run by run and dropped once expanded, so that
-        // memory is freed as it was allocated (all at once fragments the allocator).
-        let mut parents_left = std::mem::take(&mut level).into_iter();
-        loop {
-            run_buffer.clear();
-            run_buffer.extend(parents_left.by_ref().take(CHUNK * threads));
-            if run_buffer.is_empty() {
-                break;
-            }
-            let chunk = &run_buffer[..];
-            if interrupted() {
-                end = End::Limit("interrupted (Ctrl-C)".to_string());
-                break 'search;
-            }
-            if let Some(t) = limits.timeout {
-                if started.elapsed() >= t {
-                    end = End::Limit(format!("timeout of {}s reached", t.as_secs_f64()));
+    // The levels are searched on a pool of `threads` threads that lives as long as the
+    // search (this thread is one of them).
+    let mut levels = || {
+        'search: while !level.is_empty() {
+            max_depth = depth;
+            let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
+            // Reduce this level only if every property open at its start allows it (decided
+            // at the start of the level, so that the result does not depend on the threads).
+            let por = reduce.por()
+                && open_properties(&found)
+                    .iter()
+                    .all(|&i| properties[i].client_steps != ClientSteps::Visible);
+            next_fps.clear();
+            let mut next_level: Vec<(M::Packed, u64)> = Vec::new();
+            // Parents are taken out of the level run by run and dropped once expanded, so that
+            // memory is freed as it was allocated (all at once fragments the allocator).
+            let mut parents_left = std::mem::take(&mut level).into_iter();
+            loop {
+                run_buffer.clear();
+                run_buffer.extend(parents_left.by_ref().take(CHUNK * threads));
+                if run_buffer.is_empty() {
+                    break;
+                }
+                let chunk = &run_buffer[..];
+                if interrupted() {
+                    end = End::Limit("interrupted (Ctrl-C)".to_string());
                     break 'search;
                 }
-            }
-            if let Some(max) = limits.max_memory {
-                if resident_memory_bytes().is_some_and(|m| m > max) {
-                    end = End::Limit(format!("memory limit of {} MB reached", max / 1_000_000));
-                    break 'search;
-                }
-            }
-            progress.tick(Tick {
-                explored: transitions,
-                unique: parents.len(),
-                depth,
-                cases: 0,
-            });
-            let seen = &parents;
-            let open = open_properties(&found);
-            let found_here = &next_fps;
-            in_parallel(chunk, &mut buffers, |run, out| {
-                expand(run, at_depth_limit, seen, found_here, &open, por, out)
-            });
-            let mut over_limit = false;
-            let mut cut_by_depth = false;
-            for exp in &mut buffers {
-                transitions += std::mem::take(&mut exp.transitions);
-                reduced_states += std::mem::take(&mut exp.reduced);
-                cut_by_depth |= std::mem::take(&mut exp.cut_by_depth);
-                for (fp, failing) in exp.at_rest_failures.drain(..) {
-                    for i in failing {
-                        if found[i].is_none() {
-                            found[i] = Some((fp, started.elapsed().as_secs_f64()));
-                        }
+                if let Some(t) = limits.timeout {
+                    if started.elapsed() >= t {
+                        end = End::Limit(format!("timeout of {}s reached", t.as_secs_f64()));
+                        break 'search;
                     }
                 }
-                for (next, nfp, pfp, decides) in exp.successors.drain(..) {
-                    if over_limit {
-                        continue;
+                if let Some(max) = limits.max_memory {
+                    if resident_memory_bytes().is_some_and(|m| m > max) {
+                        end = End::Limit(format!("memory limit of {} MB reached", max / 1_000_000));
+                        break 'search;
                     }
-                    if let Entry::Vacant(e) = parents.entry(nfp) {
-                        e.insert(pfp);
-                        for i in decides {
-                            let i = usize::from(i);
+                }
+                progress.tick(Tick {
+                    explored: transitions,
+                    unique: parents.len(),
+                    depth,
+                    cases: 0,
+                });
+                let seen = &parents;
+                let open = open_properties(&found);
+                let found_here = &next_fps;
+                in_parallel(chunk, &mut buffers, |run, out| {
+                    expand(run, at_depth_limit, seen, found_here, &open, por, out)
+                });
+                let mut over_limit = false;
+                let mut cut_by_depth = false;
+                for exp in &mut buffers {
+                    transitions += std::mem::take(&mut exp.transitions);
+                    reduced_states += std::mem::take(&mut exp.reduced);
+                    cut_by_depth |= std::mem::take(&mut exp.cut_by_depth);
+                    for (fp, failing) in exp.at_rest_failures.drain(..) {
+                        for i in failing {
                             if found[i].is_none() {
-                                found[i] = Some((nfp, started.elapsed().as_secs_f64()));
+                                found[i] = Some((fp, started.elapsed().as_secs_f64()));
                             }
                         }
-                        if por {
-                            next_fps.insert(nfp);
+                    }
+                    for (next, nfp, pfp, decides) in exp.successors.drain(..) {
+                        if over_limit {
+                            continue;
                         }
-                        next_level.push((next, nfp));
-                        over_limit = limits.max_states.is_some_and(|m| parents.len() > m);
+                        if let Entry::Vacant(e) = parents.entry(nfp) {
+                            e.insert(pfp);
+                            for i in decides {
+                                let i = usize::from(i);
+                                if found[i].is_none() {
+                                    found[i] = Some((nfp, started.elapsed().as_secs_f64()));
+                                }
+                            }
+                            if por {
+                                next_fps.insert(nfp);
+                            }
+                            next_level.push((next, nfp));
+                            over_limit = limits.max_states.is_some_and(|m| parents.len() > m);
+                        }
                     }
                 }
-            }
-            if cut_by_depth {
-                end = End::Limit(format!(
-                    "depth limit {} reached with states left to expand",
-                    limits.max_depth.unwrap_or(0)
-                ));
-            }
-            if reduce.por() {
-                for (i, f) in found.iter().enumerate() {
-                    let (Some((fp, seconds)), None) = (f, &settled[i]) else {
-                        continue;
-                    };
-                    settled[i] = Some(if reduced_states == 0 {
-                        // Nothing was reduced yet: the path is that of an unreduced search.
-                        Finding {
-                            path: Some(rebuild(model, &parents, *fp, reduce)),
-                            seconds: Some(*seconds),
-                            shortest: true,
-                        }
-                    } else {
-                        let p = &properties[i];
-                        shortened(
-                            model,
-                            p,
-                            limits,
-                            threads,
-                            reduce,
-                            &parents,
-                            *fp,
-                            started,
-                            &mut shortening,
-                        )
-                    });
+                if cut_by_depth {
+                    end = End::Limit(format!(
+                        "depth limit {} reached with states left to expand",
+                        limits.max_depth.unwrap_or(0)
+                    ));
+                }
+                if reduce.por() {
+                    for (i, f) in found.iter().enumerate() {
+                        let (Some((fp, seconds)), None) = (f, &settled[i]) else {
+                            continue;
+                        };
+                        settled[i] = Some(if reduced_states == 0 {
+                            // Nothing was reduced yet: the path is that of an unreduced search.
+                            Finding {
+                                path: Some(rebuild(model, &parents, *fp, reduce)),
+                                seconds: Some(*seconds),
+                                shortest: true,
+                            }
+                        } else {
+                            let p = &properties[i];
+                            shortened(
+                                model,
+                                p,
+                                limits,
+                                threads,
+                                reduce,
+                                &parents,
+                                *fp,
+                                started,
+                                &mut shortening,
+                            )
+                        });
+                    }
+                }
+                if limits.until_found && found.iter().all(Option::is_some) {
+                    end = End::Limit("stopped once every property was found".to_string());
+                    break 'search;
+                }
+                if over_limit {
+                    let m = limits.max_states.unwrap_or(0);
+                    end = End::Limit(format!(
+                        "state limit of {m} unique states reached (found one more)"
+                    ));
+                    break 'search;
                 }
             }
-            if limits.until_found && found.iter().all(Option::is_some) {
-                end = End::Limit("stopped once every property was found".to_string());
-                break 'search;
-            }
-            if over_limit {
-                let m = limits.max_states.unwrap_or(0);
-                end = End::Limit(format!(
-                    "state limit of {m} unique states reached (found one more)"
-                ));
-                break 'search;
+            level = next_level;
+            if !level.is_empty() {
+                depth += 1;
             }
         }
-        level = next_level;
-        if !level.is_empty() {
-            depth += 1;
-        }
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) if threads > 1 => pool.install(levels),
+        _ => levels(),
     }
 
     let findings = found

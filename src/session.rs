@@ -264,8 +264,8 @@ pub fn linearizable_property<A: Node>() -> Property<System<A>> {
         // Which of two clients' steps comes first is what the check reads: no reduction
         // of client steps while it is undecided (see `crate::reduction`).
         client_steps: ClientSteps::Visible,
-        check: |_: &System<A>, s: &SysState<A>| {
-            s.real_time.as_ref().is_none_or(|t| t.is_consistent())
+        check: |sys: &System<A>, s: &SysState<A>| {
+            s.real_time.as_ref().is_none_or(|t| sys.is_linearizable(t))
         },
         values: |sys: &System<A>, s: &SysState<A>| {
             let ops: Vec<String> = sys

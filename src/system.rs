@@ -206,6 +206,9 @@ pub struct System<A: Node> {
     /// The interchangeable actors, if the model declares some
     /// ([`System::with_symmetry`]).
     pub(crate) symmetry: Option<crate::symmetry::Symmetry>,
+    /// Linearizability verdicts worked out so far, by history hash: states reached by
+    /// different paths often carry equal histories, each its own copy.
+    linearizable_histories: std::sync::RwLock<std::collections::HashMap<u64, bool>>,
 }
 
 /// The real-time history of register operations, as stateright's linearizability tester
@@ -238,6 +241,12 @@ impl RealTime {
     pub fn is_consistent(&self) -> bool {
         *self.consistent.get_or_init(|| self.tester.is_consistent())
     }
+
+    /// The history's hash (worked out once).
+    fn history_hash(&self) -> u64 {
+        use std::hash::BuildHasher;
+        *self.hash.get_or_init(|| parts().hash_one(&self.tester))
+    }
 }
 
 impl Default for RealTime {
@@ -267,8 +276,7 @@ impl Eq for RealTime {}
 // The history's hash is worked out once too: every state that shares it hashes it.
 impl Hash for RealTime {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        use std::hash::BuildHasher;
-        h.write_u64(*self.hash.get_or_init(|| parts().hash_one(&self.tester)));
+        h.write_u64(self.history_hash());
     }
 }
 
@@ -461,7 +469,30 @@ impl<A: Node> System<A> {
             real_time,
             tables: crate::compact::Tables::new(),
             symmetry: None,
+            linearizable_histories: Default::default(),
         }
+    }
+
+    /// [`RealTime::is_consistent`], looked up first among the verdicts this system has
+    /// worked out for an equal history (by its 64-bit hash, as states are told apart).
+    pub fn is_linearizable(&self, history: &RealTime) -> bool {
+        *history.consistent.get_or_init(|| {
+            let key = history.history_hash();
+            let known = self
+                .linearizable_histories
+                .read()
+                .expect("verdict lock")
+                .get(&key)
+                .copied();
+            known.unwrap_or_else(|| {
+                let verdict = history.tester.is_consistent();
+                self.linearizable_histories
+                    .write()
+                    .expect("verdict lock")
+                    .insert(key, verdict);
+                verdict
+            })
+        })
     }
 
     /// Feeds the register operations that started or ended between two states to the

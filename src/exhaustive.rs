@@ -103,8 +103,9 @@ pub struct Shortening {
 }
 
 /// The finding of a reduced search for `property` at the state `fp`: its path replaced by
-/// a shortest one from a search without partial-order reduction down to its depth (stopped as soon as it
-/// finds one), or kept and marked not shortest if a limit stops that search first.
+/// a shortest one from a search without partial-order reduction down to its depth
+/// (stopped as soon as it finds one), or kept and marked not shortest if a limit stops
+/// that search first.
 #[allow(clippy::too_many_arguments)]
 fn shortened<M>(
     model: &M,
@@ -296,6 +297,11 @@ where
 /// cycle passes a fully expanded state). A path found once some state was reduced is
 /// replaced, as soon as it is found, by a shortest one from an unreduced search down to
 /// its depth ([`Search::shortening`]).
+///
+/// With [`Reduce::Symmetry`], where the model declares interchangeable actors, the
+/// visited set is keyed by each state's orbit ([`Narrate::symmetric_fingerprint`]):
+/// distances from the start are those of the unreduced search, so paths found are
+/// shortest as found. [`Reduce::All`] does both.
 pub fn search_on<M>(
     model: &M,
     properties: &[Property<M>],

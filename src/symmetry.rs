@@ -33,6 +33,16 @@ pub struct Renaming {
 }
 
 impl Renaming {
+    /// The renaming that puts the members of `group`, taken in `order` (indices into
+    /// `group`), at the group's places in turn, among `actors` actors.
+    fn placing(group: &[usize], order: &[usize], actors: usize) -> Self {
+        let mut to: Vec<usize> = (0..actors).collect();
+        for (slot, &k) in order.iter().enumerate() {
+            to[group[k]] = group[slot];
+        }
+        Renaming { to }
+    }
+
     /// The actor that actor `i` becomes.
     pub fn index(&self, i: usize) -> usize {
         self.to.get(i).copied().unwrap_or(i)
@@ -61,7 +71,9 @@ impl Renaming {
     pub fn mask(&self, mask: u8, first: usize) -> u8 {
         (0..8usize)
             .filter(|k| mask & (1 << k) != 0)
-            .fold(0, |out, k| out | 1 << (self.index(first + k) - first))
+            .filter_map(|k| self.index(first + k).checked_sub(first))
+            .filter(|&to| to < 8)
+            .fold(0, |out, to| out | 1 << to)
     }
 
     /// A vector with one item per actor `first`, `first + 1`, ..., renamed: the item of
@@ -69,7 +81,8 @@ impl Renaming {
     pub fn reorder<T: Clone>(&self, items: &[T], first: usize) -> Vec<T> {
         let mut out = items.to_vec();
         for (k, item) in items.iter().enumerate() {
-            if let Some(slot) = out.get_mut(self.index(first + k) - first) {
+            let to = self.index(first + k).checked_sub(first);
+            if let Some(slot) = to.and_then(|to| out.get_mut(to)) {
                 *slot = item.clone();
             }
         }
@@ -94,14 +107,10 @@ impl Symmetry {
             group.len()
         );
         let mut renamings = Vec::new();
-        let mut order: Vec<usize> = group.clone();
-        permutations(&mut order, 0, &mut |perm| {
-            if perm != group.as_slice() {
-                let mut to: Vec<usize> = (0..actors).collect();
-                for (from, &onto) in group.iter().zip(perm) {
-                    to[*from] = onto;
-                }
-                renamings.push(Renaming { to });
+        let mut order: Vec<usize> = (0..group.len()).collect();
+        orders_within_blocks(&mut order, &[(0, group.len())], 0, 0, &mut |order| {
+            if order.iter().enumerate().any(|(slot, &k)| slot != k) {
+                renamings.push(Renaming::placing(&group, order, actors));
             }
         });
         Symmetry { group, renamings }
@@ -110,19 +119,6 @@ impl Symmetry {
     /// Every renaming but the identity.
     pub fn renamings(&self) -> &[Renaming] {
         &self.renamings
-    }
-}
-
-/// Calls `each` with every permutation of `items[k..]`, by swaps.
-fn permutations(items: &mut [usize], k: usize, each: &mut impl FnMut(&[usize])) {
-    if k + 1 >= items.len() {
-        each(items);
-        return;
-    }
-    for i in k..items.len() {
-        items.swap(k, i);
-        permutations(items, k + 1, each);
-        items.swap(k, i);
     }
 }
 
@@ -358,11 +354,7 @@ impl<A: Node> System<A> {
         let actors = net.actor_states.len();
         let mut out = Vec::new();
         orders_within_blocks(&mut order, &blocks, 0, 0, &mut |order| {
-            let mut to: Vec<usize> = (0..actors).collect();
-            for (slot, &k) in order.iter().enumerate() {
-                to[group[k]] = group[slot];
-            }
-            out.push(Renaming { to });
+            out.push(Renaming::placing(group, order, actors));
         });
         out
     }
@@ -416,7 +408,8 @@ pub struct Audit {
 }
 
 /// Checks, over every state reachable within `max_states` (unreduced), that the declared
-/// symmetry is one: for every renaming, the model renames the state, every property's
+/// symmetry is one: for every renaming, the model renames the state (and the fingerprint
+/// the engine works out for it is the renamed state's), every property's
 /// check gives the same answer on the renamed state, and the renamed state's steps lead
 /// exactly to the renamed successors (as sets of fingerprints); and the start states are
 /// closed under renaming. Returns the first breach, told with the state's actors' facts.
@@ -445,6 +438,13 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
             let Some(renamed) = sys.renamed(state, r) else {
                 return Err(format!("the model could not rename: {}", where_()));
             };
+            // The engine works the renamed fingerprint out without building the state.
+            if sys.renamed_fingerprint(state, r) != Some(fingerprint(&renamed)) {
+                return Err(format!(
+                    "the fingerprint worked out for the renamed state is not its own: {}",
+                    where_()
+                ));
+            }
             for p in &sys.properties {
                 if (p.check)(sys, state) != (p.check)(sys, &renamed) {
                     return Err(format!(

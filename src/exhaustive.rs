@@ -636,9 +636,19 @@ where
             }
         }
     };
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) if threads > 1 => pool.install(levels),
-        _ => levels(),
+    // A one-thread search (every shortening search of a one-thread check among them)
+    // builds no pool.
+    let pool = (threads > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .ok()
+        })
+        .flatten();
+    match pool {
+        Some(pool) => pool.install(levels),
+        None => levels(),
     }
 
     let findings = found

@@ -36,11 +36,19 @@ impl Renaming {
     /// The renaming that puts the members of `group`, taken in `order` (indices into
     /// `group`), at the group's places in turn, among `actors` actors.
     fn placing(group: &[usize], order: &[usize], actors: usize) -> Self {
-        let mut to: Vec<usize> = (0..actors).collect();
+        let mut r = Renaming {
+            to: (0..actors).collect(),
+        };
+        r.place(group, order);
+        r
+    }
+
+    /// Makes this renaming put the members of `group`, taken in `order`, at the group's
+    /// places in turn (actors outside the group stay where they are).
+    fn place(&mut self, group: &[usize], order: &[usize]) {
         for (slot, &k) in order.iter().enumerate() {
-            to[group[k]] = group[slot];
+            self.to[group[k]] = group[slot];
         }
-        Renaming { to }
     }
 
     /// The actor that actor `i` becomes.
@@ -165,6 +173,14 @@ impl<A: Node> System<A> {
         })
     }
 
+    /// An actor's storage slot (nothing saved yet, or what it saved) renamed.
+    fn renamed_storage_slot(slot: &Option<A::Storage>, r: &Renaming) -> Option<Option<A::Storage>> {
+        match slot {
+            Some(s) => Some(Some(A::renamed_storage(s, r)?)),
+            None => Some(None),
+        }
+    }
+
     fn renamed_random(
         choices: &RandomChoices<A::Random>,
         r: &Renaming,
@@ -231,10 +247,7 @@ impl<A: Node> System<A> {
             if let (Some(s), Some(slot)) =
                 (net.actor_storages.get(i), out.actor_storages.get_mut(j))
             {
-                *slot = match s {
-                    Some(s) => Some(A::renamed_storage(s, r)?),
-                    None => None,
-                };
+                *slot = Self::renamed_storage_slot(s, r)?;
             }
             if let (Some(c), Some(slot)) =
                 (net.random_choices.get(i), out.random_choices.get_mut(j))
@@ -258,8 +271,7 @@ impl<A: Node> System<A> {
         for (i, s) in net.actor_states.iter().enumerate() {
             let renamed = A::renamed_state(s, r)?;
             let storage = match net.actor_storages.get(i) {
-                Some(Some(st)) => Some(Some(A::renamed_storage(st, r)?)),
-                Some(None) => Some(None),
+                Some(st) => Some(Self::renamed_storage_slot(st, r)?),
                 None => None,
             };
             let random = match net.random_choices.get(i).filter(|c| !c.map.is_empty()) {
@@ -297,8 +309,13 @@ impl<A: Node> System<A> {
     /// The renamings worth trying on `state`: interchangeable actors are sorted by what
     /// they hold and what is in flight to and from them (a renaming does not change
     /// that), and each renaming puts them in that order, trying every order among actors
-    /// that look alike.
-    fn candidate_renamings(&self, symmetry: &Symmetry, state: &SysState<A>) -> Vec<Renaming> {
+    /// that look alike. `each` gets every candidate in turn (one renaming, rewritten).
+    fn candidate_renamings(
+        &self,
+        symmetry: &Symmetry,
+        state: &SysState<A>,
+        mut each: impl FnMut(&Renaming),
+    ) {
         use std::hash::BuildHasher;
         let hasher = foldhash::fast::FixedState::with_seed(0x51_3e_77_0d);
         let net = &state.net;
@@ -351,12 +368,13 @@ impl<A: Node> System<A> {
                 lo = hi;
             }
         }
-        let actors = net.actor_states.len();
-        let mut out = Vec::new();
+        let mut renaming = Renaming {
+            to: (0..net.actor_states.len()).collect(),
+        };
         orders_within_blocks(&mut order, &blocks, 0, 0, &mut |order| {
-            out.push(Renaming::placing(group, order, actors));
+            renaming.place(group, order);
+            each(&renaming);
         });
-        out
     }
 
     /// The key of `state`'s orbit: the smallest fingerprint over the renamings worth
@@ -366,11 +384,13 @@ impl<A: Node> System<A> {
     /// key (the reduction).
     pub fn orbit_fingerprint(&self, state: &SysState<A>) -> Option<u64> {
         let symmetry = self.symmetry.as_ref()?;
-        self.candidate_renamings(symmetry, state)
-            .iter()
-            .filter_map(|r| self.renamed_fingerprint(state, r))
-            .min()
-            .or_else(|| Some(crate::exhaustive::fingerprint(state)))
+        let mut smallest: Option<u64> = None;
+        self.candidate_renamings(symmetry, state, |r| {
+            if let Some(fp) = self.renamed_fingerprint(state, r) {
+                smallest = Some(smallest.map_or(fp, |s| s.min(fp)));
+            }
+        });
+        smallest.or_else(|| Some(crate::exhaustive::fingerprint(state)))
     }
 }
 

@@ -535,12 +535,13 @@ fn symmetry_audit_rejects_replicas_that_are_not_interchangeable() {
 /// mutants at the default bounds) unreduced and with `reduce` on one thread and on two,
 /// and checks that the reduced searches give the same verdicts and shortest traces
 /// (step by step when `same_steps`, else of the same length), in no more states, the same
-/// on one thread and two. Returns the results compared and the configurations where
-/// `reduce` removed states.
+/// on one thread and two; and that `reduce` removed states in at least `min_reduced`
+/// configurations (or the test proves nothing).
 fn reduced_agrees_with_full(
     reduce: splitbrain::reduction::Reduce,
     same_steps: bool,
-) -> (usize, usize) {
+    min_reduced: usize,
+) {
     use splitbrain::check::CheckOptions;
     use splitbrain::reduction::Reduce;
     let (mut compared, mut reduced) = (0, 0);
@@ -584,7 +585,12 @@ fn reduced_agrees_with_full(
         "{}: {compared} results agree; states removed in {reduced} configurations",
         reduce.as_str()
     );
-    (compared, reduced)
+    assert!(compared >= 150, "only {compared} results compared");
+    assert!(
+        reduced >= min_reduced,
+        "{} removed states in {reduced} configurations only",
+        reduce.as_str()
+    );
 }
 
 /// The partial-order reduction changes no verdict and no trace: `--reduce por` gives the
@@ -592,13 +598,7 @@ fn reduced_agrees_with_full(
 /// catalog, in no more states, the same on one thread and two.
 #[test]
 fn partial_order_reduction_agrees_with_the_full_search_on_the_whole_catalog() {
-    let (compared, reduced) = reduced_agrees_with_full(splitbrain::reduction::Reduce::Por, true);
-    assert!(compared >= 150, "only {compared} results compared");
-    // The reduction must remove states somewhere, or this test proves nothing.
-    assert!(
-        reduced >= 5,
-        "por removed states in {reduced} configurations only"
-    );
+    reduced_agrees_with_full(splitbrain::reduction::Reduce::Por, true, 5);
 }
 
 /// The symmetry reduction changes no verdict and no path length: `--reduce symmetry`
@@ -608,24 +608,13 @@ fn partial_order_reduction_agrees_with_the_full_search_on_the_whole_catalog() {
 /// interchangeable servers (leaderless but the sloppy quorum, stateless).
 #[test]
 fn symmetry_reduction_agrees_with_the_full_search_on_the_whole_catalog() {
-    let (compared, reduced) =
-        reduced_agrees_with_full(splitbrain::reduction::Reduce::Symmetry, false);
-    assert!(compared >= 150, "only {compared} results compared");
-    assert!(
-        reduced >= 30,
-        "symmetry removed states in {reduced} configurations only"
-    );
+    reduced_agrees_with_full(splitbrain::reduction::Reduce::Symmetry, false, 30);
 }
 
 /// Both reductions together (`--reduce all`) agree with the unreduced search the same way.
 #[test]
 fn both_reductions_agree_with_the_full_search_on_the_whole_catalog() {
-    let (compared, reduced) = reduced_agrees_with_full(splitbrain::reduction::Reduce::All, false);
-    assert!(compared >= 150, "only {compared} results compared");
-    assert!(
-        reduced >= 35,
-        "all removed states in {reduced} configurations only"
-    );
+    reduced_agrees_with_full(splitbrain::reduction::Reduce::All, false, 35);
 }
 
 /// On master-master with three clients and three masters (a benchmark bound), `--reduce

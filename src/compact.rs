@@ -11,10 +11,9 @@
 //! more than 255 copies) is kept aside as it is. Packing and unpacking are exact:
 //! `unpack(pack(s)) == s`.
 
-use crate::system::{timer_bits, Msg, Node, RealTime, SysState, Timer};
+use crate::system::{timer_bits, Memo, Msg, Node, RealTime, SysState, Timer};
 use stateright::actor::{ActorModelState, Envelope, Network, RandomChoices, Timers};
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, RwLock};
 
 /// Values stored once and named by their index (append-only; lives as long as the system).
@@ -24,25 +23,24 @@ struct Table<T> {
 
 struct TableInner<T> {
     values: Vec<T>,
+    /// Index -> the value's hash (as the caller worked it out).
+    hashes: Vec<u64>,
     /// Hash of a value -> index of the first value with that hash.
     first: HashMap<u64, u32>,
     /// Index -> next index with the same hash (`u32::MAX`: none).
     next: Vec<u32>,
 }
 
-impl<T: Hash + PartialEq + Clone> Table<T> {
+impl<T: PartialEq + Clone> Table<T> {
     fn new() -> Self {
         Table {
             inner: RwLock::new(TableInner {
                 values: Vec::new(),
+                hashes: Vec::new(),
                 first: HashMap::new(),
                 next: Vec::new(),
             }),
         }
-    }
-
-    fn hash(value: &T) -> u64 {
-        foldhash::fast::FixedState::with_seed(0x51ab_1e00).hash_one(value)
     }
 
     fn find(inner: &TableInner<T>, hash: u64, value: &T) -> Option<u32> {
@@ -56,9 +54,10 @@ impl<T: Hash + PartialEq + Clone> Table<T> {
         None
     }
 
-    /// The indices of `values`, storing those not seen before (one read lock, and one
-    /// write lock only if something is new).
-    fn intern<'v>(&self, values: impl Iterator<Item = &'v T> + Clone, out: &mut Vec<u32>)
+    /// The indices of `values`, each given with its hash (equal values must come with
+    /// equal hashes), storing those not seen before (one read lock, and one write lock
+    /// only if something is new).
+    fn intern<'v>(&self, values: impl Iterator<Item = (&'v T, u64)> + Clone, out: &mut Vec<u32>)
     where
         T: 'v,
     {
@@ -66,8 +65,8 @@ impl<T: Hash + PartialEq + Clone> Table<T> {
         let mut missing = false;
         {
             let inner = self.inner.read().expect("table lock");
-            for v in values.clone() {
-                let found = Self::find(&inner, Self::hash(v), v);
+            for (v, hash) in values.clone() {
+                let found = Self::find(&inner, hash, v);
                 missing |= found.is_none();
                 out.push(found.unwrap_or(u32::MAX));
             }
@@ -76,17 +75,17 @@ impl<T: Hash + PartialEq + Clone> Table<T> {
             return;
         }
         let mut inner = self.inner.write().expect("table lock");
-        for (slot, v) in out[start..].iter_mut().zip(values) {
+        for (slot, (v, hash)) in out[start..].iter_mut().zip(values) {
             if *slot != u32::MAX {
                 continue;
             }
-            let hash = Self::hash(v);
             *slot = match Self::find(&inner, hash, v) {
                 Some(at) => at,
                 None => {
                     let at = u32::try_from(inner.values.len()).expect("under 2^32 values");
                     let next = inner.first.insert(hash, at).unwrap_or(u32::MAX);
                     inner.values.push(v.clone());
+                    inner.hashes.push(hash);
                     inner.next.push(next);
                     at
                 }
@@ -94,11 +93,11 @@ impl<T: Hash + PartialEq + Clone> Table<T> {
         }
     }
 
-    /// The values at `indices`, under one read lock.
-    fn get(&self, indices: impl Iterator<Item = u32>, mut each: impl FnMut(&T)) {
+    /// The values at `indices` with their hashes, under one read lock.
+    fn get(&self, indices: impl Iterator<Item = u32>, mut each: impl FnMut(&T, u64)) {
         let inner = self.inner.read().expect("table lock");
         for i in indices {
-            each(&inner.values[i as usize]);
+            each(&inner.values[i as usize], inner.hashes[i as usize]);
         }
     }
 }
@@ -161,6 +160,7 @@ pub fn pack<A: Node>(tables: &Tables<A>, state: SysState<A>) -> PackedState<A> {
         net,
         lost,
         real_time,
+        memo,
     } = state;
     let n = net.actor_states.len();
     let flags = net.timers_set.len().max(net.crashed.len());
@@ -172,7 +172,14 @@ pub fn pack<A: Node>(tables: &Tables<A>, state: SysState<A>) -> PackedState<A> {
             | len_byte(net.actor_storages.len()) << 24,
     );
     words.push(u32::from(lost) | len_byte(n) << 8);
-    tables.states.intern(net.actor_states.iter(), &mut words);
+    let states = &net.actor_states;
+    tables.states.intern(
+        states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s, memo.state(states, i))),
+        &mut words,
+    );
     for first in (0..flags).step_by(4) {
         let mut w = 0u32;
         for i in first..flags.min(first + 4) {
@@ -190,7 +197,15 @@ pub fn pack<A: Node>(tables: &Tables<A>, state: SysState<A>) -> PackedState<A> {
     match net.network {
         Network::UnorderedNonDuplicating(multiset) if multiset.values().all(|&c| c < 256) => {
             let start = words.len();
-            tables.envelopes.intern(multiset.keys(), &mut words);
+            let hashed = multiset.keys().map(|env| {
+                let part = SysState::<A>::envelope_part(Envelope {
+                    src: env.src,
+                    dst: env.dst,
+                    msg: &env.msg,
+                });
+                (env, part)
+            });
+            tables.envelopes.intern(hashed, &mut words);
             for (w, copies) in words[start..].iter_mut().zip(multiset.values()) {
                 *w = *w << 8 | *copies as u32;
             }
@@ -220,8 +235,10 @@ pub fn unpack<A: Node>(tables: &Tables<A>, packed: &PackedState<A>) -> SysState<
     let lost = (w[1] & 0xff) as u8;
     let n = (w[1] >> 8 & 0xff) as usize;
     let mut actor_states = Vec::with_capacity(n);
-    tables.states.get(w[2..2 + n].iter().copied(), |s| {
-        actor_states.push(Arc::clone(s))
+    let mut hashes = Vec::with_capacity(n);
+    tables.states.get(w[2..2 + n].iter().copied(), |s, hash| {
+        actor_states.push(Arc::clone(s));
+        hashes.push(hash);
     });
     let flags_at = 2 + n;
     let flags = timers_len.max(crashed_len);
@@ -245,9 +262,11 @@ pub fn unpack<A: Node>(tables: &Tables<A>, packed: &PackedState<A>) -> SysState<
             let entries = &w[flags_at + flags.div_ceil(4)..];
             let mut copies = entries.iter().map(|e| (e & 0xff) as usize);
             let mut multiset = Vec::with_capacity(entries.len());
-            tables.envelopes.get(entries.iter().map(|e| e >> 8), |env| {
-                multiset.push((env.clone(), copies.next().unwrap_or(1)));
-            });
+            tables
+                .envelopes
+                .get(entries.iter().map(|e| e >> 8), |env, _| {
+                    multiset.push((env.clone(), copies.next().unwrap_or(1)));
+                });
             Network::UnorderedNonDuplicating(multiset.into_iter().collect())
         }
     };
@@ -260,6 +279,7 @@ pub fn unpack<A: Node>(tables: &Tables<A>, packed: &PackedState<A>) -> SysState<
         None => vec![None; storages_len],
     };
     SysState {
+        memo: Memo::known(&actor_states, hashes),
         net: ActorModelState {
             actor_states,
             network,

@@ -15,7 +15,7 @@
 //! [`audit`] checks, over a whole unreduced state space, that every renaming maps each
 //! state's steps onto the renamed state's steps and keeps every property's check.
 
-use crate::system::timer_bits;
+use crate::system::{state_hash, timer_bits, Memo};
 use crate::system::{Msg, Node, SysState, System};
 use crate::trace::Narrate;
 use stateright::actor::{Envelope, Id, Network, RandomChoices};
@@ -257,6 +257,7 @@ impl<A: Node> System<A> {
         }
         out.network = Self::renamed_network(&net.network, r)?;
         Some(SysState {
+            memo: Memo::of(&out.actor_states, None),
             net: out,
             lost: state.lost,
             real_time: state.real_time.clone(),
@@ -280,7 +281,7 @@ impl<A: Node> System<A> {
             };
             sum = sum.wrapping_add(SysState::<A>::actor_part_at(
                 r.index(i),
-                &renamed,
+                state_hash(&renamed),
                 net.timers_set.get(i).map_or(0, timer_bits),
                 net.crashed.get(i),
                 storage.as_ref(),

@@ -288,6 +288,65 @@ pub struct SysState<A: Node> {
     pub lost: u8,
     /// Real-time order of register operations, when the model asks for it.
     pub real_time: Option<std::sync::Arc<RealTime>>,
+    /// Hashes of the actor states, worked out once (see [`Memo`]).
+    pub(crate) memo: Memo,
+}
+
+/// The hash of each actor's state ([`state_hash`]), kept with a state so that its
+/// successors, which share most actor states with it, and its packing need not hash them
+/// again. An entry holds the address of the `Arc` it was worked out for and counts only
+/// while the state still holds that `Arc` (stateright replaces an actor's `Arc` whenever
+/// its state changes, never writes through it, so the address names the value).
+#[derive(Clone, Default)]
+pub(crate) struct Memo {
+    states: Vec<(usize, u64)>,
+}
+
+impl Memo {
+    /// The hashes of `states`, taken from `like` where it holds the same `Arc`, else
+    /// worked out.
+    pub(crate) fn of<S: Hash>(states: &[std::sync::Arc<S>], like: Option<&Memo>) -> Memo {
+        let known = like.map_or(&[][..], |m| m.states.as_slice());
+        Memo {
+            states: states
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let at = std::sync::Arc::as_ptr(s) as usize;
+                    match known.get(i) {
+                        Some(&(p, h)) if p == at => (p, h),
+                        _ => (at, state_hash(&**s)),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// A memo of hashes known to belong to `states` (as the packed tables hold them).
+    pub(crate) fn known<S>(states: &[std::sync::Arc<S>], hashes: Vec<u64>) -> Memo {
+        Memo {
+            states: states
+                .iter()
+                .map(|s| std::sync::Arc::as_ptr(s) as usize)
+                .zip(hashes)
+                .collect(),
+        }
+    }
+
+    /// The hash of `states[i]`: remembered if this memo was worked out for that `Arc`.
+    pub(crate) fn state<S: Hash>(&self, states: &[std::sync::Arc<S>], i: usize) -> u64 {
+        match self.states.get(i) {
+            Some(&(p, h)) if p == std::sync::Arc::as_ptr(&states[i]) as usize => h,
+            _ => state_hash(&*states[i]),
+        }
+    }
+}
+
+/// The hash of one actor's state, as it enters its part of the fingerprint (and as the
+/// packed tables store it).
+pub(crate) fn state_hash<S: Hash + ?Sized>(state: &S) -> u64 {
+    use std::hash::BuildHasher;
+    parts().hash_one(state)
 }
 
 // Written by hand: derived impls would require them of the actor type `A` itself.
@@ -297,6 +356,7 @@ impl<A: Node> Clone for SysState<A> {
             net: self.net.clone(),
             lost: self.lost,
             real_time: self.real_time.clone(),
+            memo: self.memo.clone(),
         }
     }
 }
@@ -333,16 +393,18 @@ impl<A: Node> SysState<A> {
         let net = &self.net;
         self.actor_part_with(
             i,
-            &net.actor_states[i],
+            self.memo.state(&net.actor_states, i),
             net.timers_set.get(i).map_or(0, timer_bits),
             net.actor_storages.get(i),
         )
     }
 
+    /// Actor `i`'s part, given the hash of its state ([`state_hash`]), its timers and
+    /// storage; the rest as in this state.
     fn actor_part_with(
         &self,
         i: usize,
-        state: &A::State,
+        state: u64,
         timers: u8,
         storage: Option<&Option<A::Storage>>,
     ) -> u64 {
@@ -351,12 +413,12 @@ impl<A: Node> SysState<A> {
         Self::actor_part_at(i, state, timers, net.crashed.get(i), storage, random)
     }
 
-    /// The hash of an actor's share of a state, given each piece: the actor's index,
-    /// state, timers, crash flag, durable storage and pending random choices (`None` when
-    /// there are none).
+    /// The hash of an actor's share of a state, given each piece: the actor's index, the
+    /// hash of its state ([`state_hash`]), timers, crash flag, durable storage and pending
+    /// random choices (`None` when there are none).
     pub(crate) fn actor_part_at(
         i: usize,
-        state: &A::State,
+        state: u64,
         timers: u8,
         crashed: Option<&bool>,
         storage: Option<&Option<A::Storage>>,
@@ -412,8 +474,13 @@ impl<A: Node> SysState<A> {
 
     /// The rest: messages lost so far and the real-time history.
     pub(crate) fn rest_part(&self) -> u64 {
+        Self::rest_part_of(self.lost, &self.real_time)
+    }
+
+    /// [`SysState::rest_part`], given the messages lost and the real-time history.
+    fn rest_part_of(lost: u8, real_time: &Option<std::sync::Arc<RealTime>>) -> u64 {
         use std::hash::BuildHasher;
-        parts().hash_one((0xfe_u8, self.lost, &self.real_time))
+        parts().hash_one((0xfe_u8, lost, real_time))
     }
 
     /// The number a state hashes as: the sum (wrapping) of its actors' parts, its
@@ -549,9 +616,9 @@ impl<A: Node> System<A> {
 
     /// The fingerprint of the state that delivering `msg` from `src` to `dst` leads to
     /// (see [`Narrate::successor_fingerprints`]); `base` is `state.composed()` and `part`
-    /// the receiver's part of it. Mirrors
-    /// stateright's delivery: the receiver's handler runs on a borrowed state, a
-    /// delivery that changes nothing and sends nothing leads nowhere.
+    /// the receiver's part of it. Mirrors stateright's delivery: the receiver's handler
+    /// runs on a borrowed state, a delivery to a crashed actor or one that changes
+    /// nothing and sends nothing leads nowhere.
     fn delivery_fingerprint(
         &self,
         state: &SysState<A>,
@@ -561,7 +628,7 @@ impl<A: Node> System<A> {
         dst: Id,
         msg: &Msg<A::Peer>,
     ) -> Option<Option<u64>> {
-        use stateright::actor::{is_no_op, Command, Out};
+        use stateright::actor::{is_no_op, Out};
         use std::borrow::Cow;
         let i = usize::from(dst);
         let net = &state.net;
@@ -581,16 +648,65 @@ impl<A: Node> System<A> {
         if is_no_op(&after, &out) {
             return Some(None);
         }
-        let mut timers = net.timers_set.get(i).map_or(0, timer_bits);
+        let sum = base.wrapping_sub(SysState::<A>::envelope_part(Envelope { src, dst, msg }));
+        let timers = net.timers_set.get(i).map_or(0, timer_bits);
+        self.handled_fingerprint(state, sum, part, i, &after, timers, &out)
+    }
+
+    /// The fingerprint of the state that `timer` going off at `id` leads to (as
+    /// [`System::delivery_fingerprint`]; stateright cancels the timer before the actor's
+    /// commands, and a timeout that only sets the same timer again leads nowhere).
+    fn timeout_fingerprint(
+        &self,
+        state: &SysState<A>,
+        base: u64,
+        part: u64,
+        id: Id,
+        timer: &Timer,
+    ) -> Option<Option<u64>> {
+        use stateright::actor::{is_no_op_with_timer, Out};
+        use std::borrow::Cow;
+        let i = usize::from(id);
+        let before = state.net.actor_states.get(i)?;
+        if self.real_time && A::client_state(before).is_some() {
+            return None;
+        }
+        let mut after = Cow::Borrowed(&**before);
+        let mut out = Out::new();
+        self.actors.actors[i].on_timeout(id, &mut after, timer, &mut out);
+        if is_no_op_with_timer(&after, &out, timer) {
+            return Some(None);
+        }
+        let timers = state.net.timers_set.get(i).map_or(0, timer_bits) & !(1 << (*timer as u8));
+        self.handled_fingerprint(state, base, part, i, &after, timers, &out)
+    }
+
+    /// The fingerprint after actor `i` handled an event: `sum` is the state's composed
+    /// number less whatever the event took away, `part` the actor's old part, `after` its
+    /// new state, `timers` its timers before its commands `out` are carried out. `None`
+    /// where a command is one the engine leaves to stateright (random choices, vectors
+    /// that would grow).
+    #[allow(clippy::too_many_arguments)]
+    fn handled_fingerprint(
+        &self,
+        state: &SysState<A>,
+        sum: u64,
+        part: u64,
+        i: usize,
+        after: &A::State,
+        mut timers: u8,
+        out: &stateright::actor::Out<A>,
+    ) -> Option<Option<u64>> {
+        use stateright::actor::Command;
+        let net = &state.net;
+        let id = Id::from(i);
         let mut storage = net.actor_storages.get(i).cloned();
-        let mut sum = base
-            .wrapping_sub(part)
-            .wrapping_sub(SysState::<A>::envelope_part(Envelope { src, dst, msg }));
+        let mut sum = sum.wrapping_sub(part);
         for c in out.iter() {
             match c {
                 Command::Send(to, m) => {
                     sum = sum.wrapping_add(SysState::<A>::envelope_part(Envelope {
-                        src: dst,
+                        src: id,
                         dst: *to,
                         msg: m,
                     }));
@@ -602,8 +718,48 @@ impl<A: Node> System<A> {
                 _ => return None,
             }
         }
-        let sum = sum.wrapping_add(state.actor_part_with(i, &after, timers, storage.as_ref()));
+        let sum =
+            sum.wrapping_add(state.actor_part_with(i, state_hash(after), timers, storage.as_ref()));
         Some(Some(crate::exhaustive::fingerprint(&sum)))
+    }
+
+    /// The fingerprint of the state that losing one copy of `env` leads to: the message
+    /// leaves, one more message is lost.
+    fn drop_fingerprint(
+        &self,
+        state: &SysState<A>,
+        base: u64,
+        env: &Envelope<Msg<A::Peer>>,
+    ) -> u64 {
+        let sum = base
+            .wrapping_sub(SysState::<A>::envelope_part(Envelope {
+                src: env.src,
+                dst: env.dst,
+                msg: &env.msg,
+            }))
+            .wrapping_sub(state.rest_part())
+            .wrapping_add(SysState::<A>::rest_part_of(
+                state.lost + 1,
+                &state.real_time,
+            ));
+        crate::exhaustive::fingerprint(&sum)
+    }
+
+    /// The fingerprint of the state that crashing actor `i` leads to: its timers and
+    /// pending random choices are gone and it is marked crashed; its state and storage
+    /// stay.
+    fn crash_fingerprint(&self, state: &SysState<A>, base: u64, part: u64, i: usize) -> u64 {
+        let net = &state.net;
+        let crashed = net.crashed.get(i).map(|_| &true);
+        let new_part = SysState::<A>::actor_part_at(
+            i,
+            state.memo.state(&net.actor_states, i),
+            0,
+            crashed,
+            net.actor_storages.get(i),
+            None,
+        );
+        crate::exhaustive::fingerprint(&base.wrapping_sub(part).wrapping_add(new_part))
     }
 
     /// Whether every actor declares [`Node::replies_once`].
@@ -757,6 +913,7 @@ where
             .into_iter()
             .map(|net| {
                 let mut s = SysState {
+                    memo: Memo::of(&net.actor_states, None),
                     net,
                     lost: 0,
                     real_time: self.real_time.then(|| std::sync::Arc::new(RealTime::new())),
@@ -780,6 +937,7 @@ where
         let lost = last.lost + u8::from(matches!(action, ActorModelAction::Drop(_)));
         let net = self.actors.next_state(&last.net, action)?;
         let mut next = SysState {
+            memo: Memo::of(&net.actor_states, Some(&last.memo)),
             net,
             lost,
             real_time: last.real_time.clone(),
@@ -837,9 +995,10 @@ impl<A: Node> Narrate for System<A> {
         actions: &[Self::Action],
         out: &mut Vec<Option<Option<u64>>>,
     ) {
-        // Deliveries on the unordered, non-duplicating network: the delivered message
-        // leaves, the receiver's part changes, its sends arrive. Everything else (losses,
-        // timeouts, crashes, other networks) the engine builds.
+        // On the unordered, non-duplicating network: a delivery or a timeout changes its
+        // actor's part and adds what it sends (the delivered message leaves), a loss takes
+        // the message away and counts it, a crash changes its actor's part. Restarts,
+        // random choices and other networks the engine builds.
         if !matches!(state.net.network, Network::UnorderedNonDuplicating(_)) {
             return;
         }
@@ -847,11 +1006,21 @@ impl<A: Node> Narrate for System<A> {
             .map(|i| state.actor_part(i))
             .collect();
         let base = state.composed_with(actor_parts.iter().copied());
+        let part = |id: &Id| actor_parts.get(usize::from(*id)).copied().unwrap_or(0);
         out.extend(actions.iter().map(|a| match a {
             ActorModelAction::Deliver { src, dst, msg } => {
-                let part = actor_parts.get(usize::from(*dst)).copied().unwrap_or(0);
-                self.delivery_fingerprint(state, base, part, *src, *dst, msg)
+                self.delivery_fingerprint(state, base, part(dst), *src, *dst, msg)
             }
+            ActorModelAction::Drop(env) => Some(Some(self.drop_fingerprint(state, base, env))),
+            ActorModelAction::Timeout(id, timer) => {
+                self.timeout_fingerprint(state, base, part(id), *id, timer)
+            }
+            ActorModelAction::Crash(id) => Some(Some(self.crash_fingerprint(
+                state,
+                base,
+                part(id),
+                usize::from(*id),
+            ))),
             _ => None,
         }));
     }

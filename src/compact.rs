@@ -13,6 +13,7 @@
 
 use crate::system::{timer_bits, Memo, Msg, Node, RealTime, SysState, Timer};
 use stateright::actor::{ActorModelState, Envelope, Network, RandomChoices, Timers};
+use stateright::util::HashableHashMap;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -106,6 +107,12 @@ impl<T: PartialEq + Clone> Table<T> {
 pub struct Tables<A: Node> {
     states: Table<Arc<A::State>>,
     envelopes: Table<Envelope<Msg<A::Peer>>>,
+    /// An empty timer set, network and set of random choices, cloned for unpacked states:
+    /// a new one seeds its hasher from a counter all threads share, which costs more than
+    /// the clone and makes two threads wait on each other.
+    empty_timers: Timers<Timer>,
+    empty_network: HashableHashMap<Envelope<Msg<A::Peer>>, usize>,
+    empty_random: RandomChoices<A::Random>,
 }
 
 impl<A: Node> Tables<A> {
@@ -114,6 +121,9 @@ impl<A: Node> Tables<A> {
         Tables {
             states: Table::new(),
             envelopes: Table::new(),
+            empty_timers: Timers::new(),
+            empty_network: HashableHashMap::new(),
+            empty_random: RandomChoices::default(),
         }
     }
 }
@@ -245,7 +255,7 @@ pub fn unpack<A: Node>(tables: &Tables<A>, packed: &PackedState<A>) -> SysState<
     let flag = |i: usize| (w[flags_at + i / 4] >> (8 * (i % 4)) & 0xff) as u8;
     let timers_set = (0..timers_len)
         .map(|i| {
-            let mut timers = Timers::new();
+            let mut timers = tables.empty_timers.clone();
             for t in TIMERS {
                 if flag(i) & (1 << (t as u8)) != 0 {
                     timers.set(t);
@@ -261,18 +271,19 @@ pub fn unpack<A: Node>(tables: &Tables<A>, packed: &PackedState<A>) -> SysState<
         None => {
             let entries = &w[flags_at + flags.div_ceil(4)..];
             let mut copies = entries.iter().map(|e| (e & 0xff) as usize);
-            let mut multiset = Vec::with_capacity(entries.len());
+            let mut multiset = tables.empty_network.clone();
+            multiset.reserve(entries.len());
             tables
                 .envelopes
                 .get(entries.iter().map(|e| e >> 8), |env, _| {
-                    multiset.push((env.clone(), copies.next().unwrap_or(1)));
+                    multiset.insert(env.clone(), copies.next().unwrap_or(1));
                 });
-            Network::UnorderedNonDuplicating(multiset.into_iter().collect())
+            Network::UnorderedNonDuplicating(multiset)
         }
     };
     let random_choices = match rare.and_then(|r| r.random.as_ref()) {
         Some(r) => r.to_vec(),
-        None => vec![RandomChoices::default(); random_len],
+        None => vec![tables.empty_random.clone(); random_len],
     };
     let actor_storages = match rare.and_then(|r| r.storages.as_ref()) {
         Some(s) => s.to_vec(),

@@ -38,6 +38,7 @@ pub mod progress;
 pub mod proofs;
 pub mod property;
 pub mod random;
+pub mod real_time;
 pub mod reduction;
 pub mod replay;
 pub mod report;

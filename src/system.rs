@@ -13,8 +13,6 @@ use serde::Serialize;
 use stateright::actor::{
     Actor, ActorModel, ActorModelAction, ActorModelState, Envelope, Id, LossyNetwork, Network,
 };
-use stateright::semantics::register::Register;
-use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
 use stateright::Model;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -211,74 +209,7 @@ pub struct System<A: Node> {
     linearizable_histories: std::sync::RwLock<std::collections::HashMap<u64, bool>>,
 }
 
-/// The real-time history of register operations, as stateright's linearizability tester
-/// holds it. Every attempt is its own thread: a timed-out attempt stays in flight (it
-/// may or may not have taken effect) without blocking the client's next request.
-pub type RegisterHistory = LinearizabilityTester<ReqId, Register<u8>>;
-
-/// The real-time history a state carries, with its linearizability verdict worked out
-/// once (the search is costly) and shared by every state that shares the history.
-#[derive(Debug)]
-pub struct RealTime {
-    /// The history.
-    pub tester: RegisterHistory,
-    consistent: std::sync::OnceLock<bool>,
-    hash: std::sync::OnceLock<u64>,
-}
-
-impl RealTime {
-    /// An empty history of a register starting at 0.
-    pub fn new() -> Self {
-        RealTime {
-            tester: LinearizabilityTester::new(Register(0)),
-            consistent: std::sync::OnceLock::new(),
-            hash: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// Whether some single order of the operations, respecting real time, explains
-    /// every value read (computed on first use).
-    pub fn is_consistent(&self) -> bool {
-        *self.consistent.get_or_init(|| self.tester.is_consistent())
-    }
-
-    /// The history's hash (worked out once).
-    fn history_hash(&self) -> u64 {
-        use std::hash::BuildHasher;
-        *self.hash.get_or_init(|| parts().hash_one(&self.tester))
-    }
-}
-
-impl Default for RealTime {
-    fn default() -> Self {
-        RealTime::new()
-    }
-}
-
-impl Clone for RealTime {
-    fn clone(&self) -> Self {
-        RealTime {
-            tester: self.tester.clone(),
-            consistent: self.consistent.clone(),
-            hash: self.hash.clone(),
-        }
-    }
-}
-
-impl PartialEq for RealTime {
-    fn eq(&self, other: &Self) -> bool {
-        self.tester == other.tester
-    }
-}
-
-impl Eq for RealTime {}
-
-// The history's hash is worked out once too: every state that shares it hashes it.
-impl Hash for RealTime {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        h.write_u64(self.history_hash());
-    }
-}
+pub use crate::real_time::{RealTime, RegisterHistory};
 
 /// A state of a [`System`]: the actors and network, and how many messages were lost so far.
 pub struct SysState<A: Node> {
@@ -543,23 +474,25 @@ impl<A: Node> System<A> {
     /// [`RealTime::is_consistent`], looked up first among the verdicts this system has
     /// worked out for an equal history (by its 64-bit hash, as states are told apart).
     pub fn is_linearizable(&self, history: &RealTime) -> bool {
-        *history.consistent.get_or_init(|| {
-            let key = history.history_hash();
-            let known = self
-                .linearizable_histories
-                .read()
+        if let Some(verdict) = history.known_verdict() {
+            return verdict;
+        }
+        let key = history.history_hash();
+        let known = self
+            .linearizable_histories
+            .read()
+            .expect("verdict lock")
+            .get(&key)
+            .copied();
+        let verdict = known.unwrap_or_else(|| {
+            let verdict = history.is_consistent();
+            self.linearizable_histories
+                .write()
                 .expect("verdict lock")
-                .get(&key)
-                .copied();
-            known.unwrap_or_else(|| {
-                let verdict = history.tester.is_consistent();
-                self.linearizable_histories
-                    .write()
-                    .expect("verdict lock")
-                    .insert(key, verdict);
-                verdict
-            })
-        })
+                .insert(key, verdict);
+            verdict
+        });
+        history.set_verdict(verdict)
     }
 
     /// Feeds the register operations that started or ended between two states to the
@@ -603,14 +536,11 @@ impl<A: Node> System<A> {
             return;
         }
         let real_time = std::sync::Arc::make_mut(tester);
-        real_time.consistent = std::sync::OnceLock::new();
-        real_time.hash = std::sync::OnceLock::new();
-        let tester = &mut real_time.tester;
         for (id, ret) in returns {
-            let _ = tester.on_return(id, ret);
+            real_time.returned(id, ret);
         }
         for (id, op) in invokes {
-            let _ = tester.on_invoke(id, op);
+            real_time.invoked(id, op);
         }
     }
 

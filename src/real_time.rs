@@ -35,6 +35,56 @@ enum Event {
     Return(ReqId, RegisterRet<u8>),
 }
 
+impl Event {
+    /// The attempt the event is about.
+    fn attempt(&self) -> ReqId {
+        match self {
+            Event::Invoke(id, ..) | Event::Return(id, _) => *id,
+        }
+    }
+}
+
+/// What is known of a history: its hash, the sum of the hashes of the attempts returned,
+/// and whether it is simple (see the module documentation).
+#[derive(Clone, Copy)]
+struct Summary {
+    hash: u64,
+    returned: u64,
+    simple: bool,
+}
+
+impl Summary {
+    /// The summary after `event`; `newest_about` finds the newest earlier event about an
+    /// attempt. The hash is worth nothing once the history is not simple.
+    fn then(self, event: &Event, newest_about: impl Fn(ReqId) -> Option<Event>) -> Summary {
+        let Summary {
+            mut hash,
+            mut returned,
+            mut simple,
+        } = self;
+        match event {
+            Event::Invoke(id, op, _) => {
+                simple &= newest_about(*id).is_none();
+                hash = hash.wrapping_add(operation_part(*id, op, None, returned));
+            }
+            Event::Return(id, ret) => match newest_about(*id) {
+                Some(Event::Invoke(_, op, before)) => {
+                    hash = hash
+                        .wrapping_sub(operation_part(*id, &op, None, before))
+                        .wrapping_add(operation_part(*id, &op, Some(ret), before));
+                    returned = returned.wrapping_add(attempt_hash(*id));
+                }
+                _ => simple = false,
+            },
+        }
+        Summary {
+            hash,
+            returned,
+            simple,
+        }
+    }
+}
+
 /// An event, with the history before it and what is known of the history up to it.
 #[derive(Debug)]
 struct Entry {
@@ -112,57 +162,86 @@ impl RealTime {
         tester
     }
 
+    /// What is known of the history so far (an empty one: nothing).
+    fn summary(&self) -> Summary {
+        self.last.as_deref().map_or(
+            Summary {
+                hash: 0,
+                returned: 0,
+                simple: true,
+            },
+            |e| Summary {
+                hash: e.hash,
+                returned: e.returned,
+                simple: e.simple,
+            },
+        )
+    }
+
+    /// The newest event of this history about attempt `id`.
+    fn newest_about(&self, id: ReqId) -> Option<&Event> {
+        self.entries().map(|e| &e.event).find(|e| e.attempt() == id)
+    }
+
     /// Adds an event.
     fn push(&mut self, event: Event) {
-        let (hash, returned, simple) = self
-            .last
-            .as_deref()
-            .map_or((0, 0, true), |e| (e.hash, e.returned, e.simple));
-        let mut simple = simple;
-        let (mut hash, mut returned) = (hash, returned);
-        match event {
-            Event::Invoke(id, ref op, _) => {
-                simple &= !self.entries().any(|e| match &e.event {
-                    Event::Invoke(i, ..) | Event::Return(i, _) => *i == id,
-                });
-                hash = hash.wrapping_add(operation_part(id, op, None, returned));
-            }
-            Event::Return(id, ref ret) => {
-                let mut earlier = self.entries().filter_map(|e| match &e.event {
-                    Event::Invoke(i, op, before) if *i == id => Some(Ok((op.clone(), *before))),
-                    Event::Return(i, _) if *i == id => Some(Err(())),
-                    _ => None,
-                });
-                match earlier.next() {
-                    Some(Ok((op, before))) => {
-                        hash = hash
-                            .wrapping_sub(operation_part(id, &op, None, before))
-                            .wrapping_add(operation_part(id, &op, Some(ret), before));
-                        returned = returned.wrapping_add(attempt_hash(id));
-                    }
-                    _ => simple = false,
-                }
-            }
-        }
+        let mut summary = self
+            .summary()
+            .then(&event, |id| self.newest_about(id).cloned());
         let event = match event {
-            Event::Invoke(id, op, _) => Event::Invoke(id, op, returned),
+            Event::Invoke(id, op, _) => Event::Invoke(id, op, self.summary().returned),
             other => other,
         };
+        if !summary.simple {
+            // Hashed through the tester (no model records such a history).
+            let mut tester = self.tester();
+            let _ = match &event {
+                Event::Invoke(id, op, _) => tester.on_invoke(*id, op.clone()),
+                Event::Return(id, ret) => tester.on_return(*id, ret.clone()),
+            };
+            summary.hash = hasher().hash_one((0x5eu8, tester));
+        }
         self.last = Some(Arc::new(Entry {
             event,
             before: self.last.take(),
-            hash,
-            returned,
-            simple,
+            hash: summary.hash,
+            returned: summary.returned,
+            simple: summary.simple,
         }));
-        if !simple {
-            // Hashed through the tester (no model records such a history).
-            let tester_hash = hasher().hash_one((0x5eu8, self.tester()));
-            if let Some(last) = self.last.as_mut().and_then(Arc::get_mut) {
-                last.hash = tester_hash;
-            }
-        }
         self.consistent = OnceLock::new();
+    }
+
+    /// The hash this history would have after `returns`, then `invokes`, without
+    /// recording them; `None` if that history would not be simple (see the module
+    /// documentation).
+    pub(crate) fn hash_after(
+        &self,
+        returns: &[(ReqId, RegisterRet<u8>)],
+        invokes: &[(ReqId, RegisterOp<u8>)],
+    ) -> Option<u64> {
+        let events = returns
+            .iter()
+            .map(|(id, ret)| Event::Return(*id, ret.clone()))
+            .chain(
+                invokes
+                    .iter()
+                    .map(|(id, op)| Event::Invoke(*id, op.clone(), 0)),
+            );
+        // The events taken so far, each invocation with what had returned when it began.
+        let mut taken: Vec<Event> = Vec::new();
+        let mut summary = self.summary();
+        for event in events {
+            let returned = summary.returned;
+            summary = summary.then(&event, |id| {
+                let in_batch = taken.iter().rev().find(|e| e.attempt() == id);
+                in_batch.or_else(|| self.newest_about(id)).cloned()
+            });
+            taken.push(match event {
+                Event::Invoke(id, op, _) => Event::Invoke(id, op, returned),
+                other => other,
+            });
+        }
+        summary.simple.then_some(summary.hash)
     }
 
     /// Records that attempt `id` began operation `op`.

@@ -405,11 +405,11 @@ impl<A: Node> SysState<A> {
 
     /// The rest: messages lost so far and the real-time history.
     pub(crate) fn rest_part(&self) -> u64 {
-        Self::rest_part_of(self.lost, &self.real_time)
+        Self::rest_part_of(self.lost, self.real_time.as_ref().map(|r| r.history_hash()))
     }
 
-    /// [`SysState::rest_part`], given the messages lost and the real-time history.
-    fn rest_part_of(lost: u8, real_time: &Option<std::sync::Arc<RealTime>>) -> u64 {
+    /// [`SysState::rest_part`], given the messages lost and the real-time history's hash.
+    fn rest_part_of(lost: u8, real_time: Option<u64>) -> u64 {
         use std::hash::BuildHasher;
         parts().hash_one((0xfe_u8, lost, real_time))
     }
@@ -502,35 +502,15 @@ impl<A: Node> System<A> {
         let Some(tester) = after.real_time.as_mut() else {
             return;
         };
-        // What happened, in order: returns first, then invocations. The tester is shared
+        // What happened, in order: returns first, then invocations. The history is shared
         // with the state before (`Arc`) and copied only when something did.
-        let mut returns = Vec::new();
-        let mut invokes = Vec::new();
+        let (mut returns, mut invokes) = (Vec::new(), Vec::new());
         for (i, now) in after.net.actor_states.iter().enumerate() {
             let then = before.map(|b| &b.actor_states[i]);
             if then.is_some_and(|t| std::sync::Arc::ptr_eq(t, now)) {
                 continue;
             }
-            let Some(now) = A::client_state(now) else {
-                continue;
-            };
-            let old: &[crate::history::Event] = then
-                .and_then(|t| A::client_state(t))
-                .map_or(&[], |c| c.log.as_slice());
-            for (o, n) in old.iter().zip(now.log.iter()) {
-                if o.outcome == crate::history::Outcome::Pending {
-                    if let crate::history::Outcome::Replied(r) = n.outcome {
-                        if let Some(ret) = crate::session::register_ret(&r) {
-                            returns.push((n.id, ret));
-                        }
-                    }
-                }
-            }
-            for n in now.log.iter().skip(old.len()) {
-                if let Some(op) = crate::session::register_op(&n.op) {
-                    invokes.push((n.id, op));
-                }
-            }
+            Self::register_events(then.map(|t| &**t), now, &mut returns, &mut invokes);
         }
         if returns.is_empty() && invokes.is_empty() {
             return;
@@ -542,6 +522,61 @@ impl<A: Node> System<A> {
         for (id, op) in invokes {
             real_time.invoked(id, op);
         }
+    }
+
+    /// The register operations an actor's step from `then` (`None`: before the start) to
+    /// `now` ended (`returns`) and began (`invokes`), if it is a client.
+    fn register_events(
+        then: Option<&A::State>,
+        now: &A::State,
+        returns: &mut Vec<(ReqId, stateright::semantics::register::RegisterRet<u8>)>,
+        invokes: &mut Vec<(ReqId, stateright::semantics::register::RegisterOp<u8>)>,
+    ) {
+        let Some(now) = A::client_state(now) else {
+            return;
+        };
+        let old: &[crate::history::Event] = then
+            .and_then(|t| A::client_state(t))
+            .map_or(&[], |c| c.log.as_slice());
+        for (o, n) in old.iter().zip(now.log.iter()) {
+            if o.outcome == crate::history::Outcome::Pending {
+                if let crate::history::Outcome::Replied(r) = n.outcome {
+                    if let Some(ret) = crate::session::register_ret(&r) {
+                        returns.push((n.id, ret));
+                    }
+                }
+            }
+        }
+        for n in now.log.iter().skip(old.len()) {
+            if let Some(op) = crate::session::register_op(&n.op) {
+                invokes.push((n.id, op));
+            }
+        }
+    }
+
+    /// `sum`, the composed number of `state` less whatever a step of actor `i` took away,
+    /// with the rest part changed as the step from `before` to `after` changes the
+    /// real-time history; `None` where the engine had better build the state.
+    fn with_real_time_of(
+        &self,
+        state: &SysState<A>,
+        sum: u64,
+        before: &A::State,
+        after: &A::State,
+    ) -> Option<u64> {
+        if !self.real_time {
+            return Some(sum);
+        }
+        let (mut returns, mut invokes) = (Vec::new(), Vec::new());
+        Self::register_events(Some(before), after, &mut returns, &mut invokes);
+        if returns.is_empty() && invokes.is_empty() {
+            return Some(sum);
+        }
+        let history = state.real_time.as_ref()?.hash_after(&returns, &invokes)?;
+        Some(
+            sum.wrapping_sub(state.rest_part())
+                .wrapping_add(SysState::<A>::rest_part_of(state.lost, Some(history))),
+        )
     }
 
     /// The fingerprint of the state that delivering `msg` from `src` to `dst` leads to
@@ -568,10 +603,6 @@ impl<A: Node> System<A> {
         if net.crashed[i] {
             return Some(None);
         }
-        // A client's log feeds the real-time history: leave that to the engine.
-        if self.real_time && A::client_state(before).is_some() {
-            return None;
-        }
         let mut after = Cow::Borrowed(&**before);
         let mut out = Out::new();
         self.actors.actors[i].on_msg(dst, &mut after, src, msg.clone(), &mut out);
@@ -579,6 +610,8 @@ impl<A: Node> System<A> {
             return Some(None);
         }
         let sum = base.wrapping_sub(SysState::<A>::envelope_part(Envelope { src, dst, msg }));
+        // A client's log feeds the real-time history.
+        let sum = self.with_real_time_of(state, sum, before, &after)?;
         let timers = net.timers_set.get(i).map_or(0, timer_bits);
         self.handled_fingerprint(state, sum, part, i, &after, timers, &out)
     }
@@ -598,15 +631,13 @@ impl<A: Node> System<A> {
         use std::borrow::Cow;
         let i = usize::from(id);
         let before = state.net.actor_states.get(i)?;
-        if self.real_time && A::client_state(before).is_some() {
-            return None;
-        }
         let mut after = Cow::Borrowed(&**before);
         let mut out = Out::new();
         self.actors.actors[i].on_timeout(id, &mut after, timer, &mut out);
         if is_no_op_with_timer(&after, &out, timer) {
             return Some(None);
         }
+        let base = self.with_real_time_of(state, base, before, &after)?;
         let timers = state.net.timers_set.get(i).map_or(0, timer_bits) & !(1 << (*timer as u8));
         self.handled_fingerprint(state, base, part, i, &after, timers, &out)
     }
@@ -670,7 +701,7 @@ impl<A: Node> System<A> {
             .wrapping_sub(state.rest_part())
             .wrapping_add(SysState::<A>::rest_part_of(
                 state.lost + 1,
-                &state.real_time,
+                state.real_time.as_ref().map(|r| r.history_hash()),
             ));
         crate::exhaustive::fingerprint(&sum)
     }

@@ -172,6 +172,62 @@ where
     fingerprint(state)
 }
 
+/// A worker's memory of the orbit keys it worked out under the symmetry reduction, by
+/// each state's own fingerprint: a state reached again (most successors are) gets its
+/// orbit's key without trying renamings, and where the model tells the state's own
+/// fingerprint, without being built. A state's orbit key is a function of the state, so
+/// what is remembered changes no result, whatever the threads.
+#[derive(Default)]
+struct OrbitMemo(HashMap<u64, u64, BuildHasherDefault<PassThrough>>);
+
+/// The key of the state step `k` leads to, where the model told its fingerprint
+/// (`told[k]`, see [`Narrate::successor_fingerprints`]; `Some(None)`: it leads nowhere)
+/// and, under the symmetry reduction, the worker remembers that state's orbit; `None`:
+/// build the state to know.
+fn told_key(
+    told: &[Option<Option<u64>>],
+    k: usize,
+    reduce: Reduce,
+    orbits: &OrbitMemo,
+) -> Option<Option<u64>> {
+    match told.get(k) {
+        Some(Some(None)) => Some(None),
+        Some(Some(Some(own))) if !reduce.symmetry() => Some(Some(*own)),
+        Some(Some(Some(own))) => orbits.get(*own).map(Some),
+        _ => None,
+    }
+}
+
+/// Orbit keys a worker remembers before it forgets them all and starts again.
+const ORBIT_MEMO_MAX: usize = 1 << 22;
+
+impl OrbitMemo {
+    /// The orbit key of the state whose own fingerprint is `own`, if remembered.
+    fn get(&self, own: u64) -> Option<u64> {
+        self.0.get(&own).copied()
+    }
+
+    /// The key of `state` in the visited set ([`key`]), remembered by its own fingerprint.
+    fn key<M: Narrate>(&mut self, model: &M, reduce: Reduce, state: &M::State) -> u64
+    where
+        M::State: Hash,
+    {
+        if !reduce.symmetry() {
+            return fingerprint(state);
+        }
+        let own = fingerprint(state);
+        if let Some(k) = self.get(own) {
+            return k;
+        }
+        let k = key(model, reduce, state);
+        if self.0.len() >= ORBIT_MEMO_MAX {
+            self.0.clear();
+        }
+        self.0.insert(own, k);
+        k
+    }
+}
+
 /// Seed of [`fingerprint`]: any fixed value; changing it changes no verdict or count.
 const FINGERPRINT_SEED: u64 = 0x5b1d_b7a1_2c0f_fee5;
 
@@ -221,6 +277,8 @@ struct Expansion<P> {
     cut_by_depth: bool,
     /// Parents expanded with a persistent subset of their steps.
     reduced: usize,
+    /// Orbit keys worked out by this worker (symmetry reduction).
+    orbits: OrbitMemo,
 }
 
 impl<S> Expansion<S> {
@@ -231,6 +289,7 @@ impl<S> Expansion<S> {
             transitions: 0,
             cut_by_depth: false,
             reduced: 0,
+            orbits: OrbitMemo::default(),
         }
     }
 }
@@ -317,8 +376,8 @@ where
 {
     let started = Instant::now();
     let threads = threads.max(1);
-    // Symmetry reduction only where the model declares interchangeable actors (it turns
-    // off the told fingerprints, which name states, not orbits).
+    // Symmetry reduction only where the model declares interchangeable actors (elsewhere
+    // its keys would be the states' own fingerprints, worked out the long way).
     let reduce = if model.interchangeable().is_empty() {
         reduce.without_symmetry()
     } else {
@@ -389,10 +448,7 @@ where
             actions.clear();
             model.actions(state, &mut actions);
             told.clear();
-            // A told fingerprint is a state's own, not its orbit's.
-            if !reduce.symmetry() {
-                model.successor_fingerprints(state, &actions, &mut told);
-            }
+            model.successor_fingerprints(state, &actions, &mut told);
             // Partial-order reduction: only the persistent set's steps that lead
             // somewhere, if they all lead to states not seen at this depth or before
             // (states built to tell are kept for the expansion below).
@@ -402,13 +458,13 @@ where
                 persistent.clear();
                 model.persistent_set(state, &actions, &mut persistent);
                 for &k in &persistent {
-                    let nfp = match told.get(k) {
-                        Some(Some(None)) => continue,
-                        Some(Some(Some(nfp))) => *nfp,
-                        _ => match model.next_state(state, actions[k].clone()) {
+                    let nfp = match told_key(&told, k, reduce, &out.orbits) {
+                        Some(None) => continue,
+                        Some(Some(nfp)) => nfp,
+                        None => match model.next_state(state, actions[k].clone()) {
                             None => continue,
                             Some(next) if model.within_boundary(&next) => {
-                                let nfp = key(model, reduce, &next);
+                                let nfp = out.orbits.key(model, reduce, &next);
                                 prebuilt.push((k, next));
                                 nfp
                             }
@@ -434,10 +490,10 @@ where
                 let spontaneous = model.spontaneous(&action);
                 // Where the step leads: told by the model (the state is built only if it
                 // is new), or built now.
-                let step = match told.get(k) {
-                    Some(Some(None)) => continue,
-                    Some(Some(Some(nfp))) => Step::Told(*nfp, action),
-                    _ => match prebuilt.iter().position(|(j, _)| *j == k) {
+                let step = match told_key(&told, k, reduce, &out.orbits) {
+                    Some(None) => continue,
+                    Some(Some(nfp)) => Step::Told(nfp, action),
+                    None => match prebuilt.iter().position(|(j, _)| *j == k) {
                         Some(at) => Step::Built(prebuilt.swap_remove(at).1),
                         None => match model.next_state(state, action) {
                             Some(next) => Step::Built(next),
@@ -455,7 +511,9 @@ where
                 out.transitions += 1;
                 let nfp = match &step {
                     Step::Told(nfp, _) => *nfp,
-                    Step::Built(next) if model.within_boundary(next) => key(model, reduce, next),
+                    Step::Built(next) if model.within_boundary(next) => {
+                        out.orbits.key(model, reduce, next)
+                    }
                     Step::Built(_) => continue,
                 };
                 // Most successors were seen before: drop them here, on the worker.
@@ -469,7 +527,7 @@ where
                             debug_assert!(false, "a step told to lead somewhere led nowhere");
                             continue;
                         };
-                        debug_assert_eq!(fingerprint(&next), nfp, "a told fingerprint");
+                        debug_assert_eq!(key(model, reduce, &next), nfp, "a told fingerprint");
                         next
                     }
                 };

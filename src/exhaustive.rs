@@ -814,30 +814,52 @@ where
     Ok(seen.len().min(max_states))
 }
 
-/// A self-check of a model's [`Narrate::successor_fingerprints`]: visits up to
-/// `max_states` states breadth-first ([`walk`]) and, for every step the model tells
-/// about, compares with the state built. Returns how many told steps were compared, or
-/// the first step told wrong.
+/// A self-check of a model's [`Narrate::successor_fingerprints`] and
+/// [`Narrate::successors_enabled`]: visits up to `max_states` states breadth-first
+/// ([`walk`]) and, for every step the model tells about, compares with the state built.
+/// Returns how many told answers were compared, or the first step told wrong.
 pub fn verify_told_fingerprints<M>(model: &M, max_states: usize) -> Result<usize, String>
 where
     M: Narrate,
     M::State: Hash + Clone,
     M::Action: Clone + std::fmt::Debug,
 {
-    let (mut told, mut compared) = (Vec::new(), 0usize);
+    let (mut told, mut enabled, mut compared) = (Vec::new(), Vec::new(), 0usize);
     walk(model, max_states, |state, actions, nexts| {
         told.clear();
         model.successor_fingerprints(state, actions, &mut told);
-        for ((action, next), said) in actions.iter().zip(nexts).zip(&told) {
-            let Some(said) = *said else { continue };
+        enabled.clear();
+        model.successors_enabled(state, actions, &mut enabled);
+        for (k, (action, next)) in actions.iter().zip(nexts).enumerate() {
             let truth = next.as_ref().map(fingerprint);
-            if said != truth {
-                return Err(format!(
-                    "step '{}' was told to lead to {said:?} but leads to {truth:?}",
-                    model.format_action(action)
-                ));
+            if let Some(&Some(said)) = told.get(k) {
+                if said != truth {
+                    return Err(format!(
+                        "step '{}' was told to lead to {said:?} but leads to {truth:?}",
+                        model.format_action(action)
+                    ));
+                }
+                compared += 1;
             }
-            compared += 1;
+            if let Some(&Some(said)) = enabled.get(k) {
+                if said != truth.is_some() {
+                    return Err(format!(
+                        "step '{}' was told {} but {}",
+                        model.format_action(action),
+                        if said {
+                            "to lead somewhere"
+                        } else {
+                            "to lead nowhere"
+                        },
+                        if said {
+                            "leads nowhere"
+                        } else {
+                            "leads somewhere"
+                        },
+                    ));
+                }
+                compared += 1;
+            }
         }
         Ok(())
     })?;

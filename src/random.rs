@@ -270,7 +270,7 @@ where
 }
 
 /// [`enabled_steps`], with the state a step leads to left unbuilt (`None`) where the
-/// model can tell that it leads somewhere (see `Narrate::successor_fingerprints`).
+/// model can tell that it leads somewhere (see `Narrate::successors_enabled`).
 fn enabled_steps_told<M>(model: &M, state: &M::State) -> Vec<(M::Action, Option<M::State>)>
 where
     M: Narrate,
@@ -279,13 +279,13 @@ where
     let mut actions = Vec::new();
     model.actions(state, &mut actions);
     let mut told = Vec::new();
-    model.successor_fingerprints(state, &actions, &mut told);
+    model.successors_enabled(state, &actions, &mut told);
     actions
         .into_iter()
         .enumerate()
         .filter_map(|(k, a)| match told.get(k) {
-            Some(Some(None)) => None,
-            Some(Some(Some(_))) => Some((a, None)),
+            Some(Some(false)) => None,
+            Some(Some(true)) => Some((a, None)),
             _ => {
                 let s = model.next_state(state, a.clone())?;
                 model.within_boundary(&s).then_some((a, Some(s)))

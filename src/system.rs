@@ -986,6 +986,54 @@ impl<A: Node> Narrate for System<A> {
         }));
     }
 
+    fn successors_enabled(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        out: &mut Vec<Option<bool>>,
+    ) {
+        use stateright::actor::{is_no_op, is_no_op_with_timer, Out};
+        use std::borrow::Cow;
+        // As stateright's `next_state`: a delivery to a crashed actor, or one that changes
+        // nothing and sends nothing (except on an ordered network, where it consumes the
+        // message), and a timeout that only sets its timer again lead nowhere; every other
+        // step leads somewhere.
+        let net = &state.net;
+        let ordered = matches!(net.network, Network::Ordered(_));
+        out.extend(actions.iter().map(|a| {
+            Some(match a {
+                ActorModelAction::Deliver { src, dst, msg } => {
+                    let i = usize::from(*dst);
+                    match net.actor_states.get(i) {
+                        None => false,
+                        Some(_) if net.crashed[i] => false,
+                        Some(_) if ordered => true,
+                        Some(before) => {
+                            let mut after = Cow::Borrowed(&**before);
+                            let mut o = Out::new();
+                            self.actors.actors[i].on_msg(
+                                *dst,
+                                &mut after,
+                                *src,
+                                msg.clone(),
+                                &mut o,
+                            );
+                            !is_no_op(&after, &o)
+                        }
+                    }
+                }
+                ActorModelAction::Timeout(id, timer) => {
+                    let i = usize::from(*id);
+                    let mut after = Cow::Borrowed(&*net.actor_states[i]);
+                    let mut o = Out::new();
+                    self.actors.actors[i].on_timeout(*id, &mut after, timer, &mut o);
+                    !is_no_op_with_timer(&after, &o, timer)
+                }
+                _ => true,
+            })
+        }));
+    }
+
     fn persistent_set(&self, state: &Self::State, actions: &[Self::Action], out: &mut Vec<usize>) {
         self.client_persistent_set(state, actions, out);
     }

@@ -41,6 +41,21 @@ pub trait Narrate: Model {
         let _ = (state, actions, out);
     }
 
+    /// Whether each of `actions` leads somewhere from `state` (`next_state` is `Some`),
+    /// told without building the states: `None` where the model cannot tell. One entry per
+    /// action, or none. The random engine, which only needs to know which steps are
+    /// enabled, asks this; by default it is what [`Narrate::successor_fingerprints`] tells.
+    fn successors_enabled(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        out: &mut Vec<Option<bool>>,
+    ) {
+        let mut told = Vec::new();
+        self.successor_fingerprints(state, actions, &mut told);
+        out.extend(told.into_iter().map(|t| t.map(|fp| fp.is_some())));
+    }
+
     /// For partial-order reduction: the indices of a *persistent* subset of `actions`
     /// (no sequence of the other steps can disable one of them or do something that does
     /// not commute with them), each of whose steps leaves every property that may be

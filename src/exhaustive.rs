@@ -180,24 +180,6 @@ where
 #[derive(Default)]
 struct OrbitMemo(HashMap<u64, u64, BuildHasherDefault<PassThrough>>);
 
-/// The key of the state step `k` leads to, where the model told its fingerprint
-/// (`told[k]`, see [`Narrate::successor_fingerprints`]; `Some(None)`: it leads nowhere)
-/// and, under the symmetry reduction, the worker remembers that state's orbit; `None`:
-/// build the state to know.
-fn told_key(
-    told: &[Option<Option<u64>>],
-    k: usize,
-    reduce: Reduce,
-    orbits: &OrbitMemo,
-) -> Option<Option<u64>> {
-    match told.get(k) {
-        Some(Some(None)) => Some(None),
-        Some(Some(Some(own))) if !reduce.symmetry() => Some(Some(*own)),
-        Some(Some(Some(own))) => orbits.get(*own).map(Some),
-        _ => None,
-    }
-}
-
 /// Orbit keys a worker remembers before it forgets them all and starts again.
 const ORBIT_MEMO_MAX: usize = 1 << 22;
 
@@ -225,6 +207,24 @@ impl OrbitMemo {
         }
         self.0.insert(own, k);
         k
+    }
+}
+
+/// The key of the state step `k` leads to, where the model told its fingerprint
+/// (`told[k]`, see [`Narrate::successor_fingerprints`]; `Some(None)`: it leads nowhere)
+/// and, under the symmetry reduction, the worker remembers that state's orbit; `None`:
+/// build the state to know.
+fn told_key(
+    told: &[Option<Option<u64>>],
+    k: usize,
+    reduce: Reduce,
+    orbits: &OrbitMemo,
+) -> Option<Option<u64>> {
+    match told.get(k) {
+        Some(Some(None)) => Some(None),
+        Some(Some(Some(own))) if !reduce.symmetry() => Some(Some(*own)),
+        Some(Some(Some(own))) => orbits.get(*own).map(Some),
+        _ => None,
     }
 }
 

@@ -134,12 +134,7 @@ impl RealTime {
 
     /// The events, oldest first.
     fn events(&self) -> Vec<Event> {
-        let mut out = Vec::new();
-        let mut at = self.last.as_deref();
-        while let Some(e) = at {
-            out.push(e.event.clone());
-            at = e.before.as_deref();
-        }
+        let mut out: Vec<Event> = self.entries().map(|e| e.event.clone()).collect();
         out.reverse();
         out
     }
@@ -185,22 +180,13 @@ impl RealTime {
 
     /// Adds an event.
     fn push(&mut self, event: Event) {
-        let mut summary = self
+        let summary = self
             .summary()
             .then(&event, |id| self.newest_about(id).cloned());
         let event = match event {
             Event::Invoke(id, op, _) => Event::Invoke(id, op, self.summary().returned),
             other => other,
         };
-        if !summary.simple {
-            // Hashed through the tester (no model records such a history).
-            let mut tester = self.tester();
-            let _ = match &event {
-                Event::Invoke(id, op, _) => tester.on_invoke(*id, op.clone()),
-                Event::Return(id, ret) => tester.on_return(*id, ret.clone()),
-            };
-            summary.hash = hasher().hash_one((0x5eu8, tester));
-        }
         self.last = Some(Arc::new(Entry {
             event,
             before: self.last.take(),
@@ -208,6 +194,13 @@ impl RealTime {
             returned: summary.returned,
             simple: summary.simple,
         }));
+        if !summary.simple {
+            // Hashed through the tester (no model records such a history).
+            let hash = hasher().hash_one((0x5eu8, self.tester()));
+            if let Some(last) = self.last.as_mut().and_then(Arc::get_mut) {
+                last.hash = hash;
+            }
+        }
         self.consistent = OnceLock::new();
     }
 

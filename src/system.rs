@@ -439,6 +439,19 @@ impl<A: Node> Debug for SysState<A> {
     }
 }
 
+/// An actor's handling of a delivery or a timer going off, run on a borrowed state
+/// ([`System::handle`]).
+struct Handled<'s, A: Node> {
+    /// The actor's index.
+    i: usize,
+    /// Its state before.
+    before: &'s A::State,
+    /// Its state after (still borrowed if unchanged).
+    after: std::borrow::Cow<'s, A::State>,
+    /// What it asked for.
+    out: stateright::actor::Out<A>,
+}
+
 impl<A: Node> System<A> {
     /// Builds a system from named actors, a fault budget and properties.
     pub fn new(
@@ -554,9 +567,9 @@ impl<A: Node> System<A> {
         }
     }
 
-    /// `sum`, the composed number of `state` less whatever a step of actor `i` took away,
-    /// with the rest part changed as the step from `before` to `after` changes the
-    /// real-time history; `None` where the engine had better build the state.
+    /// `sum` (a number composed from `state`'s parts) with the rest part changed as an
+    /// actor's step from `before` to `after` changes the real-time history; `None` where
+    /// the engine had better build the state.
     fn with_real_time_of(
         &self,
         state: &SysState<A>,
@@ -579,91 +592,103 @@ impl<A: Node> System<A> {
         )
     }
 
-    /// The fingerprint of the state that delivering `msg` from `src` to `dst` leads to
-    /// (see [`Narrate::successor_fingerprints`]); `base` is `state.composed()` and `part`
-    /// the receiver's part of it. Mirrors stateright's delivery: the receiver's handler
-    /// runs on a borrowed state, a delivery to a crashed actor or one that changes
-    /// nothing and sends nothing leads nowhere.
-    fn delivery_fingerprint(
+    /// How the actor a delivery or a timeout is for handles it in `state`, run as
+    /// stateright runs it, on a borrowed state: `Some(None)` where the step leads nowhere
+    /// (a delivery to a crashed actor, or one that changes nothing and sends nothing,
+    /// except on an ordered network, where it consumes the message; a timeout that only
+    /// sets its timer again), `None` for any other step.
+    fn handle<'s>(
         &self,
-        state: &SysState<A>,
-        base: u64,
-        part: u64,
-        src: Id,
-        dst: Id,
-        msg: &Msg<A::Peer>,
-    ) -> Option<Option<u64>> {
-        use stateright::actor::{is_no_op, Out};
+        state: &'s SysState<A>,
+        action: &<Self as Model>::Action,
+    ) -> Option<Option<Handled<'s, A>>> {
+        use stateright::actor::{is_no_op, is_no_op_with_timer, Out};
         use std::borrow::Cow;
-        let i = usize::from(dst);
         let net = &state.net;
+        let i = match action {
+            ActorModelAction::Deliver { dst, .. } | ActorModelAction::Timeout(dst, _) => {
+                usize::from(*dst)
+            }
+            _ => return None,
+        };
         let Some(before) = net.actor_states.get(i) else {
             return Some(None);
         };
-        if net.crashed[i] {
-            return Some(None);
-        }
-        let mut after = Cow::Borrowed(&**before);
-        let mut out = Out::new();
-        self.actors.actors[i].on_msg(dst, &mut after, src, msg.clone(), &mut out);
-        if is_no_op(&after, &out) {
-            return Some(None);
-        }
-        let sum = base.wrapping_sub(SysState::<A>::envelope_part(Envelope { src, dst, msg }));
-        // A client's log feeds the real-time history.
-        let sum = self.with_real_time_of(state, sum, before, &after)?;
-        let timers = net.timers_set.get(i).map_or(0, timer_bits);
-        self.handled_fingerprint(state, sum, part, i, &after, timers, &out)
+        let mut h = Handled {
+            i,
+            before: &**before,
+            after: Cow::Borrowed(&**before),
+            out: Out::new(),
+        };
+        let leads_somewhere = match action {
+            ActorModelAction::Deliver { src, dst, msg } => {
+                if net.crashed[i] {
+                    return Some(None);
+                }
+                self.actors.actors[i].on_msg(*dst, &mut h.after, *src, msg.clone(), &mut h.out);
+                matches!(net.network, Network::Ordered(_)) || !is_no_op(&h.after, &h.out)
+            }
+            ActorModelAction::Timeout(id, timer) => {
+                self.actors.actors[i].on_timeout(*id, &mut h.after, timer, &mut h.out);
+                !is_no_op_with_timer(&h.after, &h.out, timer)
+            }
+            _ => return None,
+        };
+        Some(leads_somewhere.then_some(h))
     }
 
-    /// The fingerprint of the state that `timer` going off at `id` leads to (as
-    /// [`System::delivery_fingerprint`]; stateright cancels the timer before the actor's
-    /// commands, and a timeout that only sets the same timer again leads nowhere).
-    fn timeout_fingerprint(
+    /// The fingerprint of the state a delivery or a timeout leads to (see
+    /// [`Narrate::successor_fingerprints`]; on the unordered, non-duplicating network):
+    /// `base` is `state.composed()` and `parts` its actors' parts. The delivered message
+    /// leaves (stateright cancels a timer that goes off before the actor's commands), the
+    /// actor's part changes, what it sends arrives, and a client's step changes the
+    /// real-time history. `None` where the engine had better build the state.
+    fn handled_fingerprint(
         &self,
         state: &SysState<A>,
         base: u64,
-        part: u64,
-        id: Id,
-        timer: &Timer,
+        parts: &[u64],
+        action: &<Self as Model>::Action,
     ) -> Option<Option<u64>> {
-        use stateright::actor::{is_no_op_with_timer, Out};
-        use std::borrow::Cow;
-        let i = usize::from(id);
-        let before = state.net.actor_states.get(i)?;
-        let mut after = Cow::Borrowed(&**before);
-        let mut out = Out::new();
-        self.actors.actors[i].on_timeout(id, &mut after, timer, &mut out);
-        if is_no_op_with_timer(&after, &out, timer) {
+        let Some(h) = self.handle(state, action)? else {
             return Some(None);
-        }
-        let base = self.with_real_time_of(state, base, before, &after)?;
-        let timers = state.net.timers_set.get(i).map_or(0, timer_bits) & !(1 << (*timer as u8));
-        self.handled_fingerprint(state, base, part, i, &after, timers, &out)
+        };
+        let i = h.i;
+        let timers = state.net.timers_set.get(i).map_or(0, timer_bits);
+        let (sum, timers) = match action {
+            ActorModelAction::Deliver { src, dst, msg } => (
+                base.wrapping_sub(SysState::<A>::envelope_part(Envelope {
+                    src: *src,
+                    dst: *dst,
+                    msg,
+                })),
+                timers,
+            ),
+            ActorModelAction::Timeout(_, timer) => (base, timers & !(1 << (*timer as u8))),
+            _ => return None,
+        };
+        let sum = self.with_real_time_of(state, sum, h.before, &h.after)?;
+        self.commands_fingerprint(state, sum, parts.get(i).copied()?, &h, timers)
     }
 
-    /// The fingerprint after actor `i` handled an event: `sum` is the state's composed
-    /// number less whatever the event took away, `part` the actor's old part, `after` its
-    /// new state, `timers` its timers before its commands `out` are carried out. `None`
-    /// where a command is one the engine leaves to stateright (random choices, vectors
-    /// that would grow).
-    #[allow(clippy::too_many_arguments)]
-    fn handled_fingerprint(
+    /// The fingerprint after actor `h.i` handled an event: `sum` is the state's composed
+    /// number less whatever the event took away, `part` the actor's old part, `timers` its
+    /// timers before its commands are carried out. `None` where a command is one the
+    /// engine leaves to stateright (random choices, vectors that would grow).
+    fn commands_fingerprint(
         &self,
         state: &SysState<A>,
         sum: u64,
         part: u64,
-        i: usize,
-        after: &A::State,
+        h: &Handled<'_, A>,
         mut timers: u8,
-        out: &stateright::actor::Out<A>,
     ) -> Option<Option<u64>> {
         use stateright::actor::Command;
-        let net = &state.net;
+        let (net, i) = (&state.net, h.i);
         let id = Id::from(i);
         let mut storage = net.actor_storages.get(i).cloned();
         let mut sum = sum.wrapping_sub(part);
-        for c in out.iter() {
+        for c in h.out.iter() {
             match c {
                 Command::Send(to, m) => {
                     sum = sum.wrapping_add(SysState::<A>::envelope_part(Envelope {
@@ -679,8 +704,8 @@ impl<A: Node> System<A> {
                 _ => return None,
             }
         }
-        let sum =
-            sum.wrapping_add(state.actor_part_with(i, state_hash(after), timers, storage.as_ref()));
+        let after = state_hash(&*h.after);
+        let sum = sum.wrapping_add(state.actor_part_with(i, after, timers, storage.as_ref()));
         Some(Some(crate::exhaustive::fingerprint(&sum)))
     }
 
@@ -969,13 +994,10 @@ impl<A: Node> Narrate for System<A> {
         let base = state.composed_with(actor_parts.iter().copied());
         let part = |id: &Id| actor_parts.get(usize::from(*id)).copied().unwrap_or(0);
         out.extend(actions.iter().map(|a| match a {
-            ActorModelAction::Deliver { src, dst, msg } => {
-                self.delivery_fingerprint(state, base, part(dst), *src, *dst, msg)
+            ActorModelAction::Deliver { .. } | ActorModelAction::Timeout(..) => {
+                self.handled_fingerprint(state, base, &actor_parts, a)
             }
             ActorModelAction::Drop(env) => Some(Some(self.drop_fingerprint(state, base, env))),
-            ActorModelAction::Timeout(id, timer) => {
-                self.timeout_fingerprint(state, base, part(id), *id, timer)
-            }
             ActorModelAction::Crash(id) => Some(Some(self.crash_fingerprint(
                 state,
                 base,
@@ -992,46 +1014,13 @@ impl<A: Node> Narrate for System<A> {
         actions: &[Self::Action],
         out: &mut Vec<Option<bool>>,
     ) {
-        use stateright::actor::{is_no_op, is_no_op_with_timer, Out};
-        use std::borrow::Cow;
-        // As stateright's `next_state`: a delivery to a crashed actor, or one that changes
-        // nothing and sends nothing (except on an ordered network, where it consumes the
-        // message), and a timeout that only sets its timer again lead nowhere; every other
-        // step leads somewhere.
-        let net = &state.net;
-        let ordered = matches!(net.network, Network::Ordered(_));
-        out.extend(actions.iter().map(|a| {
-            Some(match a {
-                ActorModelAction::Deliver { src, dst, msg } => {
-                    let i = usize::from(*dst);
-                    match net.actor_states.get(i) {
-                        None => false,
-                        Some(_) if net.crashed[i] => false,
-                        Some(_) if ordered => true,
-                        Some(before) => {
-                            let mut after = Cow::Borrowed(&**before);
-                            let mut o = Out::new();
-                            self.actors.actors[i].on_msg(
-                                *dst,
-                                &mut after,
-                                *src,
-                                msg.clone(),
-                                &mut o,
-                            );
-                            !is_no_op(&after, &o)
-                        }
-                    }
-                }
-                ActorModelAction::Timeout(id, timer) => {
-                    let i = usize::from(*id);
-                    let mut after = Cow::Borrowed(&*net.actor_states[i]);
-                    let mut o = Out::new();
-                    self.actors.actors[i].on_timeout(*id, &mut after, timer, &mut o);
-                    !is_no_op_with_timer(&after, &o, timer)
-                }
-                _ => true,
-            })
-        }));
+        // Deliveries and timeouts may lead nowhere (see `System::handle`); every other step
+        // leads somewhere.
+        out.extend(
+            actions
+                .iter()
+                .map(|a| Some(self.handle(state, a).is_none_or(|h| h.is_some()))),
+        );
     }
 
     fn persistent_set(&self, state: &Self::State, actions: &[Self::Action], out: &mut Vec<usize>) {

@@ -325,41 +325,51 @@ mod tests {
         assert_eq!(x.history_hash() == y.history_hash(), equal);
     }
 
+    /// `h` followed by `x` then `y`, and by `y` then `x`; asserts that the two agree as
+    /// `equal` says ([`agree`]) and returns the first.
+    fn in_either_order(
+        h: &RealTime,
+        x: impl Fn(&mut RealTime),
+        y: impl Fn(&mut RealTime),
+        equal: bool,
+    ) -> RealTime {
+        let first = then(h, |h| {
+            x(h);
+            y(h);
+        });
+        let second = then(h, |h| {
+            y(h);
+            x(h);
+        });
+        agree(&first, &second, equal);
+        first
+    }
+
     /// Equal testers, equal histories and hashes; different testers, different ones.
     #[test]
     fn histories_are_equal_when_their_testers_are() {
         let (a, b, c) = (id(0, 0), id(1, 0), id(2, 0));
-        let empty = RealTime::new();
         // Two invocations with nothing returned between them: either order.
-        let one = then(&empty, |h| {
-            h.invoked(a, RegisterOp::Write(1));
-            h.invoked(b, RegisterOp::Read);
-        });
-        let two = then(&empty, |h| {
-            h.invoked(b, RegisterOp::Read);
-            h.invoked(a, RegisterOp::Write(1));
-        });
-        agree(&one, &two, true);
-        // b returns; then c begins after it in one history, before it in the other.
-        let three = then(&one, |h| {
-            h.returned(b, RegisterRet::ReadOk(0));
-            h.invoked(c, RegisterOp::Read);
-        });
-        let four = then(&one, |h| {
-            h.invoked(c, RegisterOp::Read);
-            h.returned(b, RegisterRet::ReadOk(0));
-        });
-        agree(&three, &four, false);
+        let one = in_either_order(
+            &RealTime::new(),
+            |h| h.invoked(a, RegisterOp::Write(1)),
+            |h| h.invoked(b, RegisterOp::Read),
+            true,
+        );
+        // b returns and c begins: c after b's return is another history than c before it.
+        in_either_order(
+            &one,
+            |h| h.returned(b, RegisterRet::ReadOk(0)),
+            |h| h.invoked(c, RegisterOp::Read),
+            false,
+        );
         // Returns in either order with nothing invoked between them.
-        let five = then(&one, |h| {
-            h.returned(a, RegisterRet::WriteOk);
-            h.returned(b, RegisterRet::ReadOk(0));
-        });
-        let six = then(&one, |h| {
-            h.returned(b, RegisterRet::ReadOk(0));
-            h.returned(a, RegisterRet::WriteOk);
-        });
-        agree(&five, &six, true);
+        let five = in_either_order(
+            &one,
+            |h| h.returned(a, RegisterRet::WriteOk),
+            |h| h.returned(b, RegisterRet::ReadOk(0)),
+            true,
+        );
         agree(&five, &one, false);
         assert!(five.is_consistent());
     }

@@ -405,7 +405,12 @@ impl<A: Node> SysState<A> {
 
     /// The rest: messages lost so far and the real-time history.
     pub(crate) fn rest_part(&self) -> u64 {
-        Self::rest_part_of(self.lost, self.real_time.as_ref().map(|r| r.history_hash()))
+        Self::rest_part_of(self.lost, self.history_hash())
+    }
+
+    /// The hash of the real-time history, if the state records one.
+    fn history_hash(&self) -> Option<u64> {
+        self.real_time.as_ref().map(|r| r.history_hash())
     }
 
     /// [`SysState::rest_part`], given the messages lost and the real-time history's hash.
@@ -605,36 +610,36 @@ impl<A: Node> System<A> {
         use stateright::actor::{is_no_op, is_no_op_with_timer, Out};
         use std::borrow::Cow;
         let net = &state.net;
-        let i = match action {
-            ActorModelAction::Deliver { dst, .. } | ActorModelAction::Timeout(dst, _) => {
-                usize::from(*dst)
-            }
-            _ => return None,
+        // Actor `i`'s handling, not run yet (`None`: no such actor).
+        let start = |i: usize| {
+            net.actor_states.get(i).map(|before| Handled {
+                i,
+                before: &**before,
+                after: Cow::Borrowed(&**before),
+                out: Out::new(),
+            })
         };
-        let Some(before) = net.actor_states.get(i) else {
-            return Some(None);
-        };
-        let mut h = Handled {
-            i,
-            before: &**before,
-            after: Cow::Borrowed(&**before),
-            out: Out::new(),
-        };
-        let leads_somewhere = match action {
+        match action {
             ActorModelAction::Deliver { src, dst, msg } => {
-                if net.crashed[i] {
+                let i = usize::from(*dst);
+                let Some(mut h) = start(i).filter(|_| !net.crashed[i]) else {
                     return Some(None);
-                }
+                };
                 self.actors.actors[i].on_msg(*dst, &mut h.after, *src, msg.clone(), &mut h.out);
-                matches!(net.network, Network::Ordered(_)) || !is_no_op(&h.after, &h.out)
+                let leads =
+                    matches!(net.network, Network::Ordered(_)) || !is_no_op(&h.after, &h.out);
+                Some(leads.then_some(h))
             }
             ActorModelAction::Timeout(id, timer) => {
-                self.actors.actors[i].on_timeout(*id, &mut h.after, timer, &mut h.out);
-                !is_no_op_with_timer(&h.after, &h.out, timer)
+                let Some(mut h) = start(usize::from(*id)) else {
+                    return Some(None);
+                };
+                self.actors.actors[h.i].on_timeout(*id, &mut h.after, timer, &mut h.out);
+                let leads = !is_no_op_with_timer(&h.after, &h.out, timer);
+                Some(leads.then_some(h))
             }
-            _ => return None,
-        };
-        Some(leads_somewhere.then_some(h))
+            _ => None,
+        }
     }
 
     /// The fingerprint of the state a delivery or a timeout leads to (see
@@ -726,7 +731,7 @@ impl<A: Node> System<A> {
             .wrapping_sub(state.rest_part())
             .wrapping_add(SysState::<A>::rest_part_of(
                 state.lost + 1,
-                state.real_time.as_ref().map(|r| r.history_hash()),
+                state.history_hash(),
             ));
         crate::exhaustive::fingerprint(&sum)
     }

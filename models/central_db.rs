@@ -606,7 +606,8 @@ pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> CentralDbSys
             }),
         ));
     }
-    System::new(actors, bounds.faults(), properties())
+    // App servers keep nothing: they relay transfers and answers.
+    System::new(actors, bounds.faults(), properties()).with_stateless((0..servers).collect())
 }
 
 const VARIANTS: &[Variant] = &[

@@ -263,6 +263,16 @@ enum Step<S, A> {
     Built(S),
 }
 
+/// What the partial-order reduction may do while a level is expanded.
+#[derive(Clone, Copy)]
+enum Por {
+    /// Nothing: every state is expanded with all its steps.
+    Off,
+    /// Expand states with a persistent set where the model names one; sets of client
+    /// steps only while `client_steps` (no undecided property sees them).
+    On { client_steps: bool },
+}
+
 /// What expanding a run of parent states produced, in order.
 struct Expansion<P> {
     /// (successor packed, its fingerprint, its parent's fingerprint, the open properties
@@ -350,10 +360,10 @@ where
 /// the states, the verdicts and the paths found are the same for any number of threads.
 ///
 /// With [`Reduce::Por`], states where the model names a persistent set of steps
-/// ([`Narrate::persistent_set`]) are expanded with those steps only, while every
-/// undecided `always`/`sometimes` property declares them invisible or its verdict
-/// stable, and only when all the steps lead to states new at the next depth (so every
-/// cycle passes a fully expanded state). A path found once some state was reduced is
+/// ([`Narrate::persistent_set`]) are expanded with those steps only (sets of client
+/// steps only while every undecided `always`/`sometimes` property declares them
+/// invisible or its verdict stable), and only when all the steps lead to states new at
+/// the next depth (so every cycle passes a fully expanded state). A path found once some state was reduced is
 /// replaced, as soon as it is found, by a shortest one from an unreduced search down to
 /// its depth ([`Search::shortening`]).
 ///
@@ -437,7 +447,7 @@ where
                   seen: &Visited,
                   next_fps: &Fingerprints,
                   open: &[usize],
-                  por: bool,
+                  por: Por,
                   out: &mut Expansion<M::Packed>| {
         let mut actions = Vec::new();
         let mut mine: Fingerprints = Default::default();
@@ -454,9 +464,9 @@ where
             // (states built to tell are kept for the expansion below).
             taken.clear();
             prebuilt.clear();
-            if por && !at_depth_limit {
+            if let (Por::On { client_steps }, false) = (por, at_depth_limit) {
                 persistent.clear();
-                model.persistent_set(state, &actions, &mut persistent);
+                model.persistent_set(state, &actions, client_steps, &mut persistent);
                 for &k in &persistent {
                     let nfp = match told_key(&told, k, reduce, &out.orbits) {
                         Some(None) => continue,
@@ -563,12 +573,18 @@ where
         'search: while !level.is_empty() {
             max_depth = depth;
             let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
-            // Reduce this level only if every property open at its start allows it (decided
-            // at the start of the level, so that the result does not depend on the threads).
-            let por = reduce.por()
-                && open_properties(&found)
-                    .iter()
-                    .all(|&i| properties[i].client_steps != ClientSteps::Visible);
+            // Name sets of client steps at this level only if every property open at its
+            // start allows it (decided at the start of the level, so that the result does
+            // not depend on the threads).
+            let por = if reduce.por() {
+                Por::On {
+                    client_steps: open_properties(&found)
+                        .iter()
+                        .all(|&i| properties[i].client_steps != ClientSteps::Visible),
+                }
+            } else {
+                Por::Off
+            };
             next_fps.clear();
             let mut next_level: Vec<(M::Packed, u64)> = Vec::new();
             // Parents are taken out of the level run by run and dropped once expanded, so that
@@ -634,7 +650,7 @@ where
                                     found[i] = Some((nfp, started.elapsed().as_secs_f64()));
                                 }
                             }
-                            if por {
+                            if matches!(por, Por::On { .. }) {
                                 next_fps.insert(nfp);
                             }
                             next_level.push((next, nfp));

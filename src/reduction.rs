@@ -1,12 +1,20 @@
-//! Partial-order reduction (`--reduce por`): the orders of client steps that cannot
-//! matter are left unexplored, and the checker still finds every violation.
+//! Partial-order reduction (`--reduce por`): the orders of steps that cannot matter are
+//! left unexplored, and the checker still finds every violation. Two kinds of step sets
+//! are named: the steps of a settled client, and a delivery to a stateless server.
+//!
+//! # Settled clients
 //!
 //! A client whose every unanswered attempt already has its reply in flight will receive
 //! nothing else until it acts: servers send clients nothing but one reply per attempt
-//! ([`Node::replies_once`]). Its steps (deliveries to it, its timeouts) then commute with
-//! every step of every other actor and stay enabled whatever those do: they form a
-//! *persistent set*, and the exhaustive engine may expand only them. What the engine adds
-//! ([`crate::exhaustive`]):
+//! ([`Node::replies_once`]). Its steps (deliveries to it, losses of messages to it, its
+//! timeouts) then commute ahead of every step of every other actor, and the other actors
+//! cannot disable its deliveries or its timeouts: they form a *stubborn set* (Valmari's
+//! strong stubborn sets, of which persistent sets are the special case), and the
+//! exhaustive engine may expand only them. A loss commutes ahead too: taken first, it
+//! only counts one more loss, and where the other steps lose messages as well, the loss
+//! budget allowed all of them in either order (it may disable a loss of another message,
+//! which a stubborn set allows: a loss is never the step that must stay enabled). What
+//! the engine adds ([`crate::exhaustive`]):
 //!
 //! - *visibility*: it reduces only while every undecided `always`/`sometimes` property
 //!   declares client steps [`ClientSteps::Invisible`] or [`ClientSteps::Stable`];
@@ -26,9 +34,38 @@
 //! client's log, so no cycle of the reduced graph takes one: the cycle proviso holds
 //! without the history too.
 //!
-//! [`audit`] checks the two declarations the reduction relies on (the reply contract and
-//! each property's [`ClientSteps`]) over a whole unreduced state space; `tests/engines.rs`
-//! runs it on every catalog model, variant and mutant.
+//! # Stateless servers
+//!
+//! A server declared stateless ([`System::with_stateless`]: an app server that relays
+//! requests to a database and its answers back) keeps nothing: its state never changes,
+//! it sets no timers, makes no random choices and saves nothing, so what it does with a
+//! message depends on the message alone. On an unordered, non-duplicating network the
+//! delivery of one message `m` to such a server, with the loss of `m`, is a stubborn set
+//! too:
+//!
+//! - *it commutes ahead*: whatever other steps come first, delivering `m` first and then
+//!   taking them reaches the same state. The other deliveries to the same server find it
+//!   in the same state either way, and sends only add to an unordered multiset. The loss
+//!   of `m` commutes ahead as a client's losses do.
+//! - *its delivery stays enabled*: no step outside the set takes `m` away. A crash of the
+//!   server holds the delivery back until it restarts, but a stateless server's crash
+//!   and restart change nothing but its crashed flag, which no property reads: taking
+//!   them out of a run leaves a run (the budget counts servers down at once, so fewer
+//!   crashes only allow more) through the same states but for that flag, with the same
+//!   checks all along, and in it the delivery stays enabled.
+//! - *it is invisible*: no property's check changes when a stateless server receives,
+//!   loses, crashes or restarts.
+//!
+//! This needs no property to be decided, so it applies while `linearizable` or
+//! `exactly_once_transfer` is still open. On an ordered network it does not hold (what
+//! the server sends to one destination would queue in the order it received).
+//!
+//! The engine's cycle and shortest-path provisos apply to these sets as to the clients'.
+//! Where both kinds are named, the smaller set is taken.
+//!
+//! [`audit`] checks the declarations the reduction relies on (the reply contract, each
+//! property's [`ClientSteps`], and the stateless servers) over a whole unreduced state
+//! space; `tests/engines.rs` runs it on every catalog model, variant and mutant.
 
 use crate::history::Outcome;
 use crate::property::{ClientSteps, Kind};
@@ -137,9 +174,111 @@ fn each_message<'n, M: Clone + Eq + std::hash::Hash + Ord>(
 }
 
 impl<A: Node> System<A> {
+    /// Declares the servers `actors` stateless (see the module documentation): they keep
+    /// nothing, so `--reduce por` may deliver a message to one of them ahead of every
+    /// other step. [`audit`] checks the declaration.
+    ///
+    /// # Panics
+    ///
+    /// If one of them is a client or not an actor of this system.
+    pub fn with_stateless(mut self, actors: Vec<usize>) -> Self {
+        let n = self.actors.actors.len();
+        self.stateless = vec![false; n];
+        for i in actors {
+            assert!(
+                i < n && self.actors.actors[i].as_client().is_none(),
+                "only servers may be declared stateless"
+            );
+            self.stateless[i] = true;
+        }
+        self
+    }
+
+    /// Whether actor `i` is declared stateless.
+    fn is_stateless(&self, i: usize) -> bool {
+        self.stateless.get(i).copied().unwrap_or(false)
+    }
+
+    /// The smallest persistent subset of `actions` this module knows (see
+    /// [`crate::trace::Narrate::persistent_set`]): a delivery to a stateless server, or
+    /// every step of a settled client when `client_steps`. `out` is left empty when
+    /// there is none.
+    pub(crate) fn smallest_persistent_set(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        client_steps: bool,
+        out: &mut Vec<usize>,
+    ) {
+        self.stateless_persistent_set(state, actions, out);
+        if client_steps && out.len() != 1 {
+            let mut client = Vec::new();
+            self.client_persistent_set(state, actions, &mut client);
+            if !client.is_empty() && (out.is_empty() || client.len() < out.len()) {
+                *out = client;
+            }
+        }
+    }
+
+    /// The first delivery to a stateless server that is up, with the loss of the same
+    /// message if the network may still lose it; nothing off the unordered,
+    /// non-duplicating network or when that would be every step.
+    fn stateless_persistent_set(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        out: &mut Vec<usize>,
+    ) {
+        if !matches!(state.net.network, Network::UnorderedNonDuplicating(_)) {
+            return;
+        }
+        let Some(k) = actions.iter().position(|a| match a {
+            ActorModelAction::Deliver { dst, .. } => {
+                let i = usize::from(*dst);
+                self.is_stateless(i) && !state.net.crashed[i]
+            }
+            _ => false,
+        }) else {
+            return;
+        };
+        if actions.len() == 1 {
+            return;
+        }
+        out.push(k);
+        if let ActorModelAction::Deliver { src, dst, msg } = &actions[k] {
+            out.extend(actions.iter().position(|a| {
+                matches!(a, ActorModelAction::Drop(env)
+                    if env.src == *src && env.dst == *dst && env.msg == *msg)
+            }));
+        }
+        if out.len() == actions.len() {
+            out.clear();
+        }
+    }
+
+    /// Why [`System::smallest_persistent_set`] never names a set for this system, if so.
+    pub(crate) fn persistent_set_blocker(&self) -> Option<String> {
+        let network = self.faults.network;
+        if network == crate::system::NetworkKind::Duplicating {
+            return Some("a duplicating network remembers the last delivery".to_string());
+        }
+        let stateless = self.stateless.iter().any(|&s| s);
+        if stateless && network == crate::system::NetworkKind::Unordered {
+            return None;
+        }
+        let clients = self.client_reduction_blocker()?;
+        Some(if stateless {
+            format!(
+                "{clients}; deliveries to stateless servers commute only on an unordered network"
+            )
+        } else {
+            format!("{clients}; no server is declared stateless (System::with_stateless)")
+        })
+    }
+
     /// The client `i` will receive nothing more until it acts: it cannot crash, has no
-    /// random choice pending, every message to it is a reply the network can no longer
-    /// lose, and every attempt of its not yet answered has its reply in flight.
+    /// random choice pending, every message to it is a reply, and every attempt of its
+    /// not yet answered has its reply in flight.
     fn client_is_settled(&self, state: &SysState<A>, i: usize) -> bool {
         let actor = &self.actors.actors[i];
         if actor.as_client().is_none() || actor.crashable() {
@@ -164,7 +303,7 @@ impl<A: Node> System<A> {
                 return;
             }
             match msg {
-                Msg::Reply { id, .. } if !self.may_lose(state, msg) => replies.push(*id),
+                Msg::Reply { id, .. } => replies.push(*id),
                 _ => other = true,
             }
         });
@@ -180,7 +319,7 @@ impl<A: Node> System<A> {
     /// A persistent subset of `actions` (see the module documentation): every step of
     /// the settled client with the fewest steps, or nothing (`out` left empty) when no
     /// client is settled or the system is not one the reduction covers.
-    pub(crate) fn client_persistent_set(
+    fn client_persistent_set(
         &self,
         state: &SysState<A>,
         actions: &[<Self as Model>::Action],
@@ -208,7 +347,7 @@ impl<A: Node> System<A> {
     }
 
     /// Why [`System::client_persistent_set`] never names a set for this system, if so.
-    pub(crate) fn client_reduction_blocker(&self) -> Option<String> {
+    fn client_reduction_blocker(&self) -> Option<String> {
         if !self.replies_once() {
             let who = self
                 .actors
@@ -220,10 +359,26 @@ impl<A: Node> System<A> {
                 "{who} does not declare that it sends clients nothing but one reply per attempt (Node::replies_once)"
             ));
         }
-        if self.faults.network == crate::system::NetworkKind::Duplicating {
-            return Some("a duplicating network remembers the last delivery".to_string());
-        }
         None
+    }
+
+    /// A stateless server (see [`System::with_stateless`]) in `state` with a timer set,
+    /// a random choice pending or something saved, told.
+    fn stateless_breach(&self, state: &SysState<A>) -> Option<String> {
+        let net = &state.net;
+        let i = (0..self.stateless.len()).find(|&i| {
+            self.stateless[i]
+                && (net
+                    .timers_set
+                    .get(i)
+                    .is_some_and(|t| t.iter().next().is_some())
+                    || net.random_choices.get(i).is_some_and(|c| !c.map.is_empty())
+                    || net.actor_storages.get(i).is_some_and(Option::is_some))
+        })?;
+        Some(format!(
+            "{} is declared stateless, but holds a timer, a pending random choice or saved data",
+            self.names[i]
+        ))
     }
 
     /// Whether `action` is a client's step.
@@ -300,14 +455,20 @@ pub struct Audit {
 
 /// Checks, over every state reachable within `max_states` (unreduced), the declarations
 /// `--reduce por` relies on: when every actor declares [`Node::replies_once`], every
-/// message sent to a client is the one reply to one of its unanswered attempts; and for
+/// message sent to a client is the one reply to one of its unanswered attempts; for
 /// every `always`/`sometimes` property, client steps never change a check declared
 /// [`ClientSteps::Invisible`], and no step undoes a violation (for `sometimes`: an
-/// example) of a check declared [`ClientSteps::Stable`]. Returns the first breach, told
-/// with the step that breaks it.
+/// example) of a check declared [`ClientSteps::Stable`]; and every server declared
+/// stateless ([`System::with_stateless`]) keeps its first state, sets no timer, makes no
+/// random choice and saves nothing, and its steps (deliveries to it, losses of messages
+/// to it, its crashes and restarts) change no property's check. Returns the first
+/// breach, told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let mut steps = 0;
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
+        if let Some(breach) = sys.stateless_breach(state) {
+            return Err(breach);
+        }
         let checks: Vec<bool> = sys
             .properties
             .iter()
@@ -322,11 +483,28 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                     return Err(format!("reply contract broken by '{}': {breach}", step()));
                 }
             }
+            let stateless_step = sys.is_stateless(usize::from(actor_of(action)));
+            for (i, keeps) in sys.stateless.iter().enumerate() {
+                if *keeps && next.net.actor_states[i] != state.net.actor_states[i] {
+                    return Err(format!(
+                        "{} is declared stateless, but '{}' changes its state",
+                        sys.names[i],
+                        step()
+                    ));
+                }
+            }
             for (p, &before) in sys.properties.iter().zip(&checks) {
                 if p.kind == Kind::Eventually {
                     continue;
                 }
                 let after = (p.check)(sys, next);
+                if stateless_step && before != after {
+                    return Err(format!(
+                        "'{}', a step of a stateless server, turns the check of {} from {before} to {after}",
+                        step(),
+                        p.name
+                    ));
+                }
                 let bad = |v: bool| (p.kind == Kind::Always) != v;
                 let broken = match p.client_steps {
                     ClientSteps::Invisible => sys.is_client_step(action) && before != after,

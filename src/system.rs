@@ -204,6 +204,8 @@ pub struct System<A: Node> {
     /// The interchangeable actors, if the model declares some
     /// ([`System::with_symmetry`]).
     pub(crate) symmetry: Option<crate::symmetry::Symmetry>,
+    /// Which actors keep nothing ([`System::with_stateless`]), by actor index.
+    pub(crate) stateless: Vec<bool>,
     /// Linearizability verdicts worked out so far, by history hash: states reached by
     /// different paths often carry equal histories, each its own copy.
     linearizable_histories: std::sync::RwLock<std::collections::HashMap<u64, bool>>,
@@ -485,6 +487,7 @@ impl<A: Node> System<A> {
             real_time,
             tables: crate::compact::Tables::new(),
             symmetry: None,
+            stateless: Vec::new(),
             linearizable_histories: Default::default(),
         }
     }
@@ -1028,12 +1031,18 @@ impl<A: Node> Narrate for System<A> {
         );
     }
 
-    fn persistent_set(&self, state: &Self::State, actions: &[Self::Action], out: &mut Vec<usize>) {
-        self.client_persistent_set(state, actions, out);
+    fn persistent_set(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        client_steps: bool,
+        out: &mut Vec<usize>,
+    ) {
+        self.smallest_persistent_set(state, actions, client_steps, out);
     }
 
     fn reduction_blocker(&self) -> Option<String> {
-        self.client_reduction_blocker()
+        self.persistent_set_blocker()
     }
 
     fn symmetric_fingerprint(&self, state: &Self::State) -> Option<u64> {

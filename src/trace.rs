@@ -59,10 +59,17 @@ pub trait Narrate: Model {
     /// For partial-order reduction: the indices of a *persistent* subset of `actions`
     /// (no sequence of the other steps can disable one of them or do something that does
     /// not commute with them), each of whose steps leaves every property that may be
-    /// checked either unchanged or stable (see [`crate::reduction`]). Leaves `out` empty
-    /// (the default) when it knows none.
-    fn persistent_set(&self, state: &Self::State, actions: &[Self::Action], out: &mut Vec<usize>) {
-        let _ = (state, actions, out);
+    /// checked either unchanged or stable (see [`crate::reduction`]). `client_steps` says
+    /// whether a set of client steps may be named: false while a property that client
+    /// steps can change is undecided. Leaves `out` empty (the default) when it knows none.
+    fn persistent_set(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        client_steps: bool,
+        out: &mut Vec<usize>,
+    ) {
+        let _ = (state, actions, client_steps, out);
     }
 
     /// Why [`Narrate::persistent_set`] never names a set for this model, in words, if it

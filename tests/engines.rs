@@ -498,6 +498,29 @@ fn reduction_declarations_hold_on_the_whole_catalog() {
     eprintln!("{steps} steps audited");
 }
 
+/// The reduction audit catches a false stateless declaration: central-db's db keeps the
+/// balances, so declaring it stateless is reported with the step that changes them; its
+/// app servers, which the model declares stateless, pass.
+#[test]
+fn reduction_audit_rejects_a_server_that_keeps_state_declared_stateless() {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::models::central_db::{build_with, Mode};
+    let arch = splitbrain::models::find("central-db").unwrap();
+    let b = arch.default_bounds();
+    let honest = build_with(Mode::Retry, None, &b);
+    honest
+        .audit_reduction(20_000)
+        .expect("app servers keep nothing");
+    let db = honest.id_of("db").map(usize::from).unwrap();
+    let declared = build_with(Mode::Retry, None, &b).with_stateless(vec![0, db]);
+    let err = declared.audit_reduction(20_000).unwrap_err();
+    assert!(
+        err.contains("db is declared stateless, but '") && err.contains("changes its state"),
+        "{err}"
+    );
+    eprintln!("{err}");
+}
+
 /// The symmetries the models declare are symmetries: on every model, variant and mutant
 /// of the catalog at every proof bound, every renaming of the interchangeable servers
 /// maps each reachable state's steps onto the renamed state's steps and keeps every

@@ -425,7 +425,7 @@ fn reduction_words<M: Narrate>(
         return format!("; por reduced no state: {why}");
     }
     let mut words = format!(
-        "; por: {} states expanded with a persistent set",
+        "; por: {} states expanded with a persistent set or without crashes that only delay",
         s.reduced_states
     );
     if let Some(short) = s.shortening {

@@ -85,7 +85,8 @@ pub struct Search<M: Model> {
     pub seconds: f64,
     /// Whether the search finished.
     pub end: End,
-    /// States expanded with a persistent subset of their steps (`--reduce por`).
+    /// States expanded with a persistent subset of their steps, or without steps that only
+    /// hold back others (`--reduce por`).
     pub reduced_states: usize,
     /// The unreduced search that shortened a reduced search's paths, if one ran.
     pub shortening: Option<Shortening>,
@@ -457,6 +458,13 @@ where
             let state = &model.unpack(packed);
             actions.clear();
             model.actions(state, &mut actions);
+            // Partial-order reduction: steps that only hold back others are left out.
+            let mut left_out = false;
+            if let Por::On { .. } = por {
+                let all = actions.len();
+                actions.retain(|a| !model.only_delays(state, a));
+                left_out = actions.len() < all;
+            }
             told.clear();
             model.successor_fingerprints(state, &actions, &mut told);
             // Partial-order reduction: only the persistent set's steps that lead
@@ -490,7 +498,7 @@ where
                     }
                     taken.push(k);
                 }
-                out.reduced += usize::from(!taken.is_empty());
+                out.reduced += usize::from(!taken.is_empty() || left_out);
             }
             let mut successors = 0usize;
             for (k, action) in actions.drain(..).enumerate() {

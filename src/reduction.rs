@@ -48,11 +48,8 @@
 //!   in the same state either way, and sends only add to an unordered multiset. The loss
 //!   of `m` commutes ahead as a client's losses do.
 //! - *its delivery stays enabled*: no step outside the set takes `m` away. A crash of the
-//!   server holds the delivery back until it restarts, but a stateless server's crash
-//!   and restart change nothing but its crashed flag, which no property reads: taking
-//!   them out of a run leaves a run (the budget counts servers down at once, so fewer
-//!   crashes only allow more) through the same states but for that flag, with the same
-//!   checks all along, and in it the delivery stays enabled.
+//!   server would hold it back, but a stateless server's crash only delays (see below)
+//!   and is never taken.
 //! - *it is invisible*: no property's check changes when a stateless server receives,
 //!   loses, crashes or restarts.
 //!
@@ -62,6 +59,22 @@
 //!
 //! The engine's cycle and shortest-path provisos apply to these sets as to the clients'.
 //! Where both kinds are named, the smaller set is taken.
+//!
+//! # Crashes that only delay
+//!
+//! A crash cancels the actor's timers and random choices and holds back every delivery
+//! to it until it restarts, from what it saved. Where it has no timer set and no random
+//! choice pending, and starting again from what it saved gives exactly the state it has
+//! and does nothing else (a server that saves after every change, a stateless one), the
+//! crash and the restart change nothing but its crashed flag, and nothing happens to it
+//! in between: every run through such a crash has a twin without the crash and its
+//! restart, which only delays the same deliveries (the network may delay any message),
+//! through the same states but for that flag. The crash budget counts actors down at
+//! once, so fewer crashes only allow more. No property reads the flag, so every check is
+//! the same along both runs, and such crashes are left out of every expansion
+//! ([`crate::trace::Narrate::only_delays`]); states where one was left out count as
+//! reduced, and paths are shortened as for persistent sets. Crashes that lose something
+//! (a timer, state not yet saved) are explored as before.
 //!
 //! [`audit`] checks the declarations the reduction relies on (the reply contract, each
 //! property's [`ClientSteps`], and the stateless servers) over a whole unreduced state
@@ -254,6 +267,27 @@ impl<A: Node> System<A> {
         if out.len() == actions.len() {
             out.clear();
         }
+    }
+
+    /// Whether `action` is the crash of an actor that a restart gives back unchanged: it
+    /// has no timer set and no random choice pending, and starting again from what it
+    /// saved gives the state it has and does nothing else (see the module
+    /// documentation).
+    pub(crate) fn crash_only_delays(
+        &self,
+        state: &SysState<A>,
+        action: &<Self as Model>::Action,
+    ) -> bool {
+        let ActorModelAction::Crash(id) = action else {
+            return false;
+        };
+        let (i, net) = (usize::from(*id), &state.net);
+        if net.timers_set[i].iter().next().is_some() || !net.random_choices[i].map.is_empty() {
+            return false;
+        }
+        let mut out = stateright::actor::Out::new();
+        let restarted = self.actors.actors[i].on_start(*id, &net.actor_storages[i], &mut out);
+        out.is_empty() && restarted == *net.actor_states[i]
     }
 
     /// Why [`System::smallest_persistent_set`] never names a set for this system, if so.
@@ -458,11 +492,12 @@ pub struct Audit {
 /// message sent to a client is the one reply to one of its unanswered attempts; for
 /// every `always`/`sometimes` property, client steps never change a check declared
 /// [`ClientSteps::Invisible`], and no step undoes a violation (for `sometimes`: an
-/// example) of a check declared [`ClientSteps::Stable`]; and every server declared
+/// example) of a check declared [`ClientSteps::Stable`]; every server declared
 /// stateless ([`System::with_stateless`]) keeps its first state, sets no timer, makes no
 /// random choice and saves nothing, and its steps (deliveries to it, losses of messages
-/// to it, its crashes and restarts) change no property's check. Returns the first
-/// breach, told with the step that breaks it.
+/// to it, its crashes and restarts) change no property's check; and no crash that only
+/// delays, and no restart that gives an actor back the state it had, changes a check.
+/// Returns the first breach, told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let mut steps = 0;
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
@@ -483,7 +518,10 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                     return Err(format!("reply contract broken by '{}': {breach}", step()));
                 }
             }
-            let stateless_step = sys.is_stateless(usize::from(actor_of(action)));
+            let unseen = sys.is_stateless(usize::from(actor_of(action)))
+                || sys.crash_only_delays(state, action)
+                || matches!(action, ActorModelAction::Recover(id)
+                    if next.net.actor_states[usize::from(*id)] == state.net.actor_states[usize::from(*id)]);
             for (i, keeps) in sys.stateless.iter().enumerate() {
                 if *keeps && next.net.actor_states[i] != state.net.actor_states[i] {
                     return Err(format!(
@@ -498,9 +536,9 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                     continue;
                 }
                 let after = (p.check)(sys, next);
-                if stateless_step && before != after {
+                if unseen && before != after {
                     return Err(format!(
-                        "'{}', a step of a stateless server, turns the check of {} from {before} to {after}",
+                        "'{}' (a stateless server's step, or a crash or restart that changes nothing) turns the check of {} from {before} to {after}",
                         step(),
                         p.name
                     ));

@@ -1041,6 +1041,10 @@ impl<A: Node> Narrate for System<A> {
         self.smallest_persistent_set(state, actions, client_steps, out);
     }
 
+    fn only_delays(&self, state: &Self::State, action: &Self::Action) -> bool {
+        self.crash_only_delays(state, action)
+    }
+
     fn reduction_blocker(&self) -> Option<String> {
         self.persistent_set_blocker()
     }

@@ -72,6 +72,16 @@ pub trait Narrate: Model {
         let _ = (state, actions, client_steps, out);
     }
 
+    /// For partial-order reduction: whether `action` only holds back what other steps do
+    /// (the crash of an actor that a restart gives back unchanged; see
+    /// [`crate::reduction`]), so that every run taking it has a twin without it through
+    /// states with the same checks. `--reduce por` leaves such steps out. The default:
+    /// no step is.
+    fn only_delays(&self, state: &Self::State, action: &Self::Action) -> bool {
+        let _ = (state, action);
+        false
+    }
+
     /// Why [`Narrate::persistent_set`] never names a set for this model, in words, if it
     /// knows (the default: it never does).
     fn reduction_blocker(&self) -> Option<String> {

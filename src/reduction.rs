@@ -95,7 +95,8 @@ pub enum Reduce {
     /// Every interleaving is explored.
     #[default]
     None,
-    /// Partial-order reduction of client steps (see the module documentation).
+    /// Partial-order reduction: settled clients' steps, deliveries to stateless servers,
+    /// crashes that only delay (see the module documentation).
     Por,
     /// Symmetry reduction: states that differ only by which interchangeable server is
     /// which are searched once (see [`crate::symmetry`]).

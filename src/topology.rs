@@ -1930,7 +1930,12 @@ impl Topology {
             ));
         }
         let properties = self.properties.iter().filter_map(|p| property(p)).collect();
-        System::new(actors, faults, properties)
+        // App servers keep nothing: they route requests and relay answers.
+        let apps = (self.nodes.iter().enumerate())
+            .filter(|(_, n)| n.kind == NodeKind::App)
+            .map(|(i, _)| usize::from(ids[i]))
+            .collect();
+        System::new(actors, faults, properties).with_stateless(apps)
     }
 
     /// The bounds a check of this file uses unless flags change the faults.

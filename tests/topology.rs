@@ -120,9 +120,8 @@ fn read_replica_toml_agrees_with_its_rust_twin() {
     );
 }
 
-/// Every shipped topology file checks with every verdict as its variants expect.
-#[test]
-fn every_shipped_topology_file_gets_its_expected_verdicts() {
+/// The topology files shipped in `models/`, sorted.
+fn shipped_paths() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("models"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -130,7 +129,57 @@ fn every_shipped_topology_file_gets_its_expected_verdicts() {
         .collect();
     files.sort();
     assert!(files.len() >= 4, "{files:?}");
-    for f in files {
+    files
+}
+
+/// The declarations `--reduce por` relies on hold on every shipped topology file (app
+/// servers are declared stateless), with one loss and one crash, and the reduced search
+/// gives the same verdicts and traces as the full one.
+#[test]
+fn every_shipped_topology_file_keeps_its_reduction_declarations() {
+    use splitbrain::check::CheckOptions;
+    use splitbrain::reduction::Reduce;
+    let mut reduced = 0;
+    for f in shipped_paths() {
+        let arch = topology::load_architecture(&f).unwrap();
+        for v in arch.variants() {
+            let b = Bounds {
+                loss: 1,
+                crashes: 1,
+                ..arch.default_bounds()
+            };
+            let what = format!("{}/{}", f.display(), v.name);
+            let sys = arch.build(v, &b).unwrap();
+            sys.audit_reduction(200_000)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let run = |reduce| {
+                let opts = CheckOptions {
+                    reduce,
+                    ..CheckOptions::default()
+                };
+                arch.check(v, &b, &opts).unwrap()
+            };
+            let (full, por) = (run(Reduce::None), run(Reduce::Por));
+            for (a, b) in full.results.iter().zip(&por.results) {
+                assert_eq!(a.verdict, b.verdict, "{what}: {}", a.property);
+                let text = |r: &splitbrain::report::PropertyResult| format!("{:?}", r.trace);
+                assert_eq!(text(a), text(b), "{what}: {}", a.property);
+            }
+            let states = |r: &CheckReport| r.results[0].unique_states;
+            assert!(states(&por) <= states(&full), "{what}");
+            reduced += usize::from(states(&por) < states(&full));
+        }
+    }
+    assert!(
+        reduced > 0,
+        "por removed no state in any shipped topology file"
+    );
+}
+
+/// Every shipped topology file checks with every verdict as its variants expect.
+#[test]
+fn every_shipped_topology_file_gets_its_expected_verdicts() {
+    for f in shipped_paths() {
         let rel = f.strip_prefix(root()).unwrap().display().to_string();
         let (code, out, err) = run(&["check", &rel, "--quiet"]);
         assert_eq!(code, 0, "{rel}: exit {code}\n{out}\n{err}");
@@ -371,10 +420,8 @@ fn bad_files_get_their_specific_error_and_exit_2() {
 // ---------------------------------------------------------------------------------------
 
 fn shipped() -> Vec<Vec<u8>> {
-    let mut v: Vec<Vec<u8>> = std::fs::read_dir(root().join("models"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+    let mut v: Vec<Vec<u8>> = shipped_paths()
+        .into_iter()
         .map(|p| std::fs::read(p).unwrap())
         .collect();
     v.push(BASE.as_bytes().to_vec());

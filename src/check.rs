@@ -412,8 +412,8 @@ fn reduction_words<M: Narrate>(
         let why = model.reduction_blocker().unwrap_or_else(|| {
             if visible.is_empty() {
                 "no state had a persistent set smaller than all its steps: each client waited \
-                 on a reply not yet sent, had the only steps left, or had steps leading back to states already seen, and no \
-                 stateless server had a message to take"
+                 on a reply not yet sent, had the only steps left, or had steps leading back \
+                 to states already seen, and no stateless server had a message to take"
                     .to_string()
             } else {
                 format!(

@@ -364,9 +364,10 @@ where
 /// ([`Narrate::persistent_set`]) are expanded with those steps only (sets of client
 /// steps only while every undecided `always`/`sometimes` property declares them
 /// invisible or its verdict stable), and only when all the steps lead to states new at
-/// the next depth (so every cycle passes a fully expanded state). A path found once some state was reduced is
-/// replaced, as soon as it is found, by a shortest one from an unreduced search down to
-/// its depth ([`Search::shortening`]).
+/// the next depth (so every cycle passes a fully expanded state); steps that only hold
+/// back others ([`Narrate::only_delays`]) are left out of every expansion. A path found
+/// once some state was reduced is replaced, as soon as it is found, by a shortest one
+/// from an unreduced search down to its depth ([`Search::shortening`]).
 ///
 /// With [`Reduce::Symmetry`], where the model declares interchangeable actors, the
 /// visited set is keyed by each state's orbit ([`Narrate::symmetric_fingerprint`]):

@@ -1,6 +1,7 @@
 //! Partial-order reduction (`--reduce por`): the orders of steps that cannot matter are
 //! left unexplored, and the checker still finds every violation. Two kinds of step sets
-//! are named: the steps of a settled client, and a delivery to a stateless server.
+//! are named, the steps of a settled client and a delivery to a stateless server, and
+//! crashes that only delay are left out.
 //!
 //! # Settled clients
 //!
@@ -16,8 +17,9 @@
 //! which a stubborn set allows: a loss is never the step that must stay enabled). What
 //! the engine adds ([`crate::exhaustive`]):
 //!
-//! - *visibility*: it reduces only while every undecided `always`/`sometimes` property
-//!   declares client steps [`ClientSteps::Invisible`] or [`ClientSteps::Stable`];
+//! - *visibility*: it names a client's steps only while every undecided
+//!   `always`/`sometimes` property declares client steps [`ClientSteps::Invisible`] or
+//!   [`ClientSteps::Stable`];
 //! - *cycles*: a reduced state's successors must all be new at the next depth (so every
 //!   cycle of the reduced graph passes a fully expanded state);
 //! - *shortest paths*: a path found by the reduced search is replaced by the shortest one,
@@ -26,7 +28,7 @@
 //! The real-time history `linearizable` reads (kept in the state when a model declares
 //! it) is the one thing client steps do not commute on: which of two clients' steps
 //! came first is exactly what it records. `linearizable` therefore declares client steps
-//! [`ClientSteps::Visible`], and no state is reduced while it is undecided. Once it is
+//! [`ClientSteps::Visible`], and no client's steps are named while it is undecided. Once it is
 //! decided, the history still tells states apart but no property reads it and it never
 //! changes what any actor does: every argument above holds for the states without it
 //! (client steps commute there), and the reduced search still reaches, for every
@@ -76,9 +78,10 @@
 //! reduced, and paths are shortened as for persistent sets. Crashes that lose something
 //! (a timer, state not yet saved) are explored as before.
 //!
-//! [`audit`] checks the declarations the reduction relies on (the reply contract, each
-//! property's [`ClientSteps`], and the stateless servers) over a whole unreduced state
-//! space; `tests/engines.rs` runs it on every catalog model, variant and mutant.
+//! [`audit`] checks what the reduction relies on (the reply contract, each property's
+//! [`ClientSteps`], the stateless servers, and that no property sees a crash that only
+//! delays) over a whole unreduced state space; `tests/engines.rs` runs it on every
+//! catalog model, variant and mutant, `tests/topology.rs` on every shipped topology file.
 
 use crate::history::Outcome;
 use crate::property::{ClientSteps, Kind};
@@ -255,9 +258,6 @@ impl<A: Node> System<A> {
         }) else {
             return;
         };
-        if actions.len() == 1 {
-            return;
-        }
         out.push(k);
         if let ActorModelAction::Deliver { src, dst, msg } = &actions[k] {
             out.extend(actions.iter().position(|a| {
@@ -519,6 +519,8 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                     return Err(format!("reply contract broken by '{}': {breach}", step()));
                 }
             }
+            // Steps no property may see: a stateless server's, a crash that only delays,
+            // a restart that gives an actor back the state it had.
             let unseen = sys.is_stateless(usize::from(actor_of(action)))
                 || sys.crash_only_delays(state, action)
                 || matches!(action, ActorModelAction::Recover(id)

@@ -379,7 +379,7 @@ impl<A: Node> System<A> {
     }
 
     /// The key of `state`'s orbit: the smallest fingerprint over the renamings worth
-    /// trying ([`System::candidate_renamings`]); `None` when the system declares no
+    /// trying (`System::candidate_renamings`); `None` when the system declares no
     /// symmetry. Any state of the orbit it names is the state renamed, so equal keys mean
     /// states equal up to renaming (sound); the sort makes most of each orbit share one
     /// key (the reduction).

@@ -56,12 +56,13 @@ pub trait Narrate: Model {
         out.extend(told.into_iter().map(|t| t.map(|fp| fp.is_some())));
     }
 
-    /// For partial-order reduction: the indices of a *persistent* subset of `actions`
-    /// (no sequence of the other steps can disable one of them or do something that does
-    /// not commute with them), each of whose steps leaves every property that may be
-    /// checked either unchanged or stable (see [`crate::reduction`]). `client_steps` says
-    /// whether a set of client steps may be named: false while a property that client
-    /// steps can change is undecided. Leaves `out` empty (the default) when it knows none.
+    /// For partial-order reduction: the indices of a *stubborn* subset of `actions` (each
+    /// of its steps commutes ahead of any sequence of the other steps, and one of them
+    /// stays enabled whatever those do; persistent sets are the special case), each of
+    /// whose steps leaves every property that may be checked either unchanged or stable
+    /// (see [`crate::reduction`]). `client_steps` says whether a set of client steps may
+    /// be named: false while a property that client steps can change is undecided.
+    /// Leaves `out` empty (the default) when it knows none.
     fn persistent_set(
         &self,
         state: &Self::State,

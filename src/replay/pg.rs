@@ -21,7 +21,7 @@ pub struct Install {
 /// What to say when PostgreSQL is missing.
 pub const MISSING: &str = "postgresql not installed: the replay needs the PostgreSQL server binaries (initdb, pg_ctl, postgres, pg_basebackup, psql); install the Debian packages with: apt-get install postgresql (or run .ci/run)";
 
-/// Finds the newest PostgreSQL under /usr/lib/postgresql/<ver>/bin (or under
+/// Finds the newest PostgreSQL under `/usr/lib/postgresql/<ver>/bin` (or under
 /// `$SPLITBRAIN_POSTGRES_ROOT/<ver>/bin`).
 pub fn find() -> Result<Install, Error> {
     let root = std::env::var_os("SPLITBRAIN_POSTGRES_ROOT")

@@ -14,8 +14,9 @@
 //! exhaustive engine may expand only them. A loss commutes ahead too: taken first, it
 //! only counts one more loss, and where the other steps lose messages as well, the loss
 //! budget allowed all of them in either order (it may disable a loss of another message,
-//! which a stubborn set allows: a loss is never the step that must stay enabled). What
-//! the engine adds ([`crate::exhaustive`]):
+//! which a stubborn set allows as long as a loss is never the step that must stay
+//! enabled: a set is named only where one of its steps that leads somewhere is not a
+//! loss). What the engine adds ([`crate::exhaustive`]):
 //!
 //! - *visibility*: it names a client's steps only while every undecided
 //!   `always`/`sometimes` property declares client steps [`ClientSteps::Invisible`] or
@@ -231,14 +232,31 @@ impl<A: Node> System<A> {
         if client_steps && out.len() != 1 {
             let mut client = Vec::new();
             self.client_persistent_set(state, actions, &mut client);
-            if !client.is_empty() && (out.is_empty() || client.len() < out.len()) {
+            let smaller = out.is_empty() || client.len() < out.len();
+            if !client.is_empty() && smaller && self.has_key(state, actions, &client) {
                 *out = client;
             }
         }
     }
 
-    /// The first delivery to a stateless server that is up, with the loss of the same
-    /// message if the network may still lose it; nothing off the unordered,
+    /// Whether one of the steps `set` names leads somewhere and is not a loss: the step
+    /// that stays enabled whatever the other steps do (a loss may not: another loss can
+    /// spend the budget first). A set whose only steps that lead somewhere are losses is
+    /// no stubborn set.
+    fn has_key(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        set: &[usize],
+    ) -> bool {
+        set.iter().any(|&k| {
+            !matches!(actions[k], ActorModelAction::Drop(_))
+                && matches!(self.handle(state, &actions[k]), Some(Some(_)))
+        })
+    }
+
+    /// The first delivery to a stateless server that leads somewhere, with the loss of the
+    /// same message if the network may still lose it; nothing off the unordered,
     /// non-duplicating network or when that would be every step.
     fn stateless_persistent_set(
         &self,
@@ -251,8 +269,8 @@ impl<A: Node> System<A> {
         }
         let Some(k) = actions.iter().position(|a| match a {
             ActorModelAction::Deliver { dst, .. } => {
-                let i = usize::from(*dst);
-                self.is_stateless(i) && !state.net.crashed[i]
+                self.is_stateless(usize::from(*dst))
+                    && matches!(self.handle(state, a), Some(Some(_)))
             }
             _ => false,
         }) else {

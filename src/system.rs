@@ -448,7 +448,7 @@ impl<A: Node> Debug for SysState<A> {
 
 /// An actor's handling of a delivery or a timer going off, run on a borrowed state
 /// ([`System::handle`]).
-struct Handled<'s, A: Node> {
+pub(crate) struct Handled<'s, A: Node> {
     /// The actor's index.
     i: usize,
     /// Its state before.
@@ -605,7 +605,7 @@ impl<A: Node> System<A> {
     /// (a delivery to a crashed actor, or one that changes nothing and sends nothing,
     /// except on an ordered network, where it consumes the message; a timeout that only
     /// sets its timer again), `None` for any other step.
-    fn handle<'s>(
+    pub(crate) fn handle<'s>(
         &self,
         state: &'s SysState<A>,
         action: &<Self as Model>::Action,

@@ -80,8 +80,9 @@
 //! (a timer, state not yet saved) are explored as before.
 //!
 //! [`audit`] checks what the reduction relies on (the reply contract, each property's
-//! [`ClientSteps`], the stateless servers, and that no property sees a crash that only
-//! delays) over a whole unreduced state space; `tests/engines.rs` runs it on every
+//! [`ClientSteps`], the stateless servers, that no property sees a crash that only
+//! delays, and every named set's stubborn-set conditions one step deep) over a whole
+//! unreduced state space; `tests/engines.rs` runs it on every
 //! catalog model, variant and mutant, `tests/topology.rs` on every shipped topology file.
 
 use crate::history::Outcome;
@@ -415,6 +416,70 @@ impl<A: Node> System<A> {
         None
     }
 
+    /// What keeps `set` (named at `state`, whose steps `actions` lead to `nexts`) from
+    /// being a stubborn set, checked one step deep: it must hold a step that leads
+    /// somewhere and is not a loss, and for every other step `u` (but crashes that only
+    /// delay, which the reduction never takes), one such step must still lead somewhere
+    /// after `u`, and every step `t` of the set that leads somewhere after `u` must also
+    /// lead somewhere before it, with `u` then leading to the same state (but for the
+    /// real-time history, see the module documentation).
+    fn stubborn_breach(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        nexts: &[Option<SysState<A>>],
+        set: &[usize],
+    ) -> Option<String> {
+        let keys: Vec<usize> = (set.iter().copied())
+            .filter(|&k| !matches!(actions[k], ActorModelAction::Drop(_)) && nexts[k].is_some())
+            .collect();
+        if keys.is_empty() {
+            return Some("a set was named with no step that leads somewhere but losses".into());
+        }
+        // Where `action` leads from `from`, if it is a step there.
+        let step = |from: &SysState<A>, action: &<Self as Model>::Action| {
+            let mut there = Vec::new();
+            self.actions(from, &mut there);
+            there
+                .contains(action)
+                .then(|| self.next_state(from, action.clone()))
+                .flatten()
+        };
+        for (u, after_u) in nexts.iter().enumerate() {
+            if set.contains(&u) || self.crash_only_delays(state, &actions[u]) {
+                continue;
+            }
+            let Some(after_u) = after_u else { continue };
+            let name = |k: usize| self.format_action(&actions[k]);
+            if !keys.iter().any(|&k| step(after_u, &actions[k]).is_some()) {
+                return Some(format!(
+                    "'{}', outside the set, leaves none of its steps that must stay enabled",
+                    name(u)
+                ));
+            }
+            for &t in set {
+                let Some(u_then_t) = step(after_u, &actions[t]) else {
+                    continue;
+                };
+                let t_then_u = nexts[t]
+                    .as_ref()
+                    .and_then(|after_t| step(after_t, &actions[u]));
+                // Equal but for the real-time history, which records the order of two
+                // clients' steps: client sets are named only once no property reads it.
+                let same =
+                    t_then_u.is_some_and(|s| s.net == u_then_t.net && s.lost == u_then_t.lost);
+                if !same {
+                    return Some(format!(
+                        "'{}', in the set, does not commute ahead of '{}'",
+                        name(t),
+                        name(u)
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// A stateless server (see [`System::with_stateless`]) in `state` with a timer set,
     /// a random choice pending or something saved, told.
     fn stateless_breach(&self, state: &SysState<A>) -> Option<String> {
@@ -504,6 +569,8 @@ pub struct Audit {
     pub states: usize,
     /// Steps checked.
     pub steps: usize,
+    /// Sets the reduction names, checked one step deep (see [`System::stubborn_breach`]).
+    pub sets: usize,
 }
 
 /// Checks, over every state reachable within `max_states` (unreduced), the declarations
@@ -518,10 +585,19 @@ pub struct Audit {
 /// delays, and no restart that gives an actor back the state it had, changes a check.
 /// Returns the first breach, told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
-    let mut steps = 0;
+    let (mut steps, mut sets) = (0, 0);
+    let mut set = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
         if let Some(breach) = sys.stateless_breach(state) {
             return Err(breach);
+        }
+        set.clear();
+        sys.smallest_persistent_set(state, actions, true, &mut set);
+        if !set.is_empty() {
+            sets += 1;
+            if let Some(breach) = sys.stubborn_breach(state, actions, nexts, &set) {
+                return Err(format!("at [{state:?}]: {breach}"));
+            }
         }
         let checks: Vec<bool> = sys
             .properties
@@ -582,5 +658,9 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         }
         Ok(())
     })?;
-    Ok(Audit { states, steps })
+    Ok(Audit {
+        states,
+        steps,
+        sets,
+    })
 }

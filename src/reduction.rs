@@ -82,8 +82,8 @@
 //! [`audit`] checks what the reduction relies on (the reply contract, each property's
 //! [`ClientSteps`], the stateless servers, that no property sees a crash that only
 //! delays, and every named set's stubborn-set conditions one step deep) over a whole
-//! unreduced state space; `tests/engines.rs` runs it on every
-//! catalog model, variant and mutant, `tests/topology.rs` on every shipped topology file.
+//! unreduced state space; `tests/engines.rs` runs it on every catalog model, variant and
+//! mutant, `tests/topology.rs` on every shipped topology file.
 
 use crate::history::Outcome;
 use crate::property::{ClientSteps, Kind};
@@ -160,6 +160,12 @@ fn actor_of<M, T, R>(action: &ActorModelAction<M, T, R>) -> Id {
         ActorModelAction::Crash(id) | ActorModelAction::Recover(id) => *id,
         ActorModelAction::SelectRandom { actor, .. } => *actor,
     }
+}
+
+/// Whether `action` can be the step of a stubborn set that stays enabled: it is not a
+/// loss (another loss may spend the budget first) and it `leads` somewhere.
+fn can_be_key<M, T, R>(action: &ActorModelAction<M, T, R>, leads: impl FnOnce() -> bool) -> bool {
+    !matches!(action, ActorModelAction::Drop(_)) && leads()
 }
 
 /// Every message in flight, each copy once: (source, destination, message). (stateright
@@ -240,10 +246,9 @@ impl<A: Node> System<A> {
         }
     }
 
-    /// Whether one of the steps `set` names leads somewhere and is not a loss: the step
-    /// that stays enabled whatever the other steps do (a loss may not: another loss can
-    /// spend the budget first). A set whose only steps that lead somewhere are losses is
-    /// no stubborn set.
+    /// Whether one of the steps `set` names can be the step that stays enabled whatever
+    /// the other steps do ([`can_be_key`]). A set whose only steps that lead somewhere are
+    /// losses is no stubborn set.
     fn has_key(
         &self,
         state: &SysState<A>,
@@ -251,8 +256,9 @@ impl<A: Node> System<A> {
         set: &[usize],
     ) -> bool {
         set.iter().any(|&k| {
-            !matches!(actions[k], ActorModelAction::Drop(_))
-                && matches!(self.handle(state, &actions[k]), Some(Some(_)))
+            can_be_key(&actions[k], || {
+                matches!(self.handle(state, &actions[k]), Some(Some(_)))
+            })
         })
     }
 
@@ -431,7 +437,7 @@ impl<A: Node> System<A> {
         set: &[usize],
     ) -> Option<String> {
         let keys: Vec<usize> = (set.iter().copied())
-            .filter(|&k| !matches!(actions[k], ActorModelAction::Drop(_)) && nexts[k].is_some())
+            .filter(|&k| can_be_key(&actions[k], || nexts[k].is_some()))
             .collect();
         if keys.is_empty() {
             return Some("a set was named with no step that leads somewhere but losses".into());
@@ -569,7 +575,7 @@ pub struct Audit {
     pub states: usize,
     /// Steps checked.
     pub steps: usize,
-    /// Sets the reduction names, checked one step deep (see [`System::stubborn_breach`]).
+    /// Sets the reduction names, each checked to be a stubborn set one step deep.
     pub sets: usize,
 }
 

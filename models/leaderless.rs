@@ -927,6 +927,26 @@ impl NodeTrait for Node {
         !matches!(msg, Msg::Peer(Peer::Turn { .. } | Peer::Handoff { .. }))
     }
 
+    // A replica ignores a copy of a version no newer than its own (versions only grow,
+    // and it saves each); a client ignores answers to an operation it has finished (its
+    // operation number only grows).
+    fn ignores_for_good(&self, state: &NodeState, _src: Id, msg: &Msg<Peer>) -> bool {
+        let Msg::Peer(p) = msg else { return false };
+        match (self, state, p) {
+            (
+                Node::Replica(_),
+                NodeState::Replica(reg),
+                Peer::Repair { version, .. } | Peer::Handoff { version, .. },
+            ) => *version <= reg.version,
+            (
+                Node::Client(_),
+                NodeState::Client(d),
+                Peer::Ack { seq, .. } | Peer::HintAck { seq, .. } | Peer::Value { seq, .. },
+            ) => *seq < d.client.seq,
+            _ => false,
+        }
+    }
+
     fn crashable(&self) -> bool {
         !matches!(self, Node::Client(_))
     }

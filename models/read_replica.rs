@@ -281,6 +281,22 @@ impl NodeTrait for Node {
         true
     }
 
+    // A database never reads a reply, nor a copy of a version it already holds (versions
+    // only grow, and a restart gives back what was saved with each).
+    fn ignores_for_good(&self, state: &NodeState, _src: Id, msg: &Msg<Peer>) -> bool {
+        match (self, state) {
+            (Node::Db(db), NodeState::Db(st)) => match msg {
+                Msg::Reply { .. } => true,
+                Msg::Peer(Peer::Replicate { version, .. }) => {
+                    *version <= st.version && db.bug != Some(Bug::ReplicaRegresses)
+                }
+                _ => false,
+            },
+            (Node::Client(c), NodeState::Client(st)) => c.ignores_for_good(st, msg),
+            _ => false,
+        }
+    }
+
     fn as_client(&self) -> Option<&Client> {
         match self {
             Node::Client(c) => Some(c),

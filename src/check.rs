@@ -398,6 +398,14 @@ fn reduction_words<M: Narrate>(
     chosen: &[Property<M>],
     s: &exhaustive::Search<M>,
 ) -> String {
+    let forgotten = if s.forgetting_states > 0 {
+        format!(
+            "; por: {} states found with messages nobody will read forgotten",
+            s.forgetting_states
+        )
+    } else {
+        String::new()
+    };
     if s.reduced_states == 0 {
         let visible: Vec<&str> = chosen
             .iter()
@@ -422,12 +430,22 @@ fn reduction_words<M: Narrate>(
                 )
             }
         });
-        return format!("; por reduced no state: {why}");
+        return if forgotten.is_empty() {
+            format!("; por reduced no state: {why}")
+        } else {
+            format!("{forgotten}; no state was expanded with a persistent set: {why}")
+        };
     }
     let mut words = format!(
         "; por: {} states expanded with a persistent set or without crashes that only delay",
         s.reduced_states
     );
+    if s.forgetting_states > 0 {
+        words.push_str(&format!(
+            ", {} found with messages nobody will read forgotten",
+            s.forgetting_states
+        ));
+    }
     if let Some(short) = s.shortening {
         words.push_str(&format!(
             "; paths shortened by an unreduced search to depth {} ({} states, {:.2}s)",

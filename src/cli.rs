@@ -158,11 +158,11 @@ struct SearchArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: u16,
     /// BFS: state-space reduction. `por` leaves out orders of steps that cannot change a
-    /// verdict, and crashes that only delay (partial-order reduction): same verdicts,
-    /// fewer states, traces still the shortest (confirmed by an unreduced search to
-    /// their depth). `symmetry`
-    /// searches states that differ only by which interchangeable server is which once
-    /// (where the model declares such servers). `all`: both.
+    /// verdict and crashes that only delay (partial-order reduction), and forgets
+    /// messages nobody will read: same verdicts, fewer states, traces still the shortest
+    /// (confirmed by an unreduced search to their depth). `symmetry` searches states that
+    /// differ only by which interchangeable server is which once (where the model
+    /// declares such servers). `all`: both.
     #[arg(long, value_enum, default_value_t = Reduce::None)]
     reduce: Reduce,
     /// Stop (incomplete) after this many unique states: BFS (default 5,000,000), or each

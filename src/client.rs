@@ -184,6 +184,19 @@ impl Client {
         }
     }
 
+    /// Whether this client ignores `msg` for good: a reply to another client, or to an
+    /// attempt older than the one it waits for (its request and attempt numbers only
+    /// grow), changes nothing now and never will (see
+    /// [`crate::system::Node::ignores_for_good`]).
+    pub fn ignores_for_good<P>(&self, st: &ClientState, msg: &Msg<P>) -> bool {
+        match msg {
+            Msg::Reply { id, .. } => {
+                id.client != self.index || (id.seq, id.attempt) < (st.seq, st.attempt)
+            }
+            _ => false,
+        }
+    }
+
     /// This client's timer fired inside a model's actor; returns the new state if changed.
     pub fn time_out<P, A>(&self, st: &ClientState, o: &mut Out<A>) -> Option<ClientState>
     where

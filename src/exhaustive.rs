@@ -88,6 +88,9 @@ pub struct Search<M: Model> {
     /// States expanded with a persistent subset of their steps, or without steps that only
     /// hold back others (`--reduce por`).
     pub reduced_states: usize,
+    /// States found with messages nobody will read forgotten (`--reduce por`, see
+    /// [`crate::forgetting`]).
+    pub forgetting_states: usize,
     /// The unreduced search that shortened a reduced search's paths, if one ran.
     pub shortening: Option<Shortening>,
 }
@@ -149,6 +152,19 @@ where
         path: Some(found.unwrap_or(path)),
         seconds: Some(started.elapsed().as_secs_f64()),
     }
+}
+
+/// The state `action` leads to from `state`, with what the model may forget taken out
+/// ([`Narrate::forget`]) when `forget`, and whether something was.
+fn next_state<M: Narrate>(
+    model: &M,
+    forget: bool,
+    state: &M::State,
+    action: M::Action,
+) -> Option<(M::State, bool)> {
+    let mut next = model.next_state(state, action)?;
+    let forgot = forget && model.forget(&mut next);
+    Some((next, forgot))
 }
 
 /// A state's 64-bit fingerprint (deterministic across runs and machines: foldhash with a
@@ -277,8 +293,8 @@ enum Por {
 /// What expanding a run of parent states produced, in order.
 struct Expansion<P> {
     /// (successor packed, its fingerprint, its parent's fingerprint, the open properties
-    /// it decides), in discovery order.
-    successors: Vec<(P, u64, u64, Vec<u16>)>,
+    /// it decides, whether messages were forgotten in it), in discovery order.
+    successors: Vec<(P, u64, u64, Vec<u16>, bool)>,
     /// Parents at rest (nothing but a crash can happen), with the `eventually`
     /// properties they fail.
     at_rest_failures: Vec<(u64, Vec<usize>)>,
@@ -401,6 +417,7 @@ where
     let mut max_depth = 0;
     let mut transitions = 0;
     let mut reduced_states = 0;
+    let mut forgetting_states = 0;
     let mut end = End::Complete;
     // Findings whose path is final (shortened, where the search had reduced a state
     // before finding it), and what shortening them cost.
@@ -430,7 +447,12 @@ where
     // The frontier holds states packed (see `Narrate::pack`); new states are checked
     // before they are packed, and unpacked one run at a time to be expanded.
     let mut level: Vec<(M::Packed, u64)> = Vec::new();
-    for s in model.init_states() {
+    // Partial-order reduction: what no step will read is forgotten (see `Narrate::forget`).
+    let forget = reduce.por();
+    for mut s in model.init_states() {
+        if forget {
+            model.forget(&mut s);
+        }
         if !model.within_boundary(&s) {
             continue;
         }
@@ -467,7 +489,7 @@ where
                 left_out = actions.len() < all;
             }
             told.clear();
-            model.successor_fingerprints(state, &actions, &mut told);
+            model.successor_fingerprints(state, &actions, forget, &mut told);
             // Partial-order reduction: only the persistent set's steps that lead
             // somewhere, if they all lead to states not seen at this depth or before
             // (states built to tell are kept for the expansion below).
@@ -480,10 +502,10 @@ where
                     let nfp = match told_key(&told, k, reduce, &out.orbits) {
                         Some(None) => continue,
                         Some(Some(nfp)) => nfp,
-                        None => match model.next_state(state, actions[k].clone()) {
+                        None => match next_state(model, forget, state, actions[k].clone()) {
                             None => continue,
-                            Some(next) if model.within_boundary(&next) => {
-                                let nfp = out.orbits.key(model, reduce, &next);
+                            Some(next) if model.within_boundary(&next.0) => {
+                                let nfp = out.orbits.key(model, reduce, &next.0);
                                 prebuilt.push((k, next));
                                 nfp
                             }
@@ -514,7 +536,7 @@ where
                     Some(Some(nfp)) => Step::Told(nfp, action),
                     None => match prebuilt.iter().position(|(j, _)| *j == k) {
                         Some(at) => Step::Built(prebuilt.swap_remove(at).1),
-                        None => match model.next_state(state, action) {
+                        None => match next_state(model, forget, state, action) {
                             Some(next) => Step::Built(next),
                             None => continue,
                         },
@@ -530,7 +552,7 @@ where
                 out.transitions += 1;
                 let nfp = match &step {
                     Step::Told(nfp, _) => *nfp,
-                    Step::Built(next) if model.within_boundary(next) => {
+                    Step::Built((next, _)) if model.within_boundary(next) => {
                         out.orbits.key(model, reduce, next)
                     }
                     Step::Built(_) => continue,
@@ -542,18 +564,20 @@ where
                 let next = match step {
                     Step::Built(next) => next,
                     Step::Told(_, action) => {
-                        let Some(next) = model.next_state(state, action) else {
+                        let Some(next) = next_state(model, forget, state, action) else {
                             debug_assert!(false, "a step told to lead somewhere led nowhere");
                             continue;
                         };
-                        debug_assert_eq!(key(model, reduce, &next), nfp, "a told fingerprint");
+                        debug_assert_eq!(key(model, reduce, &next.0), nfp, "a told fingerprint");
                         next
                     }
                 };
                 // Properties are checked here, on the worker, before the state is packed;
                 // the merge keeps what the first new state in order decides.
+                let (next, forgot) = next;
                 let decided = decides(open, &next);
-                out.successors.push((model.pack(next), nfp, *fp, decided));
+                out.successors
+                    .push((model.pack(next), nfp, *fp, decided, forgot));
             }
             if successors == 0 {
                 // A state at rest (nothing but a crash can happen): judge the
@@ -647,12 +671,13 @@ where
                             }
                         }
                     }
-                    for (next, nfp, pfp, decides) in exp.successors.drain(..) {
+                    for (next, nfp, pfp, decides, forgot) in exp.successors.drain(..) {
                         if over_limit {
                             continue;
                         }
                         if let Entry::Vacant(e) = parents.entry(nfp) {
                             e.insert(pfp);
+                            forgetting_states += usize::from(forgot);
                             for i in decides {
                                 let i = usize::from(i);
                                 if found[i].is_none() {
@@ -753,13 +778,17 @@ where
         seconds: started.elapsed().as_secs_f64(),
         end,
         reduced_states,
+        forgetting_states,
         shortening: (shortening.unique_states > 0).then_some(shortening),
     }
 }
 
 /// Rebuilds the path to the state with key `target` by replaying the model along the
 /// chain of parent keys (with the symmetry reduction, each step leads to some state of
-/// the recorded orbit: renaming maps steps to steps).
+/// the recorded orbit: renaming maps steps to steps). With the partial-order reduction
+/// the keys are those of states with what the model may forget taken out
+/// ([`Narrate::forget`]), and the path is replayed on the states as they are: every step
+/// of the one is a step of the other.
 fn rebuild<M>(model: &M, parents: &Visited, target: u64, reduce: Reduce) -> Path<M>
 where
     M: Narrate,
@@ -776,10 +805,20 @@ where
         cur = p;
     }
     chain.reverse();
+    let forget = reduce.por();
+    let key_of = |s: &M::State| {
+        if forget {
+            let mut s = s.clone();
+            model.forget(&mut s);
+            key(model, reduce, &s)
+        } else {
+            key(model, reduce, s)
+        }
+    };
     let start = model
         .init_states()
         .into_iter()
-        .find(|s| key(model, reduce, s) == chain[0])
+        .find(|s| key_of(s) == chain[0])
         .expect("the chain starts at a start state");
     let mut path: Path<M> = Path {
         states: vec![start],
@@ -795,7 +834,7 @@ where
             .find_map(|a| {
                 model
                     .next_state(&cur, a.clone())
-                    .filter(|s| key(model, reduce, s) == *want)
+                    .filter(|s| key_of(s) == *want)
                     .map(|s| (a, s))
             })
             .expect("every recorded parent link is a transition of the model");
@@ -841,8 +880,10 @@ where
 
 /// A self-check of a model's [`Narrate::successor_fingerprints`] and
 /// [`Narrate::successors_enabled`]: visits up to `max_states` states breadth-first
-/// ([`walk`]) and, for every step the model tells about, compares with the state built.
-/// Returns how many told answers were compared, or the first step told wrong.
+/// ([`walk`]) and, for every step the model tells about, compares with the state built;
+/// then the same with what the model may forget taken out ([`Narrate::forget`]) of each
+/// state and of the states its steps lead to. Returns how many told answers were
+/// compared, or the first step told wrong.
 pub fn verify_told_fingerprints<M>(model: &M, max_states: usize) -> Result<usize, String>
 where
     M: Narrate,
@@ -850,9 +891,10 @@ where
     M::Action: Clone + std::fmt::Debug,
 {
     let (mut told, mut enabled, mut compared) = (Vec::new(), Vec::new(), 0usize);
+    let mut forgetting_actions = Vec::new();
     walk(model, max_states, |state, actions, nexts| {
         told.clear();
-        model.successor_fingerprints(state, actions, &mut told);
+        model.successor_fingerprints(state, actions, false, &mut told);
         enabled.clear();
         model.successors_enabled(state, actions, &mut enabled);
         for (k, (action, next)) in actions.iter().zip(nexts).enumerate() {
@@ -885,6 +927,26 @@ where
                 }
                 compared += 1;
             }
+        }
+        // The same, on the state with what the model may forget taken out.
+        let mut kept = state.clone();
+        model.forget(&mut kept);
+        forgetting_actions.clear();
+        model.actions(&kept, &mut forgetting_actions);
+        told.clear();
+        model.successor_fingerprints(&kept, &forgetting_actions, true, &mut told);
+        for (k, action) in forgetting_actions.iter().enumerate() {
+            let Some(&Some(said)) = told.get(k) else {
+                continue;
+            };
+            let truth = next_state(model, true, &kept, action.clone()).map(|s| fingerprint(&s.0));
+            if said != truth {
+                return Err(format!(
+                    "step '{}' was told to lead to {said:?} but leads to {truth:?} (forgetting)",
+                    model.format_action(action)
+                ));
+            }
+            compared += 1;
         }
         Ok(())
     })?;

@@ -31,6 +31,7 @@ pub mod compact;
 pub mod error;
 pub mod exhaustive;
 pub mod explore;
+pub mod forgetting;
 pub mod history;
 pub mod html;
 pub mod matrix;

@@ -1,7 +1,8 @@
 //! Partial-order reduction (`--reduce por`): the orders of steps that cannot matter are
 //! left unexplored, and the checker still finds every violation. Two kinds of step sets
 //! are named, the steps of a settled client and a delivery to a stateless server, and
-//! crashes that only delay are left out.
+//! crashes that only delay are left out. Messages nobody will read are forgotten as well
+//! (see [`crate::forgetting`]).
 //!
 //! # Settled clients
 //!
@@ -101,7 +102,8 @@ pub enum Reduce {
     #[default]
     None,
     /// Partial-order reduction: settled clients' steps, deliveries to stateless servers,
-    /// crashes that only delay (see the module documentation).
+    /// crashes that only delay (see the module documentation), messages nobody will read
+    /// (see [`crate::forgetting`]).
     Por,
     /// Symmetry reduction: states that differ only by which interchangeable server is
     /// which are searched once (see [`crate::symmetry`]).
@@ -486,6 +488,72 @@ impl<A: Node> System<A> {
         None
     }
 
+    /// The first breach, in `state`, of what [`Node::ignores_for_good`] declares (see
+    /// [`crate::forgetting`]): a message in flight that its recipient is declared to
+    /// ignore, but whose delivery would change something, or that some step's next state
+    /// no longer ignores; or a property whose check changes when the forgettable
+    /// messages are taken out. Counts the messages checked into `ignored`.
+    fn ignored_breach(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        nexts: &[Option<SysState<A>>],
+        ignored: &mut usize,
+    ) -> Option<String> {
+        use stateright::actor::{is_no_op, Out};
+        use std::borrow::Cow;
+        let net = &state.net;
+        let mut breach = None;
+        each_message(&net.network, |src, dst, msg| {
+            let (i, actor) = (usize::from(dst), &self.actors.actors[usize::from(dst)]);
+            if breach.is_some() || !actor.ignores_for_good(&net.actor_states[i], src, msg) {
+                return;
+            }
+            *ignored += 1;
+            let what = || {
+                format!(
+                    "{} is declared to ignore {} for good",
+                    self.names[i],
+                    self.describe_msg(msg, src, dst)
+                )
+            };
+            let mut after = Cow::Borrowed(&*net.actor_states[i]);
+            let mut out = Out::new();
+            actor.on_msg(dst, &mut after, src, msg.clone(), &mut out);
+            if !is_no_op(&after, &out) {
+                breach = Some(format!("{}, but receiving it changes something", what()));
+                return;
+            }
+            for (action, next) in actions.iter().zip(nexts) {
+                let Some(next) = next else { continue };
+                if !actor.ignores_for_good(&next.net.actor_states[i], src, msg) {
+                    breach = Some(format!(
+                        "{}, but no longer after '{}'",
+                        what(),
+                        self.format_action(action)
+                    ));
+                    return;
+                }
+            }
+        });
+        if breach.is_some() {
+            return breach;
+        }
+        let mut kept = state.clone();
+        if self.forget_ignored(&mut kept) {
+            for p in &self.properties {
+                let (before, after) = ((p.check)(self, state), (p.check)(self, &kept));
+                if before != after {
+                    return Some(format!(
+                        "the check of {} turns from {before} to {after} when the messages nobody will read are forgotten",
+                        p.name
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// A stateless server (see [`System::with_stateless`]) in `state` with a timer set,
     /// a random choice pending or something saved, told.
     fn stateless_breach(&self, state: &SysState<A>) -> Option<String> {
@@ -577,6 +645,8 @@ pub struct Audit {
     pub steps: usize,
     /// Sets the reduction names, each checked to be a stubborn set one step deep.
     pub sets: usize,
+    /// Messages in flight declared ignored for good by their recipients, each checked.
+    pub ignored: usize,
 }
 
 /// Checks, over every state reachable within `max_states` (unreduced), the declarations
@@ -588,14 +658,20 @@ pub struct Audit {
 /// stateless ([`System::with_stateless`]) keeps its first state, sets no timer, makes no
 /// random choice and saves nothing, and its steps (deliveries to it, losses of messages
 /// to it, its crashes and restarts) change no property's check; and no crash that only
-/// delays, and no restart that gives an actor back the state it had, changes a check.
-/// Returns the first breach, told with the step that breaks it.
+/// delays, and no restart that gives an actor back the state it had, changes a check;
+/// every message declared ignored for good ([`Node::ignores_for_good`]) changes nothing
+/// when delivered and is still ignored after every step, and forgetting what may be
+/// forgotten changes no property's check. Returns the first breach, told with the step
+/// that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
-    let (mut steps, mut sets) = (0, 0);
+    let (mut steps, mut sets, mut ignored) = (0, 0, 0);
     let mut set = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
         if let Some(breach) = sys.stateless_breach(state) {
             return Err(breach);
+        }
+        if let Some(breach) = sys.ignored_breach(state, actions, nexts, &mut ignored) {
+            return Err(format!("at [{state:?}]: {breach}"));
         }
         set.clear();
         sys.smallest_persistent_set(state, actions, true, &mut set);
@@ -668,5 +744,6 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         states,
         steps,
         sets,
+        ignored,
     })
 }

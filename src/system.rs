@@ -145,6 +145,21 @@ pub trait Node:
         false
     }
 
+    /// Whether this actor, in `state`, ignores `msg` from `src` for good: receiving it
+    /// changes nothing and sends nothing, in this state and in every state the actor can
+    /// reach from it, through a crash and restart too. `--reduce por` forgets such a
+    /// message once the network can no longer lose it (see [`crate::forgetting`]);
+    /// [`crate::reduction::audit`] checks the answers over whole state spaces. By
+    /// default a client ignores replies to attempts it no longer waits for
+    /// ([`Client::ignores_for_good`]) and a server ignores nothing.
+    fn ignores_for_good(&self, state: &Self::State, src: Id, msg: &Msg<Self::Peer>) -> bool {
+        let _ = src;
+        match (self.as_client(), Self::client_state(state)) {
+            (Some(client), Some(st)) => client.ignores_for_good(st, msg),
+            _ => false,
+        }
+    }
+
     /// Symmetry reduction (`--reduce symmetry`, see [`crate::symmetry`]): this actor state
     /// with the system's interchangeable actors renamed by `r` (ids, per-actor vectors,
     /// bit sets). `None` (the default): the model does not rename; a model that declares
@@ -650,13 +665,15 @@ impl<A: Node> System<A> {
     /// `base` is `state.composed()` and `parts` its actors' parts. The delivered message
     /// leaves (stateright cancels a timer that goes off before the actor's commands), the
     /// actor's part changes, what it sends arrives, and a client's step changes the
-    /// real-time history. `None` where the engine had better build the state.
+    /// real-time history. With `forget`, what the step makes forgettable leaves too (see
+    /// [`crate::forgetting`]). `None` where the engine had better build the state.
     fn handled_fingerprint(
         &self,
         state: &SysState<A>,
         base: u64,
         parts: &[u64],
         action: &<Self as Model>::Action,
+        forget: bool,
     ) -> Option<Option<u64>> {
         let Some(h) = self.handle(state, action)? else {
             return Some(None);
@@ -675,14 +692,27 @@ impl<A: Node> System<A> {
             ActorModelAction::Timeout(_, timer) => (base, timers & !(1 << (*timer as u8))),
             _ => return None,
         };
-        let sum = self.with_real_time_of(state, sum, h.before, &h.after)?;
-        self.commands_fingerprint(state, sum, parts.get(i).copied()?, &h, timers)
+        let mut sum = self.with_real_time_of(state, sum, h.before, &h.after)?;
+        if forget && matches!(h.after, std::borrow::Cow::Owned(_)) {
+            let gone = match action {
+                ActorModelAction::Deliver { src, dst, msg } => Some(Envelope {
+                    src: *src,
+                    dst: *dst,
+                    msg,
+                }),
+                _ => None,
+            };
+            let changed = Some((i, &*h.after));
+            sum = sum.wrapping_sub(self.newly_forgotten_part(state, changed, state.lost, gone));
+        }
+        self.commands_fingerprint(state, sum, parts.get(i).copied()?, &h, timers, forget)
     }
 
     /// The fingerprint after actor `h.i` handled an event: `sum` is the state's composed
     /// number less whatever the event took away, `part` the actor's old part, `timers` its
-    /// timers before its commands are carried out. `None` where a command is one the
-    /// engine leaves to stateright (random choices, vectors that would grow).
+    /// timers before its commands are carried out; with `forget`, messages sent that may
+    /// be forgotten do not arrive. `None` where a command is one the engine leaves to
+    /// stateright (random choices, vectors that would grow).
     fn commands_fingerprint(
         &self,
         state: &SysState<A>,
@@ -690,6 +720,7 @@ impl<A: Node> System<A> {
         part: u64,
         h: &Handled<'_, A>,
         mut timers: u8,
+        forget: bool,
     ) -> Option<Option<u64>> {
         use stateright::actor::Command;
         let (net, i) = (&state.net, h.i);
@@ -699,6 +730,15 @@ impl<A: Node> System<A> {
         for c in h.out.iter() {
             match c {
                 Command::Send(to, m) => {
+                    if forget {
+                        let to_state = match usize::from(*to) {
+                            j if j == i => &*h.after,
+                            j => &**net.actor_states.get(j)?,
+                        };
+                        if self.forgettable(state.lost, to_state, id, *to, m) {
+                            continue;
+                        }
+                    }
                     sum = sum.wrapping_add(SysState::<A>::envelope_part(Envelope {
                         src: id,
                         dst: *to,
@@ -718,14 +758,27 @@ impl<A: Node> System<A> {
     }
 
     /// The fingerprint of the state that losing one copy of `env` leads to: the message
-    /// leaves, one more message is lost.
+    /// leaves, one more message is lost (with `forget`, so do the messages that the
+    /// network can no longer lose and whose recipients ignore them for good).
     fn drop_fingerprint(
         &self,
         state: &SysState<A>,
         base: u64,
         env: &Envelope<Msg<A::Peer>>,
+        forget: bool,
     ) -> u64 {
+        let gone = Envelope {
+            src: env.src,
+            dst: env.dst,
+            msg: &env.msg,
+        };
+        let forgotten = if forget {
+            self.newly_forgotten_part(state, None, state.lost + 1, Some(gone))
+        } else {
+            0
+        };
         let sum = base
+            .wrapping_sub(forgotten)
             .wrapping_sub(SysState::<A>::envelope_part(Envelope {
                 src: env.src,
                 dst: env.dst,
@@ -824,7 +877,7 @@ impl<A: Node> System<A> {
         state.net.network.iter_deliverable()
     }
 
-    fn describe_msg(&self, msg: &Msg<A::Peer>, src: Id, dst: Id) -> String {
+    pub(crate) fn describe_msg(&self, msg: &Msg<A::Peer>, src: Id, dst: Id) -> String {
         match msg {
             Msg::Request { id, op, .. } => {
                 let label = self.actors.actors[usize::from(src)]
@@ -987,6 +1040,7 @@ impl<A: Node> Narrate for System<A> {
         &self,
         state: &Self::State,
         actions: &[Self::Action],
+        forget: bool,
         out: &mut Vec<Option<Option<u64>>>,
     ) {
         // On the unordered, non-duplicating network: a delivery or a timeout changes its
@@ -1003,9 +1057,11 @@ impl<A: Node> Narrate for System<A> {
         let part = |id: &Id| actor_parts.get(usize::from(*id)).copied().unwrap_or(0);
         out.extend(actions.iter().map(|a| match a {
             ActorModelAction::Deliver { .. } | ActorModelAction::Timeout(..) => {
-                self.handled_fingerprint(state, base, &actor_parts, a)
+                self.handled_fingerprint(state, base, &actor_parts, a, forget)
             }
-            ActorModelAction::Drop(env) => Some(Some(self.drop_fingerprint(state, base, env))),
+            ActorModelAction::Drop(env) => {
+                Some(Some(self.drop_fingerprint(state, base, env, forget)))
+            }
             ActorModelAction::Crash(id) => Some(Some(self.crash_fingerprint(
                 state,
                 base,
@@ -1043,6 +1099,10 @@ impl<A: Node> Narrate for System<A> {
 
     fn only_delays(&self, state: &Self::State, action: &Self::Action) -> bool {
         self.crash_only_delays(state, action)
+    }
+
+    fn forget(&self, state: &mut Self::State) -> bool {
+        self.forget_ignored(state)
     }
 
     fn reduction_blocker(&self) -> Option<String> {

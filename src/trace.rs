@@ -31,14 +31,27 @@ pub trait Narrate: Model {
     /// an action that leads nowhere (`next_state` is `None`), `None` where the model cannot
     /// tell. Fills `out` with one entry per action, or leaves it empty (the default). The
     /// exhaustive engine builds only the states it has not seen. A model that answers
-    /// must keep its `within_boundary` always true.
+    /// must keep its `within_boundary` always true. With `forget`, `state` is one
+    /// [`Narrate::forget`] left nothing to take out of, and the fingerprints told are those
+    /// of the next states with [`Narrate::forget`] applied.
     fn successor_fingerprints(
         &self,
         state: &Self::State,
         actions: &[Self::Action],
+        forget: bool,
         out: &mut Vec<Option<Option<u64>>>,
     ) {
-        let _ = (state, actions, out);
+        let _ = (state, actions, forget, out);
+    }
+
+    /// For partial-order reduction: takes out of `state` what no step will ever read (see
+    /// [`crate::forgetting`]), so that states differing only by it are searched once; true
+    /// if it took something. Every step of the state taken out is a step of the state
+    /// before, to a state that gives the same when taken out, and the other way round,
+    /// and every property's check is the same on both. The default: nothing.
+    fn forget(&self, state: &mut Self::State) -> bool {
+        let _ = state;
+        false
     }
 
     /// Whether each of `actions` leads somewhere from `state` (`next_state` is `Some`),
@@ -52,7 +65,7 @@ pub trait Narrate: Model {
         out: &mut Vec<Option<bool>>,
     ) {
         let mut told = Vec::new();
-        self.successor_fingerprints(state, actions, &mut told);
+        self.successor_fingerprints(state, actions, false, &mut told);
         out.extend(told.into_iter().map(|t| t.map(|fp| fp.is_some())));
     }
 

@@ -487,19 +487,25 @@ fn told_fingerprints_match_the_states_built() {
 /// model, variant and mutant of the catalog at every proof bound: servers send a client
 /// nothing but one reply per attempt (where the model declares it), no property's check
 /// is changed by a client step it is declared invisible to, or undone once decided where
-/// it is declared stable, stateless servers keep nothing, and every set of steps the
+/// it is declared stable, stateless servers keep nothing, every set of steps the
 /// reduction names is a stubborn set one step deep (a step of it that is not a loss stays
-/// enabled after any other step, and its steps commute ahead of any other step).
+/// enabled after any other step, and its steps commute ahead of any other step), and
+/// every message declared ignored for good is ignored now and after every step, with no
+/// property's check changed when it is forgotten.
 #[test]
 fn reduction_declarations_hold_on_the_whole_catalog() {
-    let (mut steps, mut sets) = (0, 0);
+    let (mut steps, mut sets, mut ignored) = (0, 0, 0);
     for_every_system_at_every_proof_bound(|sys| {
         let audit = sys.audit_reduction(20_000)?;
         (steps, sets) = (steps + audit.steps, sets + audit.sets);
+        ignored += audit.ignored;
         Ok(())
     });
     assert!(sets > 10_000, "only {sets} sets checked");
-    eprintln!("{steps} steps audited, {sets} named sets checked one step deep");
+    assert!(ignored > 10_000, "only {ignored} ignored messages checked");
+    eprintln!(
+        "{steps} steps audited, {sets} named sets checked one step deep, {ignored} messages declared ignored checked"
+    );
 }
 
 /// The reduction audit catches a false stateless declaration: central-db's db keeps the

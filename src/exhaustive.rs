@@ -528,7 +528,7 @@ where
                 if !taken.is_empty() && !taken.contains(&k) {
                     continue;
                 }
-                let spontaneous = model.spontaneous(&action);
+                let spontaneous = model.spontaneous(state, &action);
                 // Where the step leads: told by the model (the state is built only if it
                 // is new), or built now.
                 let step = match told_key(&told, k, reduce, &out.orbits) {

@@ -74,8 +74,9 @@ where
     loop {
         let cur = path.last();
         let mut enabled = enabled_steps_told(model, cur);
-        if enabled.iter().all(|(a, _)| model.spontaneous(a)) {
-            // At rest (only crashes left): judge `eventually` here and end the run.
+        if enabled.iter().all(|(a, _)| model.spontaneous(cur, a)) {
+            // At rest (only crashes and losses of messages nobody will read left): judge
+            // `eventually` here and end the run.
             let at_rest_broken = p.kind == Kind::Eventually && !(p.check)(model, cur);
             return (path, at_rest_broken);
         }

@@ -488,11 +488,13 @@ impl<A: Node> System<A> {
         None
     }
 
-    /// The first breach, in `state`, of what [`Node::ignores_for_good`] declares (see
-    /// [`crate::forgetting`]): a message in flight that its recipient is declared to
-    /// ignore, but whose delivery would change something, or that some step's next state
-    /// no longer ignores; or a property whose check changes when the forgettable
-    /// messages are taken out. Counts the messages checked into `ignored`.
+    /// The first breach, in `state`, of what [`Node::ignores_for_good`] declares and
+    /// forgetting relies on (see [`crate::forgetting`]): a message in flight that its
+    /// recipient is declared to ignore, but whose delivery would change something, or
+    /// that some step's next state no longer ignores; a property whose check changes
+    /// when those messages are taken out, or with one loss fewer counted; at rest, an
+    /// `eventually` property whose check changes when a message in flight is taken out.
+    /// Counts the messages declared ignored into `ignored`.
     fn ignored_breach(
         &self,
         state: &SysState<A>,
@@ -539,17 +541,59 @@ impl<A: Node> System<A> {
         if breach.is_some() {
             return breach;
         }
+        let same_checks = |other: &SysState<A>, eventually_only: bool, what: &str| {
+            let p = self.properties.iter().find(|p| {
+                (!eventually_only || p.kind == Kind::Eventually)
+                    && (p.check)(self, state) != (p.check)(self, other)
+            })?;
+            Some(format!("the check of {} changes {what}", p.name))
+        };
         let mut kept = state.clone();
         if self.forget_ignored(&mut kept) {
-            for p in &self.properties {
-                let (before, after) = ((p.check)(self, state), (p.check)(self, &kept));
-                if before != after {
-                    return Some(format!(
-                        "the check of {} turns from {before} to {after} when the messages nobody will read are forgotten",
-                        p.name
-                    ));
-                }
+            if let Some(b) = same_checks(
+                &kept,
+                false,
+                "when the messages nobody will read are forgotten",
+            ) {
+                return Some(b);
             }
+        }
+        if state.lost > 0 {
+            let mut fewer = state.clone();
+            fewer.lost -= 1;
+            if let Some(b) = same_checks(&fewer, false, "with one loss fewer counted") {
+                return Some(b);
+            }
+        }
+        let at_rest = (actions.iter().zip(nexts))
+            .all(|(a, n)| n.is_none() || crate::trace::Narrate::spontaneous(self, state, a));
+        if at_rest {
+            let mut breach = None;
+            each_message(&net.network, |src, dst, msg| {
+                if breach.is_some() {
+                    return;
+                }
+                let mut without = state.clone();
+                if let Network::UnorderedNonDuplicating(m) = &mut without.net.network {
+                    let env = stateright::actor::Envelope {
+                        src,
+                        dst,
+                        msg: msg.clone(),
+                    };
+                    if let Some(copies) = m.get_mut(&env) {
+                        *copies -= 1;
+                        if *copies == 0 {
+                            m.remove(&env);
+                        }
+                    }
+                    breach = same_checks(
+                        &without,
+                        true,
+                        "at rest when a message in flight is taken out",
+                    );
+                }
+            });
+            return breach;
         }
         None
     }
@@ -660,9 +704,10 @@ pub struct Audit {
 /// to it, its crashes and restarts) change no property's check; and no crash that only
 /// delays, and no restart that gives an actor back the state it had, changes a check;
 /// every message declared ignored for good ([`Node::ignores_for_good`]) changes nothing
-/// when delivered and is still ignored after every step, and forgetting what may be
-/// forgotten changes no property's check. Returns the first breach, told with the step
-/// that breaks it.
+/// when delivered and is still ignored after every step, and no property's check changes
+/// when such messages are forgotten or one loss fewer is counted, nor, at rest, an
+/// `eventually` check when a message in flight is taken out. Returns the first breach,
+/// told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let (mut steps, mut sets, mut ignored) = (0, 0, 0);
     let mut set = Vec::new();

@@ -147,8 +147,9 @@ pub trait Node:
 
     /// Whether this actor, in `state`, ignores `msg` from `src` for good: receiving it
     /// changes nothing and sends nothing, in this state and in every state the actor can
-    /// reach from it, through a crash and restart too. `--reduce por` forgets such a
-    /// message once the network can no longer lose it (see [`crate::forgetting`]);
+    /// reach from it, through a crash and restart too. Losing such a message is no work
+    /// left to do (a run whose other steps are crashes has come to rest), and `--reduce
+    /// por` forgets it (see [`crate::forgetting`]);
     /// [`crate::reduction::audit`] checks the answers over whole state spaces. By
     /// default a client ignores replies to attempts it no longer waits for
     /// ([`Client::ignores_for_good`]) and a server ignores nothing.
@@ -702,8 +703,8 @@ impl<A: Node> System<A> {
                 }),
                 _ => None,
             };
-            let changed = Some((i, &*h.after));
-            sum = sum.wrapping_sub(self.newly_forgotten_part(state, changed, state.lost, gone));
+            let changed = (i, &*h.after);
+            sum = sum.wrapping_sub(self.newly_forgotten_part(state, changed, gone));
         }
         self.commands_fingerprint(state, sum, parts.get(i).copied()?, &h, timers, forget)
     }
@@ -735,7 +736,7 @@ impl<A: Node> System<A> {
                             j if j == i => &*h.after,
                             j => &**net.actor_states.get(j)?,
                         };
-                        if self.forgettable(state.lost, to_state, id, *to, m) {
+                        if self.forgettable(to_state, id, *to, m) {
                             continue;
                         }
                     }
@@ -758,27 +759,14 @@ impl<A: Node> System<A> {
     }
 
     /// The fingerprint of the state that losing one copy of `env` leads to: the message
-    /// leaves, one more message is lost (with `forget`, so do the messages that the
-    /// network can no longer lose and whose recipients ignore them for good).
+    /// leaves, one more message is lost.
     fn drop_fingerprint(
         &self,
         state: &SysState<A>,
         base: u64,
         env: &Envelope<Msg<A::Peer>>,
-        forget: bool,
     ) -> u64 {
-        let gone = Envelope {
-            src: env.src,
-            dst: env.dst,
-            msg: &env.msg,
-        };
-        let forgotten = if forget {
-            self.newly_forgotten_part(state, None, state.lost + 1, Some(gone))
-        } else {
-            0
-        };
         let sum = base
-            .wrapping_sub(forgotten)
             .wrapping_sub(SysState::<A>::envelope_part(Envelope {
                 src: env.src,
                 dst: env.dst,
@@ -1032,8 +1020,12 @@ impl<A: Node> Narrate for System<A> {
         crate::compact::unpack(&self.tables, packed)
     }
 
-    fn spontaneous(&self, action: &Self::Action) -> bool {
-        matches!(action, ActorModelAction::Crash(_))
+    fn spontaneous(&self, state: &Self::State, action: &Self::Action) -> bool {
+        match action {
+            ActorModelAction::Crash(_) => true,
+            ActorModelAction::Drop(env) => self.ignored_for_good(state, env.src, env.dst, &env.msg),
+            _ => false,
+        }
     }
 
     fn successor_fingerprints(
@@ -1059,9 +1051,7 @@ impl<A: Node> Narrate for System<A> {
             ActorModelAction::Deliver { .. } | ActorModelAction::Timeout(..) => {
                 self.handled_fingerprint(state, base, &actor_parts, a, forget)
             }
-            ActorModelAction::Drop(env) => {
-                Some(Some(self.drop_fingerprint(state, base, env, forget)))
-            }
+            ActorModelAction::Drop(env) => Some(Some(self.drop_fingerprint(state, base, env))),
             ActorModelAction::Crash(id) => Some(Some(self.crash_fingerprint(
                 state,
                 base,

@@ -18,11 +18,11 @@ pub trait Narrate: Model {
     /// One step: who acted, what, and what it changed.
     fn step(&self, before: &Self::State, action: &Self::Action, after: &Self::State) -> Step;
 
-    /// True for a step that can always happen and is not work left to do (a server
-    /// crash). A state whose only steps are spontaneous has *come to rest*: that is where
-    /// `eventually` properties are judged.
-    fn spontaneous(&self, action: &Self::Action) -> bool {
-        let _ = action;
+    /// True for a step of `state` that is not work left to do (a server crash, which can
+    /// always happen; losing a message nobody will read). A state whose only steps are
+    /// spontaneous has *come to rest*: that is where `eventually` properties are judged.
+    fn spontaneous(&self, state: &Self::State, action: &Self::Action) -> bool {
+        let _ = (state, action);
         false
     }
 
@@ -117,13 +117,14 @@ pub trait Narrate: Model {
     }
 }
 
-/// True when `state` has come to rest: no step but spontaneous ones (crashes) changes it.
+/// True when `state` has come to rest: no step but spontaneous ones (crashes, losses of
+/// messages nobody will read) changes it.
 pub fn at_rest<M: Narrate>(model: &M, state: &M::State) -> bool {
     let mut actions = Vec::new();
     model.actions(state, &mut actions);
     actions
         .into_iter()
-        .all(|a| model.spontaneous(&a) || model.next_state(state, a).is_none())
+        .all(|a| model.spontaneous(state, &a) || model.next_state(state, a).is_none())
 }
 
 /// A run of a model: a start state and the actions taken from it.

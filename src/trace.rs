@@ -47,8 +47,9 @@ pub trait Narrate: Model {
     /// For partial-order reduction: takes out of `state` what no step will ever read (see
     /// [`crate::forgetting`]), so that states differing only by it are searched once; true
     /// if it took something. Every step of the state taken out is a step of the state
-    /// before, to a state that gives the same when taken out, and the other way round,
-    /// and every property's check is the same on both. The default: nothing.
+    /// before, to a state that gives the same when taken out, and so is every step of the
+    /// state before but [`Narrate::spontaneous`] losses of what was taken out; every
+    /// property's check is the same on both. The default: nothing.
     fn forget(&self, state: &mut Self::State) -> bool {
         let _ = state;
         false

@@ -430,7 +430,15 @@ pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> ReadReplicaS
             }),
         ));
     }
-    System::new(actors, bounds.faults(), properties())
+    let sys = System::new(actors, bounds.faults(), properties());
+    // Reading from the primary, nobody asks a replica anything: replicas only apply
+    // copies (in either order they end at the newer one), and only `replicas_converge`
+    // reads them.
+    if mode == Mode::ReadPrimaryAfterWrite {
+        sys.with_sinks((1..=replicas).collect())
+    } else {
+        sys
+    }
 }
 
 const VARIANTS: &[Variant] = &[

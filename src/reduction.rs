@@ -1,8 +1,8 @@
 //! Partial-order reduction (`--reduce por`): the orders of steps that cannot matter are
-//! left unexplored, and the checker still finds every violation. Two kinds of step sets
-//! are named, the steps of a settled client and a delivery to a stateless server, and
-//! crashes that only delay are left out. Messages nobody will read are forgotten as well
-//! (see [`crate::forgetting`]).
+//! left unexplored, and the checker still finds every violation. Three kinds of step sets
+//! are named, the steps of a settled client, a delivery to a stateless server and a
+//! delivery to a sink, and crashes that only delay are left out. Messages nobody will
+//! read are forgotten as well (see [`crate::forgetting`]).
 //!
 //! # Settled clients
 //!
@@ -63,6 +63,31 @@
 //!
 //! The engine's cycle and shortest-path provisos apply to these sets as to the clients'.
 //! Where both kinds are named, the smaller set is taken.
+//!
+//! # Sinks
+//!
+//! A server declared a sink ([`System::with_sinks`]: a replica that nobody reads from)
+//! only receives: it sends nothing, sets no timer, makes no random choice, and only
+//! `eventually` properties read it. Where it cannot crash, on an unordered,
+//! non-duplicating network, the delivery of one message `m` to it, with the loss of `m`,
+//! is a stubborn set, provided any two deliveries to it end the same in either order, or
+//! the later one makes the earlier one a message it ignores for good (a replica that gets
+//! version 2 before version 1 ends at 2 either way, with 1 forgotten):
+//!
+//! - *it commutes ahead*: other actors' steps neither read the sink nor are fed by it,
+//!   and other deliveries to it end the same in either order, with the messages nobody
+//!   will read forgotten;
+//! - *its delivery stays enabled, or is absorbed*: only a loss of `m` (in the set) or a
+//!   later delivery to the sink that makes `m` ignored takes it away, and then taking
+//!   `m` first ends where the later delivery alone does, so a run without `m` has a twin
+//!   through `m` that is no longer;
+//! - *it is invisible*: no `always`/`sometimes` property's check changes, and states at
+//!   rest are kept (a state where the delivery is still enabled is not at rest).
+//!
+//! The audit checks the declaration (no timer, no random choice, nothing sent; no check
+//! changed by a delivery to a sink or a loss of a message to one) and every set named one
+//! step deep, absorption included, comparing states with the messages nobody will read
+//! forgotten.
 //!
 //! # Crashes that only delay
 //!
@@ -226,10 +251,40 @@ impl<A: Node> System<A> {
         self.stateless.get(i).copied().unwrap_or(false)
     }
 
+    /// Declares the servers `actors` sinks (see the module documentation): in this
+    /// system they receive and never send, set no timer and make no random choice, any
+    /// two deliveries to one of them end the same in either order (or the later one
+    /// makes the earlier one a message nobody will read), and only `eventually`
+    /// properties read them. `--reduce por` then delivers a message to one of them ahead
+    /// of every other step. [`audit`] checks the declaration.
+    ///
+    /// # Panics
+    ///
+    /// If one of them is a client or not an actor of this system.
+    pub fn with_sinks(mut self, actors: Vec<usize>) -> Self {
+        let n = self.actors.actors.len();
+        self.sinks = vec![false; n];
+        for i in actors {
+            assert!(
+                i < n && self.actors.actors[i].as_client().is_none(),
+                "only servers may be declared sinks"
+            );
+            self.sinks[i] = true;
+        }
+        self
+    }
+
+    /// Whether actor `i` is declared a sink and cannot crash here (a crash would hold a
+    /// delivery to it back).
+    fn is_sink(&self, i: usize) -> bool {
+        self.sinks.get(i).copied().unwrap_or(false)
+            && (self.faults.crashes == 0 || !self.actors.actors[i].crashable())
+    }
+
     /// The smallest persistent subset of `actions` this module knows (see
-    /// [`crate::trace::Narrate::persistent_set`]): a delivery to a stateless server, or
-    /// every step of a settled client when `client_steps`. `out` is left empty when
-    /// there is none.
+    /// [`crate::trace::Narrate::persistent_set`]): a delivery to a stateless server or a
+    /// sink, or every step of a settled client when `client_steps`. `out` is left empty
+    /// when there is none.
     pub(crate) fn smallest_persistent_set(
         &self,
         state: &SysState<A>,
@@ -264,9 +319,9 @@ impl<A: Node> System<A> {
         })
     }
 
-    /// The first delivery to a stateless server that leads somewhere, with the loss of the
-    /// same message if the network may still lose it; nothing off the unordered,
-    /// non-duplicating network or when that would be every step.
+    /// The first delivery to a stateless server (or else to a sink) that leads somewhere,
+    /// with the loss of the same message if the network may still lose it; nothing off
+    /// the unordered, non-duplicating network or when that would be every step.
     fn stateless_persistent_set(
         &self,
         state: &SysState<A>,
@@ -276,13 +331,17 @@ impl<A: Node> System<A> {
         if !matches!(state.net.network, Network::UnorderedNonDuplicating(_)) {
             return;
         }
-        let Some(k) = actions.iter().position(|a| match a {
-            ActorModelAction::Deliver { dst, .. } => {
-                self.is_stateless(usize::from(*dst))
-                    && matches!(self.handle(state, a), Some(Some(_)))
-            }
-            _ => false,
-        }) else {
+        let first_to = |to: &dyn Fn(usize) -> bool| {
+            actions.iter().position(|a| match a {
+                ActorModelAction::Deliver { dst, .. } => {
+                    to(usize::from(*dst)) && matches!(self.handle(state, a), Some(Some(_)))
+                }
+                _ => false,
+            })
+        };
+        let Some(k) =
+            first_to(&|i| self.is_stateless(i)).or_else(|| first_to(&|i| self.is_sink(i)))
+        else {
             return;
         };
         out.push(k);
@@ -324,17 +383,19 @@ impl<A: Node> System<A> {
         if network == crate::system::NetworkKind::Duplicating {
             return Some("a duplicating network remembers the last delivery".to_string());
         }
-        let stateless = self.stateless.iter().any(|&s| s);
+        let stateless = self.stateless.iter().any(|&s| s) || self.sinks.iter().any(|&s| s);
         if stateless && network == crate::system::NetworkKind::Unordered {
             return None;
         }
         let clients = self.client_reduction_blocker()?;
         Some(if stateless {
             format!(
-                "{clients}; deliveries to stateless servers commute only on an unordered network"
+                "{clients}; deliveries to stateless servers and sinks commute only on an unordered network"
             )
         } else {
-            format!("{clients}; no server is declared stateless (System::with_stateless)")
+            format!(
+                "{clients}; no server is declared stateless or a sink (System::with_stateless, System::with_sinks)"
+            )
         })
     }
 
@@ -428,9 +489,11 @@ impl<A: Node> System<A> {
     /// being a stubborn set, checked one step deep: it must hold a step that leads
     /// somewhere and is not a loss, and for every other step `u` (but crashes that only
     /// delay, which the reduction never takes), one such step must still lead somewhere
-    /// after `u`, and every step `t` of the set that leads somewhere after `u` must also
-    /// lead somewhere before it, with `u` then leading to the same state (but for the
-    /// real-time history, see the module documentation).
+    /// after `u` (or have `u` absorb it: taken before `u`, it ends where `u` alone does),
+    /// and every step `t` of the set that leads somewhere after `u` must also lead
+    /// somewhere before it, with `u` then leading to the same state. States are compared
+    /// with the messages nobody will read forgotten, as the reduced search sees them, and
+    /// but for the real-time history (see the module documentation).
     fn stubborn_breach(
         &self,
         state: &SysState<A>,
@@ -453,13 +516,34 @@ impl<A: Node> System<A> {
                 .then(|| self.next_state(from, action.clone()))
                 .flatten()
         };
+        // Equal with the messages nobody will read forgotten, and but for the real-time
+        // history, which records the order of two clients' steps: client sets are named
+        // only once no property reads it.
+        let same = |a: &SysState<A>, b: &SysState<A>| {
+            if a.net == b.net && a.lost == b.lost {
+                return true;
+            }
+            let (mut a, mut b) = (a.clone(), b.clone());
+            self.forget_ignored(&mut a);
+            self.forget_ignored(&mut b);
+            a.net == b.net && a.lost == b.lost
+        };
         for (u, after_u) in nexts.iter().enumerate() {
             if set.contains(&u) || self.crash_only_delays(state, &actions[u]) {
                 continue;
             }
             let Some(after_u) = after_u else { continue };
             let name = |k: usize| self.format_action(&actions[k]);
-            if !keys.iter().any(|&k| step(after_u, &actions[k]).is_some()) {
+            let absorbs = |k: usize| {
+                let t_then_u = nexts[k]
+                    .as_ref()
+                    .and_then(|after_t| step(after_t, &actions[u]));
+                t_then_u.is_some_and(|s| same(&s, after_u))
+            };
+            if !keys
+                .iter()
+                .any(|&k| step(after_u, &actions[k]).is_some() || absorbs(k))
+            {
                 return Some(format!(
                     "'{}', outside the set, leaves none of its steps that must stay enabled",
                     name(u)
@@ -472,11 +556,7 @@ impl<A: Node> System<A> {
                 let t_then_u = nexts[t]
                     .as_ref()
                     .and_then(|after_t| step(after_t, &actions[u]));
-                // Equal but for the real-time history, which records the order of two
-                // clients' steps: client sets are named only once no property reads it.
-                let same =
-                    t_then_u.is_some_and(|s| s.net == u_then_t.net && s.lost == u_then_t.lost);
-                if !same {
+                if !t_then_u.is_some_and(|s| same(&s, &u_then_t)) {
                     return Some(format!(
                         "'{}', in the set, does not commute ahead of '{}'",
                         name(t),
@@ -598,6 +678,49 @@ impl<A: Node> System<A> {
         None
     }
 
+    /// A sink (see [`System::with_sinks`]) in `state` with a timer set or a random choice
+    /// pending, or one that some step of `actions` makes send something, told.
+    fn sink_breach(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+    ) -> Option<String> {
+        use stateright::actor::Command;
+        let net = &state.net;
+        let sink = |i: usize| self.sinks.get(i).copied().unwrap_or(false);
+        if let Some(i) = (0..self.sinks.len()).find(|&i| {
+            sink(i)
+                && (net
+                    .timers_set
+                    .get(i)
+                    .is_some_and(|t| t.iter().next().is_some())
+                    || net.random_choices.get(i).is_some_and(|c| !c.map.is_empty()))
+        }) {
+            return Some(format!(
+                "{} is declared a sink, but holds a timer or a pending random choice",
+                self.names[i]
+            ));
+        }
+        for action in actions {
+            let ActorModelAction::Deliver { dst, .. } = action else {
+                continue;
+            };
+            if !sink(usize::from(*dst)) {
+                continue;
+            }
+            if let Some(Some(h)) = self.handle(state, action) {
+                if h.out.iter().any(|c| !matches!(c, Command::Save(_))) {
+                    return Some(format!(
+                        "{} is declared a sink, but '{}' makes it send, set a timer or choose",
+                        self.names[usize::from(*dst)],
+                        self.format_action(action)
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// A stateless server (see [`System::with_stateless`]) in `state` with a timer set,
     /// a random choice pending or something saved, told.
     fn stateless_breach(&self, state: &SysState<A>) -> Option<String> {
@@ -715,6 +838,9 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         if let Some(breach) = sys.stateless_breach(state) {
             return Err(breach);
         }
+        if let Some(breach) = sys.sink_breach(state, actions) {
+            return Err(format!("at [{state:?}]: {breach}"));
+        }
         if let Some(breach) = sys.ignored_breach(state, actions, nexts, &mut ignored) {
             return Err(format!("at [{state:?}]: {breach}"));
         }
@@ -740,9 +866,16 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                     return Err(format!("reply contract broken by '{}': {breach}", step()));
                 }
             }
-            // Steps no property may see: a stateless server's, a crash that only delays,
-            // a restart that gives an actor back the state it had.
-            let unseen = sys.is_stateless(usize::from(actor_of(action)))
+            // Steps no property may see: a stateless server's, a delivery to a sink or a
+            // loss of a message to one, a crash that only delays, a restart that gives an
+            // actor back the state it had.
+            let to_sink = match action {
+                ActorModelAction::Deliver { dst, .. } => sys.sinks.get(usize::from(*dst)),
+                ActorModelAction::Drop(env) => sys.sinks.get(usize::from(env.dst)),
+                _ => None,
+            };
+            let unseen = to_sink == Some(&true)
+                || sys.is_stateless(usize::from(actor_of(action)))
                 || sys.crash_only_delays(state, action)
                 || matches!(action, ActorModelAction::Recover(id)
                     if next.net.actor_states[usize::from(*id)] == state.net.actor_states[usize::from(*id)]);
@@ -762,7 +895,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                 let after = (p.check)(sys, next);
                 if unseen && before != after {
                     return Err(format!(
-                        "'{}' (a stateless server's step, or a crash or restart that changes nothing) turns the check of {} from {before} to {after}",
+                        "'{}' (a stateless server's step, a sink's, or a crash or restart that changes nothing) turns the check of {} from {before} to {after}",
                         step(),
                         p.name
                     ));

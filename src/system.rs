@@ -222,6 +222,8 @@ pub struct System<A: Node> {
     pub(crate) symmetry: Option<crate::symmetry::Symmetry>,
     /// Which actors keep nothing ([`System::with_stateless`]), by actor index.
     pub(crate) stateless: Vec<bool>,
+    /// Which actors are sinks ([`System::with_sinks`]), by actor index.
+    pub(crate) sinks: Vec<bool>,
     /// Linearizability verdicts worked out so far, by history hash: states reached by
     /// different paths often carry equal histories, each its own copy.
     linearizable_histories: std::sync::RwLock<std::collections::HashMap<u64, bool>>,
@@ -472,7 +474,7 @@ pub(crate) struct Handled<'s, A: Node> {
     /// Its state after (still borrowed if unchanged).
     after: std::borrow::Cow<'s, A::State>,
     /// What it asked for.
-    out: stateright::actor::Out<A>,
+    pub(crate) out: stateright::actor::Out<A>,
 }
 
 impl<A: Node> System<A> {
@@ -504,6 +506,7 @@ impl<A: Node> System<A> {
             tables: crate::compact::Tables::new(),
             symmetry: None,
             stateless: Vec::new(),
+            sinks: Vec::new(),
             linearizable_histories: Default::default(),
         }
     }

@@ -531,6 +531,33 @@ fn reduction_audit_rejects_a_server_that_keeps_state_declared_stateless() {
     eprintln!("{err}");
 }
 
+/// The reduction audit catches false sink declarations: a replica that takes any copy,
+/// even an older one, ends at whichever copy came last, so two copies do not commute; and
+/// replicas that answer reads send. Reading from the primary, the honest replicas pass.
+#[test]
+fn reduction_audit_rejects_replicas_declared_sinks_that_are_not() {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::models::read_replica::{build_with, Bug, Mode};
+    let arch = splitbrain::models::find("read-replica").unwrap();
+    let b = arch.default_bounds();
+    build_with(Mode::ReadPrimaryAfterWrite, None, &b)
+        .audit_reduction(20_000)
+        .expect("replicas read by nobody are sinks");
+    let regressing = build_with(Mode::ReadPrimaryAfterWrite, Some(Bug::ReplicaRegresses), &b);
+    let err = regressing.audit_reduction(20_000).unwrap_err();
+    assert!(
+        err.contains("'primary -> replica1: replicate log up to v1', in the set, does not commute ahead of 'primary -> replica1: replicate log up to v2'"),
+        "{err}"
+    );
+    let answering = build_with(Mode::Async, None, &b).with_sinks(vec![1]);
+    let err = answering.audit_reduction(20_000).unwrap_err();
+    assert!(
+        err.contains("replica1 is declared a sink, but 'jose -> replica1: read x")
+            && err.contains("makes it send"),
+        "{err}"
+    );
+}
+
 /// The symmetries the models declare are symmetries: on every model, variant and mutant
 /// of the catalog at every proof bound, every renaming of the interchangeable servers
 /// maps each reachable state's steps onto the renamed state's steps and keeps every

@@ -234,16 +234,23 @@ impl<A: Node> System<A> {
     ///
     /// If one of them is a client or not an actor of this system.
     pub fn with_stateless(mut self, actors: Vec<usize>) -> Self {
+        self.stateless = self.servers_marked(actors, "stateless");
+        self
+    }
+
+    /// One flag per actor, set for `actors`, which must be servers of this system (else
+    /// a panic saying that only servers may be declared `what`).
+    fn servers_marked(&self, actors: Vec<usize>, what: &str) -> Vec<bool> {
         let n = self.actors.actors.len();
-        self.stateless = vec![false; n];
+        let mut marked = vec![false; n];
         for i in actors {
             assert!(
                 i < n && self.actors.actors[i].as_client().is_none(),
-                "only servers may be declared stateless"
+                "only servers may be declared {what}"
             );
-            self.stateless[i] = true;
+            marked[i] = true;
         }
-        self
+        marked
     }
 
     /// Whether actor `i` is declared stateless.
@@ -262,15 +269,7 @@ impl<A: Node> System<A> {
     ///
     /// If one of them is a client or not an actor of this system.
     pub fn with_sinks(mut self, actors: Vec<usize>) -> Self {
-        let n = self.actors.actors.len();
-        self.sinks = vec![false; n];
-        for i in actors {
-            assert!(
-                i < n && self.actors.actors[i].as_client().is_none(),
-                "only servers may be declared sinks"
-            );
-            self.sinks[i] = true;
-        }
+        self.sinks = self.servers_marked(actors, "sinks");
         self
     }
 

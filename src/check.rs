@@ -398,14 +398,8 @@ fn reduction_words<M: Narrate>(
     chosen: &[Property<M>],
     s: &exhaustive::Search<M>,
 ) -> String {
-    let forgotten = if s.forgetting_states > 0 {
-        format!(
-            "; por: {} states found with messages nobody will read forgotten",
-            s.forgetting_states
-        )
-    } else {
-        String::new()
-    };
+    const FORGOTTEN: &str = "found with messages nobody will read forgotten";
+    let forgotten = s.forgetting_states;
     if s.reduced_states == 0 {
         let visible: Vec<&str> = chosen
             .iter()
@@ -430,21 +424,20 @@ fn reduction_words<M: Narrate>(
                 )
             }
         });
-        return if forgotten.is_empty() {
+        return if forgotten == 0 {
             format!("; por reduced no state: {why}")
         } else {
-            format!("{forgotten}; no state was expanded with a persistent set: {why}")
+            format!(
+                "; por: {forgotten} states {FORGOTTEN}; no state was expanded with a persistent set: {why}"
+            )
         };
     }
     let mut words = format!(
         "; por: {} states expanded with a persistent set or without crashes that only delay",
         s.reduced_states
     );
-    if s.forgetting_states > 0 {
-        words.push_str(&format!(
-            ", {} found with messages nobody will read forgotten",
-            s.forgetting_states
-        ));
+    if forgotten > 0 {
+        words.push_str(&format!(", {forgotten} {FORGOTTEN}"));
     }
     if let Some(short) = s.shortening {
         words.push_str(&format!(

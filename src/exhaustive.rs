@@ -523,12 +523,15 @@ where
                 }
                 out.reduced += usize::from(!taken.is_empty() || left_out);
             }
-            let mut successors = 0usize;
+            // Whether some step that leads somewhere is not spontaneous (else the state is
+            // at rest).
+            let mut work_left = false;
             for (k, action) in actions.drain(..).enumerate() {
                 if !taken.is_empty() && !taken.contains(&k) {
                     continue;
                 }
-                let spontaneous = model.spontaneous(state, &action);
+                // (Asked only until one is found.)
+                let is_work = !work_left && !model.spontaneous(state, &action);
                 // Where the step leads: told by the model (the state is built only if it
                 // is new), or built now.
                 let step = match told_key(&told, k, reduce, &out.orbits) {
@@ -542,9 +545,7 @@ where
                         },
                     },
                 };
-                if !spontaneous {
-                    successors += 1;
-                }
+                work_left |= is_work;
                 if at_depth_limit {
                     out.cut_by_depth = true;
                     break;
@@ -579,7 +580,7 @@ where
                 out.successors
                     .push((model.pack(next), nfp, *fp, decided, forgot));
             }
-            if successors == 0 {
+            if !work_left {
                 // A state at rest (nothing but a crash can happen): judge the
                 // `eventually` properties.
                 let failing: Vec<usize> = properties

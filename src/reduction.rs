@@ -195,6 +195,15 @@ fn can_be_key<M, T, R>(action: &ActorModelAction<M, T, R>, leads: impl FnOnce() 
     !matches!(action, ActorModelAction::Drop(_)) && leads()
 }
 
+/// Whether actor `i` holds a timer or a pending random choice in `state`.
+fn waits<A: Node>(state: &SysState<A>, i: usize) -> bool {
+    let net = &state.net;
+    net.timers_set
+        .get(i)
+        .is_some_and(|t| t.iter().next().is_some())
+        || net.random_choices.get(i).is_some_and(|c| !c.map.is_empty())
+}
+
 /// Every message in flight, each copy once: (source, destination, message). (stateright
 /// 0.31's `Network::iter_all` never ends on an ordered network with a channel holding
 /// two messages or more.)
@@ -368,7 +377,7 @@ impl<A: Node> System<A> {
             return false;
         };
         let (i, net) = (usize::from(*id), &state.net);
-        if net.timers_set[i].iter().next().is_some() || !net.random_choices[i].map.is_empty() {
+        if waits(state, i) {
             return false;
         }
         let mut out = stateright::actor::Out::new();
@@ -685,16 +694,8 @@ impl<A: Node> System<A> {
         actions: &[<Self as Model>::Action],
     ) -> Option<String> {
         use stateright::actor::Command;
-        let net = &state.net;
         let sink = |i: usize| self.sinks.get(i).copied().unwrap_or(false);
-        if let Some(i) = (0..self.sinks.len()).find(|&i| {
-            sink(i)
-                && (net
-                    .timers_set
-                    .get(i)
-                    .is_some_and(|t| t.iter().next().is_some())
-                    || net.random_choices.get(i).is_some_and(|c| !c.map.is_empty()))
-        }) {
+        if let Some(i) = (0..self.sinks.len()).find(|&i| sink(i) && waits(state, i)) {
             return Some(format!(
                 "{} is declared a sink, but holds a timer or a pending random choice",
                 self.names[i]
@@ -723,16 +724,9 @@ impl<A: Node> System<A> {
     /// A stateless server (see [`System::with_stateless`]) in `state` with a timer set,
     /// a random choice pending or something saved, told.
     fn stateless_breach(&self, state: &SysState<A>) -> Option<String> {
-        let net = &state.net;
-        let i = (0..self.stateless.len()).find(|&i| {
-            self.stateless[i]
-                && (net
-                    .timers_set
-                    .get(i)
-                    .is_some_and(|t| t.iter().next().is_some())
-                    || net.random_choices.get(i).is_some_and(|c| !c.map.is_empty())
-                    || net.actor_storages.get(i).is_some_and(Option::is_some))
-        })?;
+        let saved = |i: usize| state.net.actor_storages.get(i).is_some_and(Option::is_some);
+        let i = (0..self.stateless.len())
+            .find(|&i| self.stateless[i] && (waits(state, i) || saved(i)))?;
         Some(format!(
             "{} is declared stateless, but holds a timer, a pending random choice or saved data",
             self.names[i]

@@ -102,8 +102,6 @@ pub struct MasterState {
     pub stamp: (u8, u8),
     /// Dollars of withdrawals this master approved.
     pub approved: i16,
-    /// Replication messages applied (the log position).
-    pub applied: u8,
 }
 
 /// The actors of this model.
@@ -217,19 +215,16 @@ impl Master {
                     Some(Bug::CreditReplica) => st.balance += amount,
                     _ => st.balance -= amount,
                 }
-                st.applied = st.applied.saturating_add(1);
                 o.save(Box::new(st.clone()));
             }
+            // A balance with an older timestamp than the master's loses: it changes
+            // nothing (its clock is already past it), and the master ignores it for good.
             Msg::Peer(Peer::SetBalance { balance, stamp }) => {
-                st.applied = st.applied.saturating_add(1);
                 if stamp > st.stamp {
                     st.balance = balance;
                     st.stamp = stamp;
-                } else {
-                    // Keep the clock moving past what we have seen.
-                    st.stamp.0 = st.stamp.0.max(stamp.0);
+                    o.save(Box::new(st.clone()));
                 }
-                o.save(Box::new(st.clone()));
             }
             Msg::Reply { .. } => {}
         }
@@ -255,7 +250,6 @@ impl Actor for Node {
                     balance: m.balance,
                     stamp: (0, 0),
                     approved: 0,
-                    applied: 0,
                 },
             }),
             Node::Client(c) => NodeState::Client(c.start(o)),
@@ -348,6 +342,35 @@ impl NodeTrait for Node {
     fn crashable(&self) -> bool {
         matches!(self, Node::Master(_))
     }
+
+    // A master's timestamp only grows (it is saved with every change), so a balance
+    // stamped older than it loses now and always will; clients ignore old replies.
+    fn ignores_for_good(&self, state: &NodeState, _src: Id, msg: &Msg<Peer>) -> bool {
+        match (self, state) {
+            (Node::Master(_), NodeState::Master(st)) => {
+                matches!(msg, Msg::Peer(Peer::SetBalance { stamp, .. }) if *stamp < st.stamp)
+            }
+            (Node::Client(c), NodeState::Client(st)) => c.ignores_for_good(st, msg),
+            _ => false,
+        }
+    }
+
+    // No client and no property reads the balance a reply carries: the story tells it
+    // (it is the master's balance after the step), clients only move on.
+    fn reply_as_read(reply: Reply) -> Reply {
+        match reply {
+            Reply::Approved { .. } => Reply::Approved { balance: 0 },
+            Reply::Declined { .. } => Reply::Declined { balance: 0 },
+            other => other,
+        }
+    }
+
+    fn client_state_mut(state: &mut NodeState) -> Option<&mut ClientState> {
+        match state {
+            NodeState::Client(c) => Some(c),
+            NodeState::Master(_) => None,
+        }
+    }
 }
 
 /// The model type: masters and clients.
@@ -381,8 +404,11 @@ fn balances_text(sys: &MasterMasterSystem, s: &SysState<Node>) -> String {
         .join(", ")
 }
 
+/// Whether a replication message is on its way that its master will still apply (one
+/// stamped older than the master's balance never will: replication has settled without it).
 fn replication_in_flight(sys: &MasterMasterSystem, s: &SysState<Node>) -> bool {
-    sys.in_flight(s).any(|e| matches!(e.msg, Msg::Peer(_)))
+    sys.in_flight(s)
+        .any(|e| matches!(e.msg, Msg::Peer(_)) && !sys.ignored_for_good(s, e.src, e.dst, e.msg))
 }
 
 fn approved_by_clients(sys: &MasterMasterSystem, s: &SysState<Node>) -> i16 {

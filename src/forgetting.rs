@@ -45,8 +45,24 @@
 //! messages forgotten and with a loss fewer counted, and that at rest no `eventually`
 //! check changes when a message in flight is taken out.
 
+use crate::history::Outcome;
 use crate::system::{Msg, Node, SysState, System};
 use stateright::actor::{Envelope, Id, Network};
+use std::sync::Arc;
+
+/// `msg` as the search keeps it ([`Node::reply_as_read`]): `Some` when that differs.
+pub(crate) fn msg_as_read<A: Node>(msg: &Msg<A::Peer>) -> Option<Msg<A::Peer>> {
+    match msg {
+        Msg::Reply { id, reply } => {
+            let kept = A::reply_as_read(*reply);
+            (kept != *reply).then_some(Msg::Reply {
+                id: *id,
+                reply: kept,
+            })
+        }
+        _ => None,
+    }
+}
 
 impl<A: Node> System<A> {
     /// Whether `dst`, whose state is `dst_state`, ignores the message `msg` from `src` for
@@ -92,6 +108,53 @@ impl<A: Node> System<A> {
             !self.forgettable(dst_state, env.src, env.dst, &env.msg)
         });
         multiset.len() < before
+    }
+
+    /// Keeps every reply in `state` as the model reads it ([`Node::reply_as_read`]): those
+    /// in flight, on the unordered, non-duplicating network, and those in client logs;
+    /// true if one changed.
+    pub(crate) fn keep_replies_as_read(&self, state: &mut SysState<A>) -> bool {
+        let net = &mut state.net;
+        let Network::UnorderedNonDuplicating(multiset) = &mut net.network else {
+            return false;
+        };
+        let mut changed = false;
+        let blurred: Vec<_> = multiset
+            .iter()
+            .filter_map(|(env, &copies)| {
+                msg_as_read::<A>(&env.msg).map(|kept| (env.clone(), kept, copies))
+            })
+            .collect();
+        for (env, kept, copies) in blurred {
+            multiset.remove(&env);
+            let kept = Envelope {
+                src: env.src,
+                dst: env.dst,
+                msg: kept,
+            };
+            *multiset.entry(kept).or_insert(0) += copies;
+            changed = true;
+        }
+        let read = |e: &crate::history::Event| match e.outcome {
+            Outcome::Replied(r) => A::reply_as_read(r) == r,
+            _ => true,
+        };
+        for slot in net.actor_states.iter_mut() {
+            if A::client_state(slot).is_none_or(|c| c.log.iter().all(read)) {
+                continue;
+            }
+            let mut st = (**slot).clone();
+            if let Some(c) = A::client_state_mut(&mut st) {
+                for e in &mut c.log {
+                    if let Outcome::Replied(r) = &mut e.outcome {
+                        *r = A::reply_as_read(*r);
+                    }
+                }
+                *slot = Arc::new(st);
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// The sum of the parts ([`SysState::envelope_part`]) of the messages in `state`'s

@@ -686,6 +686,73 @@ impl<A: Node> System<A> {
         None
     }
 
+    /// The first breach, in `state`, of what [`Node::reply_as_read`] declares: with its
+    /// replies kept as read, a property's check changes, or a step leads somewhere else
+    /// (also kept as read) than the same step, its message kept as read, from the state
+    /// kept as read. True in `blurred` if some reply in `state` was kept in part.
+    fn reply_breach(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        nexts: &[Option<SysState<A>>],
+        blurred: &mut bool,
+    ) -> Option<String> {
+        let mut kept = state.clone();
+        *blurred = self.keep_replies_as_read(&mut kept);
+        if !*blurred {
+            return None;
+        }
+        if let Some(p) =
+            (self.properties.iter()).find(|p| (p.check)(self, state) != (p.check)(self, &kept))
+        {
+            return Some(format!(
+                "the check of {} changes when replies are kept as the model reads them",
+                p.name
+            ));
+        }
+        let as_read = |s: &SysState<A>| {
+            let mut s = s.clone();
+            self.keep_replies_as_read(&mut s);
+            s
+        };
+        let mut there = Vec::new();
+        self.actions(&kept, &mut there);
+        for (action, next) in actions.iter().zip(nexts) {
+            let counterpart = match action {
+                ActorModelAction::Deliver { src, dst, msg } => ActorModelAction::Deliver {
+                    src: *src,
+                    dst: *dst,
+                    msg: crate::forgetting::msg_as_read::<A>(msg).unwrap_or_else(|| msg.clone()),
+                },
+                ActorModelAction::Drop(env) => {
+                    ActorModelAction::Drop(stateright::actor::Envelope {
+                        src: env.src,
+                        dst: env.dst,
+                        msg: crate::forgetting::msg_as_read::<A>(&env.msg)
+                            .unwrap_or_else(|| env.msg.clone()),
+                    })
+                }
+                other => other.clone(),
+            };
+            let leads = there
+                .contains(&counterpart)
+                .then(|| self.next_state(&kept, counterpart))
+                .flatten();
+            let same = match (next, &leads) {
+                (None, None) => true,
+                (Some(n), Some(l)) => as_read(n) == as_read(l),
+                _ => false,
+            };
+            if !same {
+                return Some(format!(
+                    "'{}' does not lead to the same state when replies are kept as the model reads them",
+                    self.format_action(action)
+                ));
+            }
+        }
+        None
+    }
+
     /// A sink (see [`System::with_sinks`]) in `state` with a timer set or a random choice
     /// pending, or one that some step of `actions` makes send something, told.
     fn sink_breach(
@@ -807,6 +874,9 @@ pub struct Audit {
     pub sets: usize,
     /// Messages in flight declared ignored for good by their recipients, each checked.
     pub ignored: usize,
+    /// States with a reply the model reads only in part ([`Node::reply_as_read`]), each
+    /// checked with every step.
+    pub replies_kept: usize,
 }
 
 /// Checks, over every state reachable within `max_states` (unreduced), the declarations
@@ -822,10 +892,12 @@ pub struct Audit {
 /// every message declared ignored for good ([`Node::ignores_for_good`]) changes nothing
 /// when delivered and is still ignored after every step, and no property's check changes
 /// when such messages are forgotten or one loss fewer is counted, nor, at rest, an
-/// `eventually` check when a message in flight is taken out. Returns the first breach,
+/// `eventually` check when a message in flight is taken out; and where the model reads
+/// replies only in part ([`Node::reply_as_read`]), no check changes and every step leads
+/// to the same state when replies are kept as read. Returns the first breach,
 /// told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
-    let (mut steps, mut sets, mut ignored) = (0, 0, 0);
+    let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
     let mut set = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
         if let Some(breach) = sys.stateless_breach(state) {
@@ -837,6 +909,11 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         if let Some(breach) = sys.ignored_breach(state, actions, nexts, &mut ignored) {
             return Err(format!("at [{state:?}]: {breach}"));
         }
+        let mut blurred = false;
+        if let Some(breach) = sys.reply_breach(state, actions, nexts, &mut blurred) {
+            return Err(format!("at [{state:?}]: {breach}"));
+        }
+        replies_kept += usize::from(blurred);
         set.clear();
         sys.smallest_persistent_set(state, actions, true, &mut set);
         if !set.is_empty() {
@@ -916,5 +993,6 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         steps,
         sets,
         ignored,
+        replies_kept,
     })
 }

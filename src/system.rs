@@ -161,6 +161,24 @@ pub trait Node:
         }
     }
 
+    /// The part of a reply that something reads: the reply with what no actor's step and
+    /// no property's check ever reads set to a fixed value (a client must react to both
+    /// the same way). `--reduce por` keeps replies this way, in flight and in client logs,
+    /// so that states that differ only there are searched once; traces replay the full
+    /// states (see [`crate::forgetting`]). A model that changes replies here answers
+    /// [`Node::client_state_mut`]; [`crate::reduction::audit`] checks both over whole
+    /// state spaces. By default the whole reply is read.
+    fn reply_as_read(reply: Reply) -> Reply {
+        reply
+    }
+
+    /// The client state inside this actor state, to rewrite its log (see
+    /// [`Node::reply_as_read`]). `None` by default.
+    fn client_state_mut(state: &mut Self::State) -> Option<&mut ClientState> {
+        let _ = state;
+        None
+    }
+
     /// Symmetry reduction (`--reduce symmetry`, see [`crate::symmetry`]): this actor state
     /// with the system's interchangeable actors renamed by `r` (ids, per-actor vectors,
     /// bit sets). `None` (the default): the model does not rename; a model that declares
@@ -734,6 +752,7 @@ impl<A: Node> System<A> {
         for c in h.out.iter() {
             match c {
                 Command::Send(to, m) => {
+                    let mut kept = None;
                     if forget {
                         let to_state = match usize::from(*to) {
                             j if j == i => &*h.after,
@@ -742,11 +761,12 @@ impl<A: Node> System<A> {
                         if self.forgettable(to_state, id, *to, m) {
                             continue;
                         }
+                        kept = crate::forgetting::msg_as_read::<A>(m);
                     }
                     sum = sum.wrapping_add(SysState::<A>::envelope_part(Envelope {
                         src: id,
                         dst: *to,
-                        msg: m,
+                        msg: kept.as_ref().unwrap_or(m),
                     }));
                 }
                 Command::SetTimer(t, _) if i < net.timers_set.len() => timers |= 1 << (*t as u8),
@@ -1095,7 +1115,8 @@ impl<A: Node> Narrate for System<A> {
     }
 
     fn forget(&self, state: &mut Self::State) -> bool {
-        self.forget_ignored(state)
+        let blurred = self.keep_replies_as_read(state);
+        self.forget_ignored(state) || blurred
     }
 
     fn reduction_blocker(&self) -> Option<String> {

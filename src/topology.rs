@@ -1201,8 +1201,6 @@ pub struct ServerState {
     pub approved: Vec<i16>,
     /// Timestamp of each balance (state replication).
     pub stamps: Vec<(u8, u8)>,
-    /// Account replication messages applied (the log position).
-    pub applied: u8,
     /// Register version.
     pub version: u8,
     /// Register writer number.
@@ -1488,7 +1486,6 @@ impl Server {
                 if let Some(b) = st.balances.get_mut(account as usize) {
                     *b -= amount;
                 }
-                st.applied = st.applied.saturating_add(1);
                 if let Some(a) = ack {
                     o.send(src, Msg::Peer(Peer::Ack { ack: a }));
                 }
@@ -1500,20 +1497,17 @@ impl Server {
                 stamp,
                 ack,
             }) => {
+                // A balance stamped older than the server's loses and changes nothing (the
+                // server's clock is already past it); it is still acknowledged.
                 let a = account as usize;
-                st.applied = st.applied.saturating_add(1);
-                if a < st.stamps.len() {
-                    if stamp > st.stamps[a] {
-                        st.balances[a] = balance;
-                        st.stamps[a] = stamp;
-                    } else {
-                        st.stamps[a].0 = st.stamps[a].0.max(stamp.0);
-                    }
+                if a < st.stamps.len() && stamp > st.stamps[a] {
+                    st.balances[a] = balance;
+                    st.stamps[a] = stamp;
+                    o.save(Box::new(st.clone()));
                 }
                 if let Some(a) = ack {
                     o.send(src, Msg::Peer(Peer::Ack { ack: a }));
                 }
-                o.save(Box::new(st.clone()));
             }
             Msg::Peer(Peer::Replicate {
                 version,
@@ -1561,7 +1555,6 @@ impl Actor for TNode {
                     balances: s.accounts.clone(),
                     approved: vec![0; s.accounts.len()],
                     stamps: vec![(0, 0); s.accounts.len()],
-                    applied: 0,
                     version: 0,
                     writer: 0,
                     value: 0,
@@ -1676,6 +1669,29 @@ impl NodeTrait for TNode {
     fn lossy(msg: &Msg<Peer>) -> bool {
         !matches!(msg, Msg::Peer(_))
     }
+
+    // A server's stamps only grow (saved with every change), so an unacknowledged balance
+    // stamped older than the server's loses now and always will; clients ignore old
+    // replies.
+    fn ignores_for_good(&self, state: &TState, _src: Id, msg: &Msg<Peer>) -> bool {
+        match (self, state, msg) {
+            (
+                TNode::Server(_),
+                TState::Server(st),
+                Msg::Peer(Peer::SetBalance {
+                    account,
+                    stamp,
+                    ack: None,
+                    ..
+                }),
+            ) => st
+                .stamps
+                .get(*account as usize)
+                .is_some_and(|mine| stamp < mine),
+            (TNode::Client(c), TState::Client(st), _) => c.ignores_for_good(st, msg),
+            _ => false,
+        }
+    }
 }
 
 /// The model type of an interpreted topology.
@@ -1747,7 +1763,12 @@ fn approved_by_clients(sys: &TopologySystem, s: &SysState<TNode>, account: u8) -
 }
 
 fn conserved(sys: &TopologySystem, s: &SysState<TNode>) -> bool {
-    if sys.in_flight(s).any(|e| matches!(e.msg, Msg::Peer(_))) {
+    // Replication has settled when no message is on its way that its server will still
+    // read (a balance stamped older than the server's never will be).
+    if sys
+        .in_flight(s)
+        .any(|e| matches!(e.msg, Msg::Peer(_)) && !sys.ignored_for_good(s, e.src, e.dst, e.msg))
+    {
         return true;
     }
     let start = start_balances(sys);

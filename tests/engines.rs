@@ -491,20 +491,63 @@ fn told_fingerprints_match_the_states_built() {
 /// reduction names is a stubborn set one step deep (a step of it that is not a loss stays
 /// enabled after any other step, and its steps commute ahead of any other step), and
 /// every message declared ignored for good is ignored now and after every step, with no
-/// property's check changed when it is forgotten.
+/// property's check changed when it is forgotten; and where a model reads replies only in
+/// part (master-master: not the balance they carry), no check changes and every step
+/// leads to the same state with replies kept as read.
 #[test]
 fn reduction_declarations_hold_on_the_whole_catalog() {
-    let (mut steps, mut sets, mut ignored) = (0, 0, 0);
+    let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
     for_every_system_at_every_proof_bound(|sys| {
         let audit = sys.audit_reduction(20_000)?;
         (steps, sets) = (steps + audit.steps, sets + audit.sets);
         ignored += audit.ignored;
+        replies_kept += audit.replies_kept;
         Ok(())
     });
     assert!(sets > 10_000, "only {sets} sets checked");
     assert!(ignored > 10_000, "only {ignored} ignored messages checked");
+    assert!(
+        replies_kept > 10_000,
+        "only {replies_kept} states with replies read in part checked"
+    );
     eprintln!(
-        "{steps} steps audited, {sets} named sets checked one step deep, {ignored} messages declared ignored checked"
+        "{steps} steps audited, {sets} named sets checked one step deep, {ignored} messages declared ignored checked, {replies_kept} states with replies read in part checked"
+    );
+}
+
+/// The reduction audit catches a property that reads what the model declares nobody
+/// reads: master-master keeps replies without the balance they carry, so a claim about
+/// that balance is reported; the model's own properties pass.
+#[test]
+fn reduction_audit_rejects_a_check_that_reads_what_replies_are_kept_without() {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::history::{Outcome, Reply};
+    use splitbrain::models::master_master::{build, Mode};
+    use splitbrain::property::{ClientSteps, Kind, Property};
+    let arch = splitbrain::models::find("master-master").unwrap();
+    let b = arch.default_bounds();
+    build(Mode::AsyncOps, &b)
+        .audit_reduction(20_000)
+        .expect("no property reads the balance a reply carries");
+    let mut reads = build(Mode::AsyncOps, &b);
+    reads.properties.push(Property {
+        name: "replies_show_an_empty_account",
+        claim: "every approval tells the client the account is empty",
+        kind: Kind::Always,
+        client_steps: ClientSteps::Visible,
+        check: |sys, s| {
+            sys.history(s).iter().all(|e| {
+                !matches!(e.outcome, Outcome::Replied(Reply::Approved { balance }) if balance > 0)
+            })
+        },
+        values: |_, _| String::new(),
+    });
+    let err = reads.audit_reduction(20_000).unwrap_err();
+    assert!(
+        err.contains(
+            "the check of replies_show_an_empty_account changes when replies are kept as the model reads them"
+        ),
+        "{err}"
     );
 }
 

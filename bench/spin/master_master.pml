@@ -14,10 +14,10 @@
  * Mapping to the Rust model (stateright ActorModel wrapped in src/system.rs):
  *   - actor ids: masters 0..SERVERS-1, clients SERVERS..SERVERS+CLIENTS-1, as in build_with.
  *   - one proctype per actor; an actor's state is the proctype's local variables:
- *       Master: balance, stamp (clk, wr), approved, applied. Its durable storage is not
- *       kept separately: every change is saved at once and `applied`/`approved` only grow,
- *       so storage == None exactly when the state is still the initial one, and the
- *       storage otherwise equals the state.
+ *       Master: balance, stamp (clk, wr), approved. Its durable storage is not kept
+ *       separately: every change is saved at once and the stamp or `approved` grows with
+ *       every change (or the balance falls, with ASYNC_OPS), so storage == None exactly
+ *       when the state is still the initial one, and the storage otherwise equals it.
  *       Client: seq, and for each finished request the reply (code 1 approved / 2
  *       declined, and the balance it carries). The Rust log (one Event per attempt:
  *       attempt 0 only, no retries) is exactly (seq, replies[0..seq)).
@@ -34,7 +34,9 @@
  *     A master may receive any message of its inbox: the atomic sequence selects the
  *     n-th message (n chosen nondeterministically), parks the ones before it in a local
  *     channel and puts them back with `!!`. Every master delivery changes the state or
- *     sends something, so none is a stateright no-op. A client only accepts the reply to
+ *     sends something, but that of a balance stamped older than the master's (LWW): a
+ *     stateright no-op, not taken, that stays in flight; here it is put back, a step to
+ *     the same state, which stores nothing. A client only accepts the reply to
  *     its outstanding request (others would be no-ops that stateright does not take and
  *     that stay in flight): `??` with eval(seq).
  *   - temporaries are reset to 0 at the end of every step, so the state vector is the
@@ -106,7 +108,6 @@ proctype Master(byte me)
   byte clk;              /* stamp.0: Lamport clock (LWW) */
   byte wr;               /* stamp.1: writer master number (LWW) */
   short approved;        /* dollars this master approved */
-  byte applied;          /* replication messages applied */
   /* temporaries, 0 between steps */
   byte kind, src, key; short val;
   byte k2, s2, y2; short v2;
@@ -174,15 +175,14 @@ end:
                 n = 0
              fi
           :: kind == APPLY ->
-             bal = bal - key;
-             if :: applied < 255 -> applied++ :: else -> skip fi
+             bal = bal - key
           :: kind == SETBAL ->
-             if :: applied < 255 -> applied++ :: else -> skip fi;
              if
              :: key > clk || (key == clk && src > wr) ->
                 bal = val; clk = key; wr = src
              :: else ->
-                if :: key > clk -> clk = key :: else -> skip fi
+                /* older than what this master holds: back in flight, nothing changed */
+                inbox !! kind, src, key, val
              fi
           fi
        fi;

@@ -738,6 +738,15 @@ impl Architecture for MasterMaster {
                 servers: 3,
                 ..d
             },
+            // Three withdrawals each at $100: every one is approved, so nothing is violated
+            // early (but lww's money_conserved) and the search must cover the whole space.
+            Bounds {
+                clients: 3,
+                servers: 3,
+                ops: 3,
+                balance: 100,
+                ..d
+            },
             // A bug deep in a large workload: $90 of food against $60, six clients, three
             // masters. BFS runs out of states long before the violation's depth.
             Bounds {

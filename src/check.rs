@@ -398,7 +398,8 @@ fn reduction_words<M: Narrate>(
     chosen: &[Property<M>],
     s: &exhaustive::Search<M>,
 ) -> String {
-    const FORGOTTEN: &str = "found with messages nobody will read forgotten";
+    const FORGOTTEN: &str =
+        "found with what nobody will read forgotten (messages, parts of replies)";
     let forgotten = s.forgetting_states;
     if s.reduced_states == 0 {
         let visible: Vec<&str> = chosen

@@ -88,7 +88,7 @@ pub struct Search<M: Model> {
     /// States expanded with a persistent subset of their steps, or without steps that only
     /// hold back others (`--reduce por`).
     pub reduced_states: usize,
-    /// States found with messages nobody will read forgotten (`--reduce por`, see
+    /// States found with what nobody will read forgotten (messages, parts of replies) (`--reduce por`, see
     /// [`crate::forgetting`]).
     pub forgetting_states: usize,
     /// The unreduced search that shortened a reduced search's paths, if one ran.

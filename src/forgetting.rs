@@ -5,7 +5,7 @@
 //!
 //! # What may happen to such a message
 //!
-//! Its delivery changes nothing, so it is no step (see [`System::handle`]). Its loss only
+//! Its delivery changes nothing, so it is no step (see `System::handle`). Its loss only
 //! spends loss budget: it is *spontaneous* ([`crate::trace::Narrate::spontaneous`]), not
 //! work left to do, so a state whose other steps are all crashes has come to rest, with
 //! or without the loss taken, and the searches, reduced or not, judge `eventually`
@@ -38,6 +38,21 @@
 //!
 //! Only on the unordered, non-duplicating network: in a per-channel queue a message holds
 //! back those behind it, and a duplicating network keeps every message anyway.
+//!
+//! # Replies kept as read
+//!
+//! A model may also declare what of a reply nothing reads ([`Node::reply_as_read`]:
+//! master-master's clients only move on, and no property looks at the balance an
+//! approval carries). Write `g(s)` for `s` with every reply in flight and in every client
+//! log kept as read. Each step of `s` has a step of `g(s)`, the same but for its message
+//! kept as read, and the two lead to states `t` and `t'` with `g(t) = g(t')`: a client
+//! reacts to both replies alike, and no server reads a reply. Every step of `g(s)` is such
+//! a counterpart, and every property's check is the same on `s` and `g(s)`. So `g` is a
+//! bisimulation that keeps depths, like forgetting, and the search keeps states as `g`
+//! gives them (a reply sent is kept as read before it is hashed, see
+//! [`crate::trace::Narrate::successor_fingerprints`]); paths are replayed on the full states. The audit
+//! checks the two claims on every state of the unreduced space that holds a reply read in
+//! part, with every step.
 //!
 //! [`crate::reduction::audit`] checks the declarations over whole unreduced state spaces:
 //! that delivering a message declared ignored changes nothing, that its recipient still

@@ -691,7 +691,7 @@ fn reduce_por_says_what_it_did() {
     );
     // Late acks are forgotten, but no state has a persistent set.
     assert!(
-        ll.contains("states found with messages nobody will read forgotten; no state was expanded with a persistent set: replica1 does not declare that it sends clients nothing but one reply per attempt"),
+        ll.contains("states found with what nobody will read forgotten (messages, parts of replies); no state was expanded with a persistent set: replica1 does not declare that it sends clients nothing but one reply per attempt"),
         "{ll}"
     );
 }

@@ -448,12 +448,26 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
             },
             values: |sys, s| {
                 let approved: i16 = masters(sys, s).iter().map(|(_, m)| m.approved).sum();
-                format!(
+                let mut text = format!(
                     "${approved} approved out of ${}, so every master should hold {}; {}",
                     start_balance(sys),
                     start_balance(sys) - approved,
                     balances_text(sys, s)
-                )
+                );
+                // Replication still in flight that will never be applied: say why.
+                for e in sys.in_flight(s) {
+                    if matches!(e.msg, Msg::Peer(_)) && sys.ignored_for_good(s, e.src, e.dst, e.msg)
+                    {
+                        text.push_str(&format!(
+                            "; {} -> {} {} is older than what {} holds and is ignored",
+                            sys.name(e.src),
+                            sys.name(e.dst),
+                            sys.describe_msg(e.msg, e.src, e.dst),
+                            sys.name(e.dst)
+                        ));
+                    }
+                }
+                text
             },
         },
         Property {

@@ -404,11 +404,21 @@ fn balances_text(sys: &MasterMasterSystem, s: &SysState<Node>) -> String {
         .join(", ")
 }
 
-/// Whether a replication message is on its way that its master will still apply (one
-/// stamped older than the master's balance never will: replication has settled without it).
-fn replication_in_flight(sys: &MasterMasterSystem, s: &SysState<Node>) -> bool {
+/// The replication messages in flight, each with whether its master will still apply it
+/// (one stamped older than the master's balance never will).
+fn replication<'a>(
+    sys: &'a MasterMasterSystem,
+    s: &'a SysState<Node>,
+) -> impl Iterator<Item = (stateright::actor::Envelope<&'a Msg<Peer>>, bool)> + 'a {
     sys.in_flight(s)
-        .any(|e| matches!(e.msg, Msg::Peer(_)) && !sys.ignored_for_good(s, e.src, e.dst, e.msg))
+        .filter(|e| matches!(e.msg, Msg::Peer(_)))
+        .map(|e| (e, !sys.ignored_for_good(s, e.src, e.dst, e.msg)))
+}
+
+/// Whether a replication message is on its way that its master will still apply:
+/// replication has settled without the others.
+fn replication_in_flight(sys: &MasterMasterSystem, s: &SysState<Node>) -> bool {
+    replication(sys, s).any(|(_, applies)| applies)
 }
 
 fn approved_by_clients(sys: &MasterMasterSystem, s: &SysState<Node>) -> i16 {
@@ -455,17 +465,14 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
                     balances_text(sys, s)
                 );
                 // Replication still in flight that will never be applied: say why.
-                for e in sys.in_flight(s) {
-                    if matches!(e.msg, Msg::Peer(_)) && sys.ignored_for_good(s, e.src, e.dst, e.msg)
-                    {
-                        text.push_str(&format!(
-                            "; {} -> {} {} is older than what {} holds and is ignored",
-                            sys.name(e.src),
-                            sys.name(e.dst),
-                            sys.describe_msg(e.msg, e.src, e.dst),
-                            sys.name(e.dst)
-                        ));
-                    }
+                for (e, _) in replication(sys, s).filter(|(_, applies)| !applies) {
+                    text.push_str(&format!(
+                        "; {} -> {} {} is older than what {} holds and is ignored",
+                        sys.name(e.src),
+                        sys.name(e.dst),
+                        sys.describe_msg(e.msg, e.src, e.dst),
+                        sys.name(e.dst)
+                    ));
                 }
                 text
             },

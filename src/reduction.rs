@@ -718,18 +718,20 @@ impl<A: Node> System<A> {
         let mut there = Vec::new();
         self.actions(&kept, &mut there);
         for (action, next) in actions.iter().zip(nexts) {
+            let read = |msg: &Msg<A::Peer>| {
+                crate::forgetting::msg_as_read::<A>(msg).unwrap_or_else(|| msg.clone())
+            };
             let counterpart = match action {
                 ActorModelAction::Deliver { src, dst, msg } => ActorModelAction::Deliver {
                     src: *src,
                     dst: *dst,
-                    msg: crate::forgetting::msg_as_read::<A>(msg).unwrap_or_else(|| msg.clone()),
+                    msg: read(msg),
                 },
                 ActorModelAction::Drop(env) => {
                     ActorModelAction::Drop(stateright::actor::Envelope {
                         src: env.src,
                         dst: env.dst,
-                        msg: crate::forgetting::msg_as_read::<A>(&env.msg)
-                            .unwrap_or_else(|| env.msg.clone()),
+                        msg: read(&env.msg),
                     })
                 }
                 other => other.clone(),

@@ -54,6 +54,27 @@
 //! checks the two claims on every state of the unreduced space that holds a reply read in
 //! part, with every step.
 //!
+//! # Histories kept as judged
+//!
+//! Where a model declares `linearizable`, a state holds the real-time history of register
+//! operations, and two runs that order one client's reply before or after another's
+//! request differ by it, even where no verdict ever will. `--reduce por` keeps the
+//! history as `linearizable` will ever judge it ([`crate::real_time::RealTime::keep_as_judged`],
+//! Lowe's just-in-time linearization): the attempts in flight, and every way the
+//! operations so far could have taken effect in one order respecting real time (the
+//! register's value, and which attempts in flight took effect, returning what). An
+//! event's ways are a function of the ways before it, and the history is linearizable
+//! exactly while one is left; so histories with the same attempts in flight and the same
+//! ways get the same verdict after any events, and every history no order explains is
+//! one. Write `h(s)` for `s` with its history kept so: each step of `s` is a step of
+//! `h(s)` (the history never changes what an actor does) to a state `t'` with
+//! `h(t) = h(t')`, and every check is the same on `s` and `h(s)`, so `h` is a
+//! bisimulation that keeps depths, like forgetting. Paths are replayed on full states, so
+//! traces and their "no order explains" lines are stateright's tester's. The audit
+//! judges every history of the unreduced space both ways and compares the verdicts, and
+//! a property test in `src/real_time.rs` does so on random histories, invalid ones
+//! included.
+//!
 //! [`crate::reduction::audit`] checks the declarations over whole unreduced state spaces:
 //! that delivering a message declared ignored changes nothing, that its recipient still
 //! ignores it after every step, that every property's check is the same without the

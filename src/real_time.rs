@@ -105,6 +105,165 @@ struct Entry {
 pub struct RealTime {
     last: Option<Arc<Entry>>,
     consistent: OnceLock<bool>,
+    /// Once [`RealTime::keep_as_judged`]: the history as `linearizable` will ever judge it,
+    /// kept up to date as events come; the history is then told apart by it alone.
+    judged: Option<Arc<Linearizations>>,
+}
+
+/// An operation as the register runs it: the value written, or `None` for a read.
+type RegOp = Option<u8>;
+
+/// What an operation returned: the value read, or `None` for a write's acknowledgement.
+type RegRet = Option<u8>;
+
+fn reg_op(op: &RegisterOp<u8>) -> RegOp {
+    match op {
+        RegisterOp::Write(v) => Some(*v),
+        RegisterOp::Read => None,
+    }
+}
+
+fn reg_ret(ret: &RegisterRet<u8>) -> RegRet {
+    match ret {
+        RegisterRet::ReadOk(v) => Some(*v),
+        RegisterRet::WriteOk => None,
+    }
+}
+
+/// One way the operations so far could have taken effect: the register's value after
+/// them, and which of the attempts still in flight already took effect, each with what
+/// it returned then (sorted by attempt).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Linearization {
+    value: u8,
+    taken: Vec<(ReqId, RegRet)>,
+}
+
+/// A history kept as what any verdict on it or on its extensions depends on (Lowe's
+/// just-in-time linearization): the attempts in flight, and every way the operations so
+/// far could have taken effect in one order respecting real time. An attempt in flight
+/// may take effect at any moment before it returns, so the set is closed under taking
+/// one more; a return keeps the ways in which the attempt took effect with what it
+/// returned. The history is linearizable exactly while some way is left, and two
+/// histories with the same attempts in flight and the same ways get the same verdict
+/// after any further events: the ways after an event are a function of the ways before
+/// and the event.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Linearizations {
+    /// Attempts invoked and not returned, with their operations, sorted by attempt.
+    pending: Vec<(ReqId, RegOp)>,
+    /// Sorted, without repeats; empty once no order explains the history.
+    ways: Vec<Linearization>,
+}
+
+impl Linearizations {
+    /// An empty history of a register starting at 0.
+    fn new() -> Self {
+        let mut l = Linearizations {
+            pending: Vec::new(),
+            ways: vec![Linearization {
+                value: 0,
+                taken: Vec::new(),
+            }],
+        };
+        l.close();
+        l
+    }
+
+    /// No order explains the history, whatever comes next: every such history is kept
+    /// the same.
+    fn broken(&mut self) {
+        self.pending.clear();
+        self.ways.clear();
+    }
+
+    /// Adds every way reached by one more attempt in flight taking effect, until none is
+    /// new.
+    fn close(&mut self) {
+        let mut seen: std::collections::BTreeSet<Linearization> =
+            self.ways.iter().cloned().collect();
+        let mut todo: Vec<Linearization> = self.ways.clone();
+        while let Some(way) = todo.pop() {
+            for &(id, op) in &self.pending {
+                if way.taken.iter().any(|(t, _)| *t == id) {
+                    continue;
+                }
+                let (value, ret) = match op {
+                    Some(v) => (v, None),
+                    None => (way.value, Some(way.value)),
+                };
+                let mut taken = way.taken.clone();
+                let at = taken.partition_point(|(t, _)| *t < id);
+                taken.insert(at, (id, ret));
+                let next = Linearization { value, taken };
+                if seen.insert(next.clone()) {
+                    todo.push(next);
+                }
+            }
+        }
+        self.ways = seen.into_iter().collect();
+    }
+
+    /// Attempt `id` began `op`.
+    fn invoke(&mut self, id: ReqId, op: RegOp) {
+        if self.ways.is_empty() {
+            return;
+        }
+        match self.pending.binary_search_by(|(p, _)| p.cmp(&id)) {
+            // Invoked twice while in flight: stateright's tester calls that invalid.
+            Ok(_) => self.broken(),
+            Err(at) => {
+                self.pending.insert(at, (id, op));
+                self.close();
+            }
+        }
+    }
+
+    /// Attempt `id` returned `ret`.
+    fn ret(&mut self, id: ReqId, ret: RegRet) {
+        if self.ways.is_empty() {
+            return;
+        }
+        let Ok(at) = self.pending.binary_search_by(|(p, _)| p.cmp(&id)) else {
+            // A return of nothing in flight: invalid.
+            return self.broken();
+        };
+        self.pending.remove(at);
+        let mut ways: Vec<Linearization> = self
+            .ways
+            .iter()
+            .filter_map(|way| {
+                let i = way.taken.iter().position(|&(t, r)| t == id && r == ret)?;
+                let mut way = way.clone();
+                way.taken.remove(i);
+                Some(way)
+            })
+            .collect();
+        ways.sort();
+        ways.dedup();
+        if ways.is_empty() {
+            return self.broken();
+        }
+        self.ways = ways;
+    }
+
+    /// The same after `event`.
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Invoke(id, op, _) => self.invoke(*id, reg_op(op)),
+            Event::Return(id, ret) => self.ret(*id, reg_ret(ret)),
+        }
+    }
+
+    /// Whether some order explains the history.
+    fn consistent(&self) -> bool {
+        !self.ways.is_empty()
+    }
+
+    /// The hash a history kept this way is told apart by.
+    fn key(&self) -> u64 {
+        hasher().hash_one((0x1au8, self))
+    }
 }
 
 fn hasher() -> foldhash::fast::FixedState {
@@ -187,6 +346,9 @@ impl RealTime {
             Event::Invoke(id, op, _) => Event::Invoke(id, op, self.summary().returned),
             other => other,
         };
+        if let Some(judged) = self.judged.as_mut() {
+            Arc::make_mut(judged).apply(&event);
+        }
         self.last = Some(Arc::new(Entry {
             event,
             before: self.last.take(),
@@ -212,6 +374,16 @@ impl RealTime {
         returns: &[(ReqId, RegisterRet<u8>)],
         invokes: &[(ReqId, RegisterOp<u8>)],
     ) -> Option<u64> {
+        if let Some(judged) = &self.judged {
+            let mut next = (**judged).clone();
+            for (id, ret) in returns {
+                next.ret(*id, reg_ret(ret));
+            }
+            for (id, op) in invokes {
+                next.invoke(*id, reg_op(op));
+            }
+            return Some(next.key());
+        }
         let events = returns
             .iter()
             .map(|(id, ret)| Event::Return(*id, ret.clone()))
@@ -250,9 +422,40 @@ impl RealTime {
     /// Whether some single order of the operations, respecting real time, explains
     /// every value read (computed on first use).
     pub fn is_consistent(&self) -> bool {
-        *self
-            .consistent
-            .get_or_init(|| self.tester().is_consistent())
+        *self.consistent.get_or_init(|| match &self.judged {
+            Some(judged) => judged.consistent(),
+            None => self.tester().is_consistent(),
+        })
+    }
+
+    /// From now on, this history and those that extend it are told apart only by what
+    /// `linearizable` will ever judge of them ([`Linearizations`]): histories that differ
+    /// only in orders no verdict depends on are one. False if it was kept so already.
+    pub(crate) fn keep_as_judged(&mut self) -> bool {
+        if self.judged.is_some() {
+            return false;
+        }
+        let mut judged = Linearizations::new();
+        for event in self.events() {
+            judged.apply(&event);
+        }
+        self.judged = Some(Arc::new(judged));
+        true
+    }
+
+    /// Whether the history is kept as judged ([`RealTime::keep_as_judged`]).
+    pub(crate) fn is_judged(&self) -> bool {
+        self.judged.is_some()
+    }
+
+    /// Whether some order explains the history, by just-in-time linearization (see
+    /// [`Linearizations`]); the audit compares it with stateright's tester.
+    pub(crate) fn consistent_as_judged(&self) -> bool {
+        let mut judged = Linearizations::new();
+        for event in self.events() {
+            judged.apply(&event);
+        }
+        judged.consistent()
     }
 
     /// The verdict, if it was worked out or given.
@@ -267,7 +470,10 @@ impl RealTime {
 
     /// The history's hash (equal histories hash equal).
     pub fn history_hash(&self) -> u64 {
-        self.last.as_deref().map_or(0, |e| e.hash)
+        match &self.judged {
+            Some(judged) => judged.key(),
+            None => self.last.as_deref().map_or(0, |e| e.hash),
+        }
     }
 }
 
@@ -276,12 +482,16 @@ impl Clone for RealTime {
         RealTime {
             last: self.last.clone(),
             consistent: self.consistent.clone(),
+            judged: self.judged.clone(),
         }
     }
 }
 
 impl PartialEq for RealTime {
     fn eq(&self, other: &Self) -> bool {
+        if let (Some(a), Some(b)) = (&self.judged, &other.judged) {
+            return a == b;
+        }
         match (&self.last, &other.last) {
             (None, None) => true,
             (Some(a), Some(b)) if Arc::ptr_eq(a, b) => true,
@@ -403,5 +613,113 @@ mod tests {
             h.returned(r, RegisterRet::ReadOk(0));
         });
         assert!(!h.is_consistent());
+    }
+
+    /// A history: each entry either begins the next attempt of `attempt` (a write of
+    /// `value`, or a read) if it is not in flight, or returns it (a read returning
+    /// `value`); `odd` events are a return of an attempt never invoked.
+    fn history(events: &[(u8, bool, u8, bool)]) -> Vec<RealTime> {
+        let mut h = RealTime::new();
+        let mut judged = RealTime::new();
+        judged.keep_as_judged();
+        let mut in_flight: Vec<Option<RegisterOp<u8>>> = vec![None; 4];
+        let mut out = Vec::new();
+        for &(attempt, write, value, odd) in events {
+            let a = usize::from(attempt % 4);
+            let (id, never) = (id(attempt % 4, 0), id(9, 0));
+            let record = |h: &mut RealTime| {
+                if odd {
+                    h.returned(never, RegisterRet::WriteOk);
+                } else if let Some(op) = &in_flight[a] {
+                    let ret = match op {
+                        RegisterOp::Write(_) => RegisterRet::WriteOk,
+                        RegisterOp::Read => RegisterRet::ReadOk(value),
+                    };
+                    h.returned(id, ret);
+                } else if write {
+                    h.invoked(id, RegisterOp::Write(value));
+                } else {
+                    h.invoked(id, RegisterOp::Read);
+                }
+            };
+            record(&mut h);
+            record(&mut judged);
+            in_flight[a] = match (&in_flight[a], odd) {
+                (_, true) => in_flight[a].clone(),
+                (Some(_), _) => None,
+                (None, _) => Some(if write {
+                    RegisterOp::Write(value)
+                } else {
+                    RegisterOp::Read
+                }),
+            };
+            out.push(h.clone());
+            out.push(judged.clone());
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Kept as judged (incrementally, or worked out from the events), a history gets
+        /// stateright's tester's verdict, after every event.
+        #[test]
+        fn histories_kept_as_judged_get_the_testers_verdict(
+            events in proptest::collection::vec(
+                (0u8..4, proptest::bool::ANY, 0u8..3, proptest::bool::weighted(0.03)),
+                0..14,
+            )
+        ) {
+            for pair in history(&events).chunks(2) {
+                let (plain, judged) = (&pair[0], &pair[1]);
+                let verdict = plain.tester().is_consistent();
+                proptest::prop_assert_eq!(plain.consistent_as_judged(), verdict);
+                proptest::prop_assert_eq!(judged.is_consistent(), verdict);
+                proptest::prop_assert!(judged.is_judged() && !plain.is_judged());
+            }
+        }
+    }
+
+    /// Kept as judged, histories whose real-time orders differ only where no verdict can
+    /// tell are one; where a verdict can tell, they stay apart.
+    #[test]
+    fn histories_kept_as_judged_are_one_where_no_verdict_tells_them_apart() {
+        let (w, r) = (id(0, 0), id(1, 0));
+        let judged = || {
+            let mut h = RealTime::new();
+            h.keep_as_judged();
+            h
+        };
+        // The read of 0 ends before the write begins, or while it is in flight: the
+        // testers differ, but either way the write may still take effect or not.
+        let before = then(&judged(), |h| {
+            h.invoked(r, RegisterOp::Read);
+            h.returned(r, RegisterRet::ReadOk(0));
+            h.invoked(w, RegisterOp::Write(1));
+        });
+        let during = then(&judged(), |h| {
+            h.invoked(w, RegisterOp::Write(1));
+            h.invoked(r, RegisterOp::Read);
+            h.returned(r, RegisterRet::ReadOk(0));
+        });
+        assert!(before.tester() != during.tester());
+        assert_eq!(before, during);
+        assert_eq!(before.history_hash(), during.history_hash());
+        // Reading 1 instead: the write must have taken effect, another history.
+        let read_one = then(&judged(), |h| {
+            h.invoked(w, RegisterOp::Write(1));
+            h.invoked(r, RegisterOp::Read);
+            h.returned(r, RegisterRet::ReadOk(1));
+        });
+        assert_ne!(read_one, during);
+        assert_ne!(read_one.history_hash(), during.history_hash());
+        // Every history no order explains is one.
+        let stale = then(&read_one, |h| {
+            h.returned(w, RegisterRet::WriteOk);
+            h.invoked(id(2, 0), RegisterOp::Read);
+            h.returned(id(2, 0), RegisterRet::ReadOk(0));
+        });
+        let unasked = then(&judged(), |h| h.returned(w, RegisterRet::WriteOk));
+        assert!(!stale.is_consistent() && !unasked.is_consistent());
+        assert_eq!(stale, unasked);
     }
 }

@@ -879,6 +879,11 @@ pub struct Audit {
     /// States with a reply the model reads only in part ([`Node::reply_as_read`]), each
     /// checked with every step.
     pub replies_kept: usize,
+    /// Real-time histories judged both by stateright's linearizability tester and as
+    /// `--reduce por` keeps them ([`RealTime::keep_as_judged`]), each to the same verdict.
+    ///
+    /// [`RealTime::keep_as_judged`]: crate::real_time::RealTime::keep_as_judged
+    pub histories_judged: usize,
 }
 
 /// Checks, over every state reachable within `max_states` (unreduced), the declarations
@@ -896,10 +901,12 @@ pub struct Audit {
 /// when such messages are forgotten or one loss fewer is counted, nor, at rest, an
 /// `eventually` check when a message in flight is taken out; and where the model reads
 /// replies only in part ([`Node::reply_as_read`]), no check changes and every step leads
-/// to the same state when replies are kept as read. Returns the first breach,
-/// told with the step that breaks it.
+/// to the same state when replies are kept as read; and every real-time history gets the
+/// same linearizability verdict from stateright's tester and kept as `por` keeps it.
+/// Returns the first breach, told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
+    let mut histories_judged = 0;
     let mut set = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
         if let Some(breach) = sys.stateless_breach(state) {
@@ -916,6 +923,15 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
             return Err(format!("at [{state:?}]: {breach}"));
         }
         replies_kept += usize::from(blurred);
+        if let Some(history) = &state.real_time {
+            histories_judged += 1;
+            let (tester, judged) = (history.is_consistent(), history.consistent_as_judged());
+            if tester != judged {
+                return Err(format!(
+                    "at [{state:?}]: stateright's tester finds the history linearizable: {tester}, kept as judged: {judged}"
+                ));
+            }
+        }
         set.clear();
         sys.smallest_persistent_set(state, actions, true, &mut set);
         if !set.is_empty() {
@@ -996,5 +1012,6 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         sets,
         ignored,
         replies_kept,
+        histories_judged,
     })
 }

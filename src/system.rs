@@ -535,6 +535,9 @@ impl<A: Node> System<A> {
         if let Some(verdict) = history.known_verdict() {
             return verdict;
         }
+        if history.is_judged() {
+            return history.is_consistent();
+        }
         let key = history.history_hash();
         let known = self
             .linearizable_histories
@@ -1115,6 +1118,12 @@ impl<A: Node> Narrate for System<A> {
     }
 
     fn forget(&self, state: &mut Self::State) -> bool {
+        // The start state's history is kept as judged; its successors' come so.
+        if let Some(history) = state.real_time.as_mut() {
+            if !history.is_judged() {
+                std::sync::Arc::make_mut(history).keep_as_judged();
+            }
+        }
         let blurred = self.keep_replies_as_read(state);
         self.forget_ignored(state) || blurred
     }

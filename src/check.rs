@@ -442,7 +442,7 @@ fn reduction_words<M: Narrate>(
     }
     if let Some(short) = s.shortening {
         words.push_str(&format!(
-            "; paths shortened by an unreduced search to depth {} ({} states, {:.2}s)",
+            "; paths shortened by a search without persistent sets to depth {} ({} states, {:.2}s)",
             short.depth, short.unique_states, short.seconds
         ));
     }

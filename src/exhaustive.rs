@@ -127,7 +127,7 @@ where
     M::State: Hash + Clone + Send + Sync,
     M::Action: Clone + Send,
 {
-    let path = rebuild(model, parents, fp, reduce);
+    let path = rebuild(model, parents, fp, reduce, true);
     let depth = path.actions.len();
     let bounded = Limits {
         max_depth: Some(depth),
@@ -135,12 +135,13 @@ where
         ..*limits
     };
     let hidden = Progress::hidden();
-    let short = search_on(
+    let short = search_forgetting(
         model,
         std::slice::from_ref(property),
         &bounded,
         threads,
         reduce.without_por(),
+        true,
         &hidden,
     );
     stats.depth = stats.depth.max(depth);
@@ -402,6 +403,35 @@ where
     M::State: Hash + Clone + Send + Sync,
     M::Action: Clone + Send,
 {
+    search_forgetting(
+        model,
+        properties,
+        limits,
+        threads,
+        reduce,
+        reduce.por(),
+        progress,
+    )
+}
+
+/// [`search_on`], with what the model may forget taken out of every state
+/// ([`Narrate::forget`]) when `forget`, whatever `reduce` says. Forgetting keeps depths (it
+/// is a bisimulation, see [`crate::forgetting`]), so without `por` the paths found are
+/// shortest as found: the shortening searches forget too.
+fn search_forgetting<M>(
+    model: &M,
+    properties: &[Property<M>],
+    limits: &Limits,
+    threads: usize,
+    reduce: Reduce,
+    forget: bool,
+    progress: &Progress,
+) -> Search<M>
+where
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send + Sync,
+    M::Action: Clone + Send,
+{
     let started = Instant::now();
     let threads = threads.max(1);
     // Symmetry reduction only where the model declares interchangeable actors (elsewhere
@@ -447,8 +477,7 @@ where
     // The frontier holds states packed (see `Narrate::pack`); new states are checked
     // before they are packed, and unpacked one run at a time to be expanded.
     let mut level: Vec<(M::Packed, u64)> = Vec::new();
-    // Partial-order reduction: what no step will read is forgotten (see `Narrate::forget`).
-    let forget = reduce.por();
+    // What no step will read is forgotten (see `Narrate::forget`).
     for mut s in model.init_states() {
         if forget {
             model.forget(&mut s);
@@ -707,7 +736,7 @@ where
                         settled[i] = Some(if reduced_states == 0 {
                             // Nothing was reduced yet: the path is that of an unreduced search.
                             Finding {
-                                path: Some(rebuild(model, &parents, *fp, reduce)),
+                                path: Some(rebuild(model, &parents, *fp, reduce, forget)),
                                 seconds: Some(*seconds),
                                 shortest: true,
                             }
@@ -765,7 +794,7 @@ where
         .zip(settled)
         .map(|(f, settled)| {
             settled.unwrap_or_else(|| Finding {
-                path: f.map(|(fp, _)| rebuild(model, &parents, fp, reduce)),
+                path: f.map(|(fp, _)| rebuild(model, &parents, fp, reduce, forget)),
                 seconds: f.map(|(_, s)| s),
                 shortest: true,
             })
@@ -787,10 +816,10 @@ where
 /// Rebuilds the path to the state with key `target` by replaying the model along the
 /// chain of parent keys (with the symmetry reduction, each step leads to some state of
 /// the recorded orbit: renaming maps steps to steps). With the partial-order reduction
-/// the keys are those of states with what the model may forget taken out
-/// ([`Narrate::forget`]), and the path is replayed on the states as they are: every step
-/// of the one is a step of the other.
-fn rebuild<M>(model: &M, parents: &Visited, target: u64, reduce: Reduce) -> Path<M>
+/// or with `forget`, the keys are those of states with what the model may forget taken
+/// out ([`Narrate::forget`]), and the path is replayed on the states as they are: every
+/// step of the one is a step of the other.
+fn rebuild<M>(model: &M, parents: &Visited, target: u64, reduce: Reduce, forget: bool) -> Path<M>
 where
     M: Narrate,
     M::State: Hash + Clone,
@@ -806,7 +835,6 @@ where
         cur = p;
     }
     chain.reverse();
-    let forget = reduce.por();
     let key_of = |s: &M::State| {
         if forget {
             let mut s = s.clone();

@@ -85,6 +85,54 @@ impl Summary {
     }
 }
 
+/// What a history kept as judged changes by: an attempt, and what it began (`false`) or
+/// returned (`true`).
+type JudgedEvent = (ReqId, bool, Option<u8>);
+
+fn judged_event(event: &Event) -> JudgedEvent {
+    match event {
+        Event::Invoke(id, op, _) => (*id, false, reg_op(op)),
+        Event::Return(id, ret) => (*id, true, reg_ret(ret)),
+    }
+}
+
+/// Steps of histories kept as judged, worked out once: far fewer histories are kept
+/// than states carry them. Keyed by the history's hash, as states are told apart.
+type JudgedSteps = std::collections::HashMap<(u64, JudgedEvent), Arc<Linearizations>>;
+
+/// Entries [`JUDGED_STEPS`] holds at most before it starts again.
+const JUDGED_STEPS_KEPT: usize = 1 << 18;
+
+static JUDGED_STEPS: std::sync::RwLock<Option<JudgedSteps>> = std::sync::RwLock::new(None);
+
+impl Linearizations {
+    /// The history `judged` after `event`.
+    fn after(judged: &Arc<Linearizations>, event: JudgedEvent) -> Arc<Linearizations> {
+        let key = (judged.key, event);
+        if let Some(next) = JUDGED_STEPS
+            .read()
+            .ok()
+            .and_then(|steps| steps.as_ref()?.get(&key).cloned())
+        {
+            return next;
+        }
+        let mut next = (**judged).clone();
+        match event {
+            (id, false, op) => next.invoke(id, op),
+            (id, true, ret) => next.ret(id, ret),
+        }
+        let next = Arc::new(next);
+        if let Ok(mut steps) = JUDGED_STEPS.write() {
+            let steps = steps.get_or_insert_with(Default::default);
+            if steps.len() >= JUDGED_STEPS_KEPT {
+                steps.clear();
+            }
+            steps.insert(key, next.clone());
+        }
+        next
+    }
+}
+
 /// An event, with the history before it and what is known of the history up to it.
 #[derive(Debug)]
 struct Entry {
@@ -154,6 +202,8 @@ pub(crate) struct Linearizations {
     pending: Vec<(ReqId, RegOp)>,
     /// Sorted, without repeats; empty once no order explains the history.
     ways: Vec<Linearization>,
+    /// The hash the history is told apart by (of the two fields above).
+    key: u64,
 }
 
 impl Linearizations {
@@ -165,6 +215,7 @@ impl Linearizations {
                 value: 0,
                 taken: Vec::new(),
             }],
+            key: 0,
         };
         l.close();
         l
@@ -175,33 +226,36 @@ impl Linearizations {
     fn broken(&mut self) {
         self.pending.clear();
         self.ways.clear();
+        self.key = self.work_out_key();
     }
 
     /// Adds every way reached by one more attempt in flight taking effect, until none is
     /// new.
     fn close(&mut self) {
-        let mut seen: std::collections::BTreeSet<Linearization> =
-            self.ways.iter().cloned().collect();
-        let mut todo: Vec<Linearization> = self.ways.clone();
-        while let Some(way) = todo.pop() {
+        let mut i = 0;
+        while i < self.ways.len() {
             for &(id, op) in &self.pending {
-                if way.taken.iter().any(|(t, _)| *t == id) {
+                let way = &self.ways[i];
+                let Err(at) = way.taken.binary_search_by(|(t, _)| t.cmp(&id)) else {
                     continue;
-                }
+                };
                 let (value, ret) = match op {
                     Some(v) => (v, None),
                     None => (way.value, Some(way.value)),
                 };
-                let mut taken = way.taken.clone();
-                let at = taken.partition_point(|(t, _)| *t < id);
-                taken.insert(at, (id, ret));
+                let mut taken = Vec::with_capacity(way.taken.len() + 1);
+                taken.extend_from_slice(&way.taken[..at]);
+                taken.push((id, ret));
+                taken.extend_from_slice(&way.taken[at..]);
                 let next = Linearization { value, taken };
-                if seen.insert(next.clone()) {
-                    todo.push(next);
+                if !self.ways.contains(&next) {
+                    self.ways.push(next);
                 }
             }
+            i += 1;
         }
-        self.ways = seen.into_iter().collect();
+        self.ways.sort_unstable();
+        self.key = self.work_out_key();
     }
 
     /// Attempt `id` began `op`.
@@ -229,22 +283,23 @@ impl Linearizations {
             return self.broken();
         };
         self.pending.remove(at);
-        let mut ways: Vec<Linearization> = self
-            .ways
-            .iter()
-            .filter_map(|way| {
-                let i = way.taken.iter().position(|&(t, r)| t == id && r == ret)?;
-                let mut way = way.clone();
-                way.taken.remove(i);
-                Some(way)
-            })
-            .collect();
-        ways.sort();
+        let mut ways = std::mem::take(&mut self.ways);
+        ways.retain_mut(
+            |way| match way.taken.iter().position(|&(t, r)| t == id && r == ret) {
+                Some(i) => {
+                    way.taken.remove(i);
+                    true
+                }
+                None => false,
+            },
+        );
+        ways.sort_unstable();
         ways.dedup();
         if ways.is_empty() {
             return self.broken();
         }
         self.ways = ways;
+        self.key = self.work_out_key();
     }
 
     /// The same after `event`.
@@ -262,7 +317,11 @@ impl Linearizations {
 
     /// The hash a history kept this way is told apart by.
     fn key(&self) -> u64 {
-        hasher().hash_one((0x1au8, self))
+        self.key
+    }
+
+    fn work_out_key(&self) -> u64 {
+        hasher().hash_one((0x1au8, &self.pending, &self.ways))
     }
 }
 
@@ -347,7 +406,7 @@ impl RealTime {
             other => other,
         };
         if let Some(judged) = self.judged.as_mut() {
-            Arc::make_mut(judged).apply(&event);
+            *judged = Linearizations::after(judged, judged_event(&event));
         }
         self.last = Some(Arc::new(Entry {
             event,
@@ -375,12 +434,12 @@ impl RealTime {
         invokes: &[(ReqId, RegisterOp<u8>)],
     ) -> Option<u64> {
         if let Some(judged) = &self.judged {
-            let mut next = (**judged).clone();
+            let mut next = judged.clone();
             for (id, ret) in returns {
-                next.ret(*id, reg_ret(ret));
+                next = Linearizations::after(&next, (*id, true, reg_ret(ret)));
             }
             for (id, op) in invokes {
-                next.invoke(*id, reg_op(op));
+                next = Linearizations::after(&next, (*id, false, reg_op(op)));
             }
             return Some(next.key());
         }

@@ -371,6 +371,60 @@ pub fn properties() -> Vec<Property<ReadReplicaSystem>> {
     ]
 }
 
+/// Which databases can no longer change in `s` (see [`System::with_frozen`]): none
+/// while a write can still reach the primary (one in flight, or a client not yet past its
+/// write, which it may still send or retry); after that, no copy will be sent again, so
+/// the primary and every replica with no newer copy in flight to it are frozen. What a
+/// frozen database does with a read or a forwarded read depends on the message alone.
+fn frozen(sys: &ReadReplicaSystem, s: &SysState<Node>) -> Vec<bool> {
+    let n = sys.names.len();
+    let writing = |r: &Request| matches!(r.op, Op::Write { .. });
+    let writes_to_come = sys.nodes(s).any(|(_, node, st)| match (node, st) {
+        (Node::Client(c), NodeState::Client(cs)) => {
+            c.workload.iter().skip(usize::from(cs.seq)).any(writing)
+        }
+        _ => false,
+    });
+    let mut frozen = vec![false; n];
+    if writes_to_come {
+        return frozen;
+    }
+    for (i, (node, st)) in sys
+        .actors
+        .actors
+        .iter()
+        .zip(&s.net.actor_states)
+        .enumerate()
+    {
+        frozen[i] = matches!((node, &**st), (Node::Db(_), NodeState::Db(_)));
+    }
+    for env in sys.in_flight(s) {
+        let i = usize::from(env.dst);
+        let changes = match (env.msg, &sys.actors.actors[i], &*s.net.actor_states[i]) {
+            (
+                Msg::Request {
+                    op: Op::Write { .. },
+                    ..
+                },
+                Node::Db(_),
+                _,
+            ) => true,
+            (Msg::Peer(Peer::Replicate { version, .. }), Node::Db(db), NodeState::Db(st)) => {
+                *version > st.version || db.bug == Some(Bug::ReplicaRegresses)
+            }
+            _ => false,
+        };
+        if changes {
+            if matches!(env.msg, Msg::Request { .. }) {
+                // A write on its way: the primary will still send copies.
+                return vec![false; n];
+            }
+            frozen[i] = false;
+        }
+    }
+    frozen
+}
+
 const CLIENT_NAMES: [&str; 6] = ["jose", "maria", "ana", "luis", "sofia", "pedro"];
 
 /// Builds the model for a mode at `bounds` (`servers` = number of replicas).
@@ -430,7 +484,7 @@ pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> ReadReplicaS
             }),
         ));
     }
-    let sys = System::new(actors, bounds.faults(), properties());
+    let sys = System::new(actors, bounds.faults(), properties()).with_frozen(frozen);
     // Reading from the primary, nobody asks a replica anything: replicas only apply
     // copies (in either order they end at the newer one), and only `replicas_converge`
     // reads them.

@@ -1,7 +1,7 @@
 //! Partial-order reduction (`--reduce por`): the orders of steps that cannot matter are
-//! left unexplored, and the checker still finds every violation. Three kinds of step sets
-//! are named, the steps of a settled client, a delivery to a stateless server and a
-//! delivery to a sink, and crashes that only delay are left out. Messages nobody will
+//! left unexplored, and the checker still finds every violation. Four kinds of step sets
+//! are named, the steps of a settled client, a delivery to a stateless server, to a
+//! frozen one and to a sink, and crashes that only delay are left out. Messages nobody will
 //! read are forgotten as well (see [`crate::forgetting`]).
 //!
 //! # Settled clients
@@ -63,6 +63,18 @@
 //!
 //! The engine's cycle and shortest-path provisos apply to these sets as to the clients'.
 //! Where both kinds are named, the smaller set is taken.
+//!
+//! # Frozen servers
+//!
+//! A server may also keep nothing *from some state on*: a model may say, per state,
+//! which servers nothing they will still receive can change ([`System::with_frozen`]:
+//! read-replica's databases once no write can reach the primary, and no newer copy is on
+//! its way to the replica). Such a server is stateless from then on: its state stays as
+//! it is along every run, so what it does with a message depends on the message alone,
+//! and its deliveries commute ahead exactly as a stateless server's do (it must not be
+//! able to crash here, hold a timer or a random choice). The audit checks, in every
+//! state, that every step keeps a frozen server's state and leaves it frozen, that its
+//! deliveries only send, and that no `always`/`sometimes` check changes by them.
 //!
 //! # Sinks
 //!
@@ -234,7 +246,43 @@ fn each_message<'n, M: Clone + Eq + std::hash::Hash + Ord>(
     }
 }
 
+/// A model's account of which servers can no longer change: `frozen(sys, state)` has one
+/// flag per actor, true only where no step from `state` on changes that server's state
+/// (see [`System::with_frozen`]).
+pub type Frozen<A> = fn(&System<A>, &SysState<A>) -> Vec<bool>;
+
 impl<A: Node> System<A> {
+    /// Declares when a server can no longer change (see the module documentation): where
+    /// `frozen(sys, state)[i]` is true, no step from `state` on changes server `i`'s state
+    /// (nothing it will still receive changes it), it holds no timer and no random
+    /// choice, and what it does with a message depends on the message alone, as a
+    /// stateless server's does. `--reduce por` may then deliver a message to it ahead of
+    /// every other step. [`audit`] checks the declaration: the flag stays set after every
+    /// step, the server's state stays the same, its deliveries only send, and no
+    /// `always`/`sometimes` check changes by them.
+    pub fn with_frozen(mut self, frozen: Frozen<A>) -> Self {
+        self.frozen = Some(frozen);
+        self
+    }
+
+    /// Which servers can no longer change in `state` (see [`System::with_frozen`]) and
+    /// cannot crash here (a crash would hold a delivery back): one flag per actor, empty
+    /// when the model declares nothing.
+    fn frozen_servers(&self, state: &SysState<A>) -> Vec<bool> {
+        let Some(frozen) = self.frozen else {
+            return Vec::new();
+        };
+        let mut flags = frozen(self, state);
+        for (i, flag) in flags.iter_mut().enumerate() {
+            let actor = &self.actors.actors[i];
+            *flag = *flag
+                && actor.as_client().is_none()
+                && (self.faults.crashes == 0 || !actor.crashable())
+                && !waits(state, i);
+        }
+        flags
+    }
+
     /// Declares the servers `actors` stateless (see the module documentation): they keep
     /// nothing, so `--reduce por` may deliver a message to one of them ahead of every
     /// other step. [`audit`] checks the declaration.
@@ -347,8 +395,10 @@ impl<A: Node> System<A> {
                 _ => false,
             })
         };
-        let Some(k) =
-            first_to(&|i| self.is_stateless(i)).or_else(|| first_to(&|i| self.is_sink(i)))
+        let frozen = self.frozen_servers(state);
+        let is_frozen = |i: usize| frozen.get(i).copied().unwrap_or(false);
+        let Some(k) = first_to(&|i| self.is_stateless(i) || is_frozen(i))
+            .or_else(|| first_to(&|i| self.is_sink(i)))
         else {
             return;
         };
@@ -391,7 +441,9 @@ impl<A: Node> System<A> {
         if network == crate::system::NetworkKind::Duplicating {
             return Some("a duplicating network remembers the last delivery".to_string());
         }
-        let stateless = self.stateless.iter().any(|&s| s) || self.sinks.iter().any(|&s| s);
+        let stateless = self.stateless.iter().any(|&s| s)
+            || self.sinks.iter().any(|&s| s)
+            || self.frozen.is_some();
         if stateless && network == crate::system::NetworkKind::Unordered {
             return None;
         }
@@ -790,6 +842,53 @@ impl<A: Node> System<A> {
         None
     }
 
+    /// A server declared frozen in `state` (see [`System::with_frozen`]) that some step of
+    /// `actions` changes, leaves no longer frozen, or (a delivery to it) makes set a timer,
+    /// choose or save, told; `frozen` counts the frozen servers checked.
+    fn frozen_breach(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        nexts: &[Option<SysState<A>>],
+        frozen: &mut usize,
+    ) -> Option<String> {
+        use stateright::actor::Command;
+        let now = self.frozen_servers(state);
+        if !now.contains(&true) {
+            return None;
+        }
+        let after: Vec<Option<Vec<bool>>> = nexts
+            .iter()
+            .map(|n| n.as_ref().map(|n| self.frozen_servers(n)))
+            .collect();
+        for i in (0..now.len()).filter(|&i| now[i]) {
+            *frozen += 1;
+            for ((action, next), after) in actions.iter().zip(nexts).zip(&after) {
+                let (Some(next), Some(after)) = (next, after) else {
+                    continue;
+                };
+                let breach = if next.net.actor_states[i] != state.net.actor_states[i] {
+                    "changes its state"
+                } else if !after[i] {
+                    "leaves it no longer frozen"
+                } else if actor_of(action) == Id::from(i)
+                    && matches!(self.handle(state, action), Some(Some(h))
+                        if h.out.iter().any(|c| !matches!(c, Command::Send(..))))
+                {
+                    "makes it set a timer, choose or save"
+                } else {
+                    continue;
+                };
+                return Some(format!(
+                    "{} is declared frozen, but '{}' {breach}",
+                    self.names[i],
+                    self.format_action(action)
+                ));
+            }
+        }
+        None
+    }
+
     /// A stateless server (see [`System::with_stateless`]) in `state` with a timer set,
     /// a random choice pending or something saved, told.
     fn stateless_breach(&self, state: &SysState<A>) -> Option<String> {
@@ -879,6 +978,9 @@ pub struct Audit {
     /// States with a reply the model reads only in part ([`Node::reply_as_read`]), each
     /// checked with every step.
     pub replies_kept: usize,
+    /// Servers declared frozen ([`System::with_frozen`]), counted once per state where they
+    /// are, each checked with every step.
+    pub frozen: usize,
     /// Real-time histories judged both by stateright's linearizability tester and as
     /// `--reduce por` keeps them ([`RealTime::keep_as_judged`]), each to the same verdict.
     ///
@@ -906,13 +1008,16 @@ pub struct Audit {
 /// Returns the first breach, told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
-    let mut histories_judged = 0;
+    let (mut histories_judged, mut frozen) = (0, 0);
     let mut set = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
         if let Some(breach) = sys.stateless_breach(state) {
             return Err(breach);
         }
         if let Some(breach) = sys.sink_breach(state, actions) {
+            return Err(format!("at [{state:?}]: {breach}"));
+        }
+        if let Some(breach) = sys.frozen_breach(state, actions, nexts, &mut frozen) {
             return Err(format!("at [{state:?}]: {breach}"));
         }
         if let Some(breach) = sys.ignored_breach(state, actions, nexts, &mut ignored) {
@@ -940,6 +1045,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                 return Err(format!("at [{state:?}]: {breach}"));
             }
         }
+        let frozen_now = sys.frozen_servers(state);
         let checks: Vec<bool> = sys
             .properties
             .iter()
@@ -964,6 +1070,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
             };
             let unseen = to_sink == Some(&true)
                 || sys.is_stateless(usize::from(actor_of(action)))
+                || frozen_now.get(usize::from(actor_of(action))) == Some(&true)
                 || sys.crash_only_delays(state, action)
                 || matches!(action, ActorModelAction::Recover(id)
                     if next.net.actor_states[usize::from(*id)] == state.net.actor_states[usize::from(*id)]);
@@ -983,7 +1090,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                 let after = (p.check)(sys, next);
                 if unseen && before != after {
                     return Err(format!(
-                        "'{}' (a stateless server's step, a sink's, or a crash or restart that changes nothing) turns the check of {} from {before} to {after}",
+                        "'{}' (a stateless or frozen server's step, a sink's, or a crash or restart that changes nothing) turns the check of {} from {before} to {after}",
                         step(),
                         p.name
                     ));
@@ -1012,6 +1119,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         sets,
         ignored,
         replies_kept,
+        frozen,
         histories_judged,
     })
 }

@@ -242,6 +242,9 @@ pub struct System<A: Node> {
     pub(crate) stateless: Vec<bool>,
     /// Which actors are sinks ([`System::with_sinks`]), by actor index.
     pub(crate) sinks: Vec<bool>,
+    /// Which servers can no longer change in a state, if the model says
+    /// ([`System::with_frozen`]).
+    pub(crate) frozen: Option<crate::reduction::Frozen<A>>,
     /// Linearizability verdicts worked out so far, by history hash: states reached by
     /// different paths often carry equal histories, each its own copy.
     linearizable_histories: std::sync::RwLock<std::collections::HashMap<u64, bool>>,
@@ -525,6 +528,7 @@ impl<A: Node> System<A> {
             symmetry: None,
             stateless: Vec::new(),
             sinks: Vec::new(),
+            frozen: None,
             linearizable_histories: Default::default(),
         }
     }

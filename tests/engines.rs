@@ -605,6 +605,42 @@ fn reduction_audit_rejects_replicas_declared_sinks_that_are_not() {
     );
 }
 
+/// The reduction audit catches false frozen declarations: a replica declared frozen
+/// while a newer copy is still on its way changes; declared frozen from the start, the
+/// primary changes with the first write.
+#[test]
+fn reduction_audit_rejects_servers_declared_frozen_that_are_not() {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::models::read_replica::{build, Mode, Node};
+    use splitbrain::system::{SysState, System};
+    let arch = splitbrain::models::find("read-replica").unwrap();
+    let b = arch.default_bounds();
+    let audit = build(Mode::SessionToken, &b)
+        .audit_reduction(20_000)
+        .expect("the databases read-replica declares frozen are");
+    assert!(
+        audit.frozen > 1_000,
+        "only {} frozen servers checked",
+        audit.frozen
+    );
+    fn every_database(sys: &System<Node>, _: &SysState<Node>) -> Vec<bool> {
+        sys.names
+            .iter()
+            .map(|n| !n.starts_with('j') && !n.starts_with('m'))
+            .collect()
+    }
+    let err = build(Mode::SessionToken, &b)
+        .with_frozen(every_database)
+        .audit_reduction(20_000)
+        .unwrap_err();
+    assert!(
+        err.contains("primary is declared frozen, but '")
+            && err.contains(" -> primary: write x=")
+            && err.contains("changes its state"),
+        "{err}"
+    );
+}
+
 /// The symmetries the models declare are symmetries: on every model, variant and mutant
 /// of the catalog at every proof bound, every renaming of the interchangeable servers
 /// maps each reachable state's steps onto the renamed state's steps and keeps every

@@ -1,7 +1,8 @@
 //! Partial-order reduction (`--reduce por`): the orders of steps that cannot matter are
-//! left unexplored, and the checker still finds every violation. Four kinds of step sets
+//! left unexplored, and the checker still finds every violation. Five kinds of step sets
 //! are named, the steps of a settled client, a delivery to a stateless server, to a
-//! frozen one and to a sink, and crashes that only delay are left out. Messages nobody will
+//! frozen one or of a message handled without state, and a delivery to a sink, and
+//! crashes that only delay are left out. Messages nobody will
 //! read are forgotten as well (see [`crate::forgetting`]).
 //!
 //! # Settled clients
@@ -75,6 +76,16 @@
 //! able to crash here, hold a timer or a random choice). The audit checks, in every
 //! state, that every step keeps a frozen server's state and leaves it frozen, that its
 //! deliveries only send, and that no `always`/`sometimes` check changes by them.
+//!
+//! # Messages handled without state
+//!
+//! A model may also say which messages a server handles without its state
+//! ([`System::with_handled_without_state`]: a non-home master forwards a withdrawal to
+//! the home master whatever it holds). Delivering such a message does the same in every
+//! state the server can be in and leaves it as it was, so it commutes ahead of every
+//! other step, the server's own included, exactly as a delivery to a stateless server
+//! does. The audit checks every such delivery in every reachable state against the same
+//! delivery to the server in its start state.
 //!
 //! # Sinks
 //!
@@ -246,6 +257,13 @@ fn each_message<'n, M: Clone + Eq + std::hash::Hash + Ord>(
     }
 }
 
+/// A model's account of which messages servers handle without their state (see
+/// [`System::with_handled_without_state`]).
+pub type WithoutState<A> = fn(&A, &Msg<<A as Node>::Peer>) -> bool;
+
+/// What a step sends, in order.
+type Sends<P> = Vec<(Id, Msg<P>)>;
+
 /// A model's account of which servers can no longer change: `frozen(sys, state)` has one
 /// flag per actor, true only where no step from `state` on changes that server's state
 /// (see [`System::with_frozen`]).
@@ -281,6 +299,30 @@ impl<A: Node> System<A> {
                 && !waits(state, i);
         }
         flags
+    }
+
+    /// Declares which messages servers handle without their state: where
+    /// `without_state(server, msg)` is true, in every state the server can be in it does
+    /// the same with `msg` (the same sends, no timer, no random choice, nothing saved) and
+    /// stays as it was (a non-home master forwarding a request to the home master).
+    /// `--reduce por` may then deliver such a message ahead of every other step, as to a
+    /// stateless server (see the module documentation). [`audit`] checks the declaration
+    /// in every reachable state against the server's start state.
+    pub fn with_handled_without_state(mut self, without_state: WithoutState<A>) -> Self {
+        self.without_state = Some(without_state);
+        self
+    }
+
+    /// Whether server `i` handles `msg` without its state, as declared
+    /// ([`System::with_handled_without_state`]), and cannot crash here (a crash would hold
+    /// the delivery back).
+    fn handled_without_state(&self, i: usize, msg: &Msg<A::Peer>) -> bool {
+        let actor = &self.actors.actors[i];
+        self.without_state.is_some_and(|declared| {
+            actor.as_client().is_none()
+                && (self.faults.crashes == 0 || !actor.crashable())
+                && declared(actor, msg)
+        })
     }
 
     /// Declares the servers `actors` stateless (see the module documentation): they keep
@@ -387,19 +429,20 @@ impl<A: Node> System<A> {
         if !matches!(state.net.network, Network::UnorderedNonDuplicating(_)) {
             return;
         }
-        let first_to = |to: &dyn Fn(usize) -> bool| {
+        let first_to = |to: &dyn Fn(usize, &Msg<A::Peer>) -> bool| {
             actions.iter().position(|a| match a {
-                ActorModelAction::Deliver { dst, .. } => {
-                    to(usize::from(*dst)) && matches!(self.handle(state, a), Some(Some(_)))
+                ActorModelAction::Deliver { dst, msg, .. } => {
+                    to(usize::from(*dst), msg) && matches!(self.handle(state, a), Some(Some(_)))
                 }
                 _ => false,
             })
         };
         let frozen = self.frozen_servers(state);
         let is_frozen = |i: usize| frozen.get(i).copied().unwrap_or(false);
-        let Some(k) = first_to(&|i| self.is_stateless(i) || is_frozen(i))
-            .or_else(|| first_to(&|i| self.is_sink(i)))
-        else {
+        let Some(k) = first_to(&|i, msg| {
+            self.is_stateless(i) || is_frozen(i) || self.handled_without_state(i, msg)
+        })
+        .or_else(|| first_to(&|i, _| self.is_sink(i))) else {
             return;
         };
         out.push(k);
@@ -443,7 +486,8 @@ impl<A: Node> System<A> {
         }
         let stateless = self.stateless.iter().any(|&s| s)
             || self.sinks.iter().any(|&s| s)
-            || self.frozen.is_some();
+            || self.frozen.is_some()
+            || self.without_state.is_some();
         if stateless && network == crate::system::NetworkKind::Unordered {
             return None;
         }
@@ -889,6 +933,58 @@ impl<A: Node> System<A> {
         None
     }
 
+    /// A delivery in `actions` of a message its server is declared to handle without its
+    /// state ([`System::with_handled_without_state`]) that changes the server, does anything but
+    /// send, or sends otherwise than the same delivery to the server in its start state
+    /// (`start`) does, told; `checked` counts the deliveries checked.
+    fn without_state_breach(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        start: &SysState<A>,
+        checked: &mut usize,
+    ) -> Option<String> {
+        use stateright::actor::Command;
+        for action in actions {
+            let ActorModelAction::Deliver { dst, msg, .. } = action else {
+                continue;
+            };
+            let i = usize::from(*dst);
+            if !self.handled_without_state(i, msg) {
+                continue;
+            }
+            *checked += 1;
+            let sends = |s: &SysState<A>| -> Result<Sends<A::Peer>, &'static str> {
+                let Some(Some(h)) = self.handle(s, action) else {
+                    return Ok(Vec::new());
+                };
+                if *h.after != *h.before {
+                    return Err("changes its state");
+                }
+                h.out
+                    .iter()
+                    .map(|c| match c {
+                        Command::Send(to, m) => Ok((*to, m.clone())),
+                        _ => Err("makes it set a timer, choose or save"),
+                    })
+                    .collect()
+            };
+            let mut elsewhere = state.clone();
+            elsewhere.net.actor_states[i] = start.net.actor_states[i].clone();
+            let breach = match (sends(state), sends(&elsewhere)) {
+                (Err(e), _) | (_, Err(e)) => e,
+                (Ok(here), Ok(there)) if here != there => "sends otherwise than in its start state",
+                _ => continue,
+            };
+            return Some(format!(
+                "{} declares it handles the message without its state, but '{}' {breach}",
+                self.names[i],
+                self.format_action(action)
+            ));
+        }
+        None
+    }
+
     /// A stateless server (see [`System::with_stateless`]) in `state` with a timer set,
     /// a random choice pending or something saved, told.
     fn stateless_breach(&self, state: &SysState<A>) -> Option<String> {
@@ -981,6 +1077,10 @@ pub struct Audit {
     /// Servers declared frozen ([`System::with_frozen`]), counted once per state where they
     /// are, each checked with every step.
     pub frozen: usize,
+    /// Deliveries of messages their server is declared to handle without its state
+    /// ([`System::with_handled_without_state`]), each checked against the server's start
+    /// state.
+    pub without_state: usize,
     /// Real-time histories judged both by stateright's linearizability tester and as
     /// `--reduce por` keeps them ([`RealTime::keep_as_judged`]), each to the same verdict.
     ///
@@ -1008,7 +1108,8 @@ pub struct Audit {
 /// Returns the first breach, told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
-    let (mut histories_judged, mut frozen) = (0, 0);
+    let (mut histories_judged, mut frozen, mut without_state) = (0, 0, 0);
+    let start = sys.init_states().into_iter().next();
     let mut set = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
         if let Some(breach) = sys.stateless_breach(state) {
@@ -1019,6 +1120,13 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         }
         if let Some(breach) = sys.frozen_breach(state, actions, nexts, &mut frozen) {
             return Err(format!("at [{state:?}]: {breach}"));
+        }
+        if let Some(start) = &start {
+            if let Some(breach) =
+                sys.without_state_breach(state, actions, start, &mut without_state)
+            {
+                return Err(format!("at [{state:?}]: {breach}"));
+            }
         }
         if let Some(breach) = sys.ignored_breach(state, actions, nexts, &mut ignored) {
             return Err(format!("at [{state:?}]: {breach}"));
@@ -1071,6 +1179,8 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
             let unseen = to_sink == Some(&true)
                 || sys.is_stateless(usize::from(actor_of(action)))
                 || frozen_now.get(usize::from(actor_of(action))) == Some(&true)
+                || matches!(action, ActorModelAction::Deliver { dst, msg, .. }
+                    if sys.handled_without_state(usize::from(*dst), msg))
                 || sys.crash_only_delays(state, action)
                 || matches!(action, ActorModelAction::Recover(id)
                     if next.net.actor_states[usize::from(*id)] == state.net.actor_states[usize::from(*id)]);
@@ -1120,6 +1230,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         ignored,
         replies_kept,
         frozen,
+        without_state,
         histories_judged,
     })
 }

@@ -245,6 +245,9 @@ pub struct System<A: Node> {
     /// Which servers can no longer change in a state, if the model says
     /// ([`System::with_frozen`]).
     pub(crate) frozen: Option<crate::reduction::Frozen<A>>,
+    /// Which messages servers handle without their state, if the model says
+    /// ([`System::with_handled_without_state`]).
+    pub(crate) without_state: Option<crate::reduction::WithoutState<A>>,
     /// Linearizability verdicts worked out so far, by history hash: states reached by
     /// different paths often carry equal histories, each its own copy.
     linearizable_histories: std::sync::RwLock<std::collections::HashMap<u64, bool>>,
@@ -491,9 +494,9 @@ pub(crate) struct Handled<'s, A: Node> {
     /// The actor's index.
     i: usize,
     /// Its state before.
-    before: &'s A::State,
+    pub(crate) before: &'s A::State,
     /// Its state after (still borrowed if unchanged).
-    after: std::borrow::Cow<'s, A::State>,
+    pub(crate) after: std::borrow::Cow<'s, A::State>,
     /// What it asked for.
     pub(crate) out: stateright::actor::Out<A>,
 }
@@ -529,6 +532,7 @@ impl<A: Node> System<A> {
             stateless: Vec::new(),
             sinks: Vec::new(),
             frozen: None,
+            without_state: None,
             linearizable_histories: Default::default(),
         }
     }

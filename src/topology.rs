@@ -1764,11 +1764,12 @@ fn approved_by_clients(sys: &TopologySystem, s: &SysState<TNode>, account: u8) -
 
 fn conserved(sys: &TopologySystem, s: &SysState<TNode>) -> bool {
     // Replication has settled when no message is on its way that its server will still
-    // read (a balance stamped older than the server's never will be).
-    if sys
-        .in_flight(s)
-        .any(|e| matches!(e.msg, Msg::Peer(_)) && !sys.ignored_for_good(s, e.src, e.dst, e.msg))
-    {
+    // read (a balance stamped older than the server's never will be). A forward and its
+    // answer are a request on its way, not replication.
+    if sys.in_flight(s).any(|e| {
+        matches!(e.msg, Msg::Peer(p) if !matches!(p, Peer::Forward { .. } | Peer::Answer { .. }))
+            && !sys.ignored_for_good(s, e.src, e.dst, e.msg)
+    }) {
         return true;
     }
     let start = start_balances(sys);

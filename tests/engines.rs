@@ -641,6 +641,57 @@ fn reduction_audit_rejects_servers_declared_frozen_that_are_not() {
     );
 }
 
+/// The reduction audit catches false declarations of messages handled without state: the
+/// primary changes with a write, and a home-master mutant that answers with its balance
+/// before forwarding does not do the same in every state.
+#[test]
+fn reduction_audit_rejects_messages_declared_handled_without_state_that_are_not() {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::models::{master_master, read_replica};
+    use splitbrain::system::Msg;
+    let mm = splitbrain::models::find("master-master").unwrap();
+    let audit = master_master::build(master_master::Mode::HomeMaster, &mm.default_bounds())
+        .audit_reduction(20_000)
+        .expect("non-home masters forward without their state");
+    assert!(audit.without_state > 0, "no forward checked");
+    fn requests<N, P>(_: &N, msg: &Msg<P>) -> bool {
+        matches!(msg, Msg::Request { .. })
+    }
+    let rr = splitbrain::models::find("read-replica").unwrap();
+    let err = read_replica::build(read_replica::Mode::Async, &rr.default_bounds())
+        .with_handled_without_state(requests)
+        .audit_reduction(20_000)
+        .unwrap_err();
+    assert!(
+        err.contains("primary declares it handles the message without its state, but '")
+            && err.contains("changes its state"),
+        "{err}"
+    );
+    fn forwards(node: &master_master::Node, msg: &Msg<master_master::Peer>) -> bool {
+        matches!(node, master_master::Node::Master(m) if m.index > 0)
+            && matches!(msg, Msg::Request { .. })
+    }
+    let bounds = splitbrain::bounds::Bounds {
+        clients: 2,
+        ..mm.default_bounds()
+    };
+    let err = master_master::build_with(
+        master_master::Mode::HomeMaster,
+        Some(master_master::Bug::AckBeforeForward),
+        &bounds,
+    )
+    .with_handled_without_state(forwards)
+    .audit_reduction(20_000)
+    .unwrap_err();
+    // Caught where the forward, answered with master2's balance, first fails to commute.
+    assert!(
+        err.contains("-> master2: withdraw")
+            && (err.contains("does not commute ahead")
+                || err.contains("sends otherwise than in its start state")),
+        "{err}"
+    );
+}
+
 /// The symmetries the models declare are symmetries: on every model, variant and mutant
 /// of the catalog at every proof bound, every renaming of the interchangeable servers
 /// maps each reachable state's steps onto the renamed state's steps and keeps every

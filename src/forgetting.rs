@@ -59,7 +59,7 @@
 //! Where a model declares `linearizable`, a state holds the real-time history of register
 //! operations, and two runs that order one client's reply before or after another's
 //! request differ by it, even where no verdict ever will. `--reduce por` keeps the
-//! history as `linearizable` will ever judge it ([`crate::real_time::RealTime::keep_as_judged`],
+//! history as `linearizable` will ever judge it (`RealTime::keep_as_judged` in `src/real_time.rs`,
 //! Lowe's just-in-time linearization): the attempts in flight, and every way the
 //! operations so far could have taken effect in one order respecting real time (the
 //! register's value, and which attempts in flight took effect, returning what). An

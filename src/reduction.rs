@@ -1082,9 +1082,7 @@ pub struct Audit {
     /// state.
     pub without_state: usize,
     /// Real-time histories judged both by stateright's linearizability tester and as
-    /// `--reduce por` keeps them ([`RealTime::keep_as_judged`]), each to the same verdict.
-    ///
-    /// [`RealTime::keep_as_judged`]: crate::real_time::RealTime::keep_as_judged
+    /// `--reduce por` keeps them (see [`crate::forgetting`]), each to the same verdict.
     pub histories_judged: usize,
 }
 

@@ -26,12 +26,15 @@
 //! - *cycles*: a reduced state's successors must all be new at the next depth (so every
 //!   cycle of the reduced graph passes a fully expanded state);
 //! - *shortest paths*: a path found by the reduced search is replaced by the shortest one,
-//!   found by an unreduced search down to its depth.
+//!   found by a search without step sets down to its depth (it forgets what nobody will
+//!   read, which keeps depths).
 //!
 //! The real-time history `linearizable` reads (kept in the state when a model declares
 //! it) is the one thing client steps do not commute on: which of two clients' steps
-//! came first is exactly what it records. `linearizable` therefore declares client steps
-//! [`ClientSteps::Visible`], and no client's steps are named while it is undecided. Once it is
+//! came first is exactly what it records (kept as judged under `por`, see
+//! [`crate::forgetting`], it tells fewer states apart, but still some).
+//! `linearizable` therefore declares client steps [`ClientSteps::Visible`], and no
+//! client's steps are named while it is undecided. Once it is
 //! decided, the history still tells states apart but no property reads it and it never
 //! changes what any actor does: every argument above holds for the states without it
 //! (client steps commute there), and the reduced search still reaches, for every

@@ -389,14 +389,8 @@ fn frozen(sys: &ReadReplicaSystem, s: &SysState<Node>) -> Vec<bool> {
     if writes_to_come {
         return frozen;
     }
-    for (i, (node, st)) in sys
-        .actors
-        .actors
-        .iter()
-        .zip(&s.net.actor_states)
-        .enumerate()
-    {
-        frozen[i] = matches!((node, &**st), (Node::Db(_), NodeState::Db(_)));
+    for (flag, node) in frozen.iter_mut().zip(&sys.actors.actors) {
+        *flag = matches!(node, Node::Db(_));
     }
     for env in sys.in_flight(s) {
         let i = usize::from(env.dst);

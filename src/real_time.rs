@@ -117,10 +117,7 @@ impl Linearizations {
             return next;
         }
         let mut next = (**judged).clone();
-        match event {
-            (id, false, op) => next.invoke(id, op),
-            (id, true, ret) => next.ret(id, ret),
-        }
+        next.apply(event);
         let next = Arc::new(next);
         if let Ok(mut steps) = JUDGED_STEPS.write() {
             let steps = steps.get_or_insert_with(Default::default);
@@ -196,7 +193,7 @@ struct Linearization {
 /// histories with the same attempts in flight and the same ways get the same verdict
 /// after any further events: the ways after an event are a function of the ways before
 /// and the event.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Linearizations {
     /// Attempts invoked and not returned, with their operations, sorted by attempt.
     pending: Vec<(ReqId, RegOp)>,
@@ -303,10 +300,10 @@ impl Linearizations {
     }
 
     /// The same after `event`.
-    fn apply(&mut self, event: &Event) {
+    fn apply(&mut self, event: JudgedEvent) {
         match event {
-            Event::Invoke(id, op, _) => self.invoke(*id, reg_op(op)),
-            Event::Return(id, ret) => self.ret(*id, reg_ret(ret)),
+            (id, false, op) => self.invoke(id, op),
+            (id, true, ret) => self.ret(id, ret),
         }
     }
 
@@ -494,12 +491,17 @@ impl RealTime {
         if self.judged.is_some() {
             return false;
         }
+        self.judged = Some(Arc::new(self.judged_from_events()));
+        true
+    }
+
+    /// This history's events, kept as judged from the empty history on.
+    fn judged_from_events(&self) -> Linearizations {
         let mut judged = Linearizations::new();
         for event in self.events() {
-            judged.apply(&event);
+            judged.apply(judged_event(&event));
         }
-        self.judged = Some(Arc::new(judged));
-        true
+        judged
     }
 
     /// Whether the history is kept as judged ([`RealTime::keep_as_judged`]).
@@ -510,11 +512,7 @@ impl RealTime {
     /// Whether some order explains the history, by just-in-time linearization (see
     /// [`Linearizations`]); the audit compares it with stateright's tester.
     pub(crate) fn consistent_as_judged(&self) -> bool {
-        let mut judged = Linearizations::new();
-        for event in self.events() {
-            judged.apply(&event);
-        }
-        judged.consistent()
+        self.judged_from_events().consistent()
     }
 
     /// The verdict, if it was worked out or given.

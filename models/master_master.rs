@@ -525,6 +525,18 @@ fn forwards_without_state(node: &Node, msg: &Msg<Peer>) -> bool {
         if m.mode == Mode::HomeMaster && m.home != m.id() && m.bug != Some(Bug::AckBeforeForward))
 }
 
+/// Whether `node` takes `msg` in without answering (see [`System::with_absorbed`]): a
+/// master other than the home master applies a withdrawal the home master approved. It
+/// only lowers its balance, which undoes no negative balance, and it forwards every
+/// request without its state, so nothing it does reads the balance the withdrawal
+/// changes. Not in the seeded bugs that credit the withdrawal or answer with the balance.
+fn absorbs_replicated_withdrawals(node: &Node, msg: &Msg<Peer>) -> bool {
+    matches!((node, msg), (Node::Master(m), Msg::Peer(Peer::ApplyOp { .. }))
+        if m.mode == Mode::HomeMaster
+            && m.home != m.id()
+            && !matches!(m.bug, Some(Bug::AckBeforeForward | Bug::CreditReplica)))
+}
+
 /// Builds the model for a variant's mode at `bounds`.
 pub fn build(mode: Mode, bounds: &Bounds) -> MasterMasterSystem {
     build_with(mode, None, bounds)
@@ -579,6 +591,7 @@ pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> MasterMaster
     }
     System::new(actors, bounds.faults(), properties())
         .with_handled_without_state(forwards_without_state)
+        .with_absorbed(absorbs_replicated_withdrawals)
 }
 
 const VARIANTS: &[Variant] = &[

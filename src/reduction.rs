@@ -264,6 +264,10 @@ fn each_message<'n, M: Clone + Eq + std::hash::Hash + Ord>(
 /// [`System::with_handled_without_state`]).
 pub type WithoutState<A> = fn(&A, &Msg<<A as Node>::Peer>) -> bool;
 
+/// A model's account of which messages servers take in without answering (see
+/// [`System::with_absorbed`]).
+pub type Absorbed<A> = fn(&A, &Msg<<A as Node>::Peer>) -> bool;
+
 /// What a step sends, in order.
 type Sends<P> = Vec<(Id, Msg<P>)>;
 
@@ -322,6 +326,32 @@ impl<A: Node> System<A> {
     fn handled_without_state(&self, i: usize, msg: &Msg<A::Peer>) -> bool {
         let actor = &self.actors.actors[i];
         self.without_state.is_some_and(|declared| {
+            actor.as_client().is_none()
+                && (self.faults.crashes == 0 || !actor.crashable())
+                && declared(actor, msg)
+        })
+    }
+
+    /// Declares which messages servers take in without answering: where
+    /// `absorbed(server, msg)` is true, delivering `msg` only changes the server's state
+    /// (it sends nothing, sets no timer, makes no random choice), it commutes with every
+    /// other delivery the server may get while `msg` is on its way (another message it
+    /// absorbs, one it handles without its state), and it never undoes a violation of an
+    /// `always` check (nor the example of a `sometimes` one): a replica applying a
+    /// withdrawal its home master approved. `--reduce por` may then deliver such a message
+    /// ahead of every other step (see the module documentation). [`audit`] checks the
+    /// declaration in every reachable state, for every such message in flight.
+    pub fn with_absorbed(mut self, absorbed: Absorbed<A>) -> Self {
+        self.absorbed = Some(absorbed);
+        self
+    }
+
+    /// Whether server `i` takes `msg` in without answering, as declared
+    /// ([`System::with_absorbed`]), and cannot crash here (a crash would hold the delivery
+    /// back).
+    fn absorbs(&self, i: usize, msg: &Msg<A::Peer>) -> bool {
+        let actor = &self.actors.actors[i];
+        self.absorbed.is_some_and(|declared| {
             actor.as_client().is_none()
                 && (self.faults.crashes == 0 || !actor.crashable())
                 && declared(actor, msg)
@@ -420,7 +450,8 @@ impl<A: Node> System<A> {
         })
     }
 
-    /// The first delivery to a stateless server (or else to a sink) that leads somewhere,
+    /// The first delivery to a stateless server (or else to a sink, or of a message its
+    /// server absorbs) that leads somewhere,
     /// with the loss of the same message if the network may still lose it; nothing off
     /// the unordered, non-duplicating network or when that would be every step.
     fn stateless_persistent_set(
@@ -445,7 +476,9 @@ impl<A: Node> System<A> {
         let Some(k) = first_to(&|i, msg| {
             self.is_stateless(i) || is_frozen(i) || self.handled_without_state(i, msg)
         })
-        .or_else(|| first_to(&|i, _| self.is_sink(i))) else {
+        .or_else(|| {
+            first_to(&|i, msg| self.is_sink(i) || (self.absorbs(i, msg) && !waits(state, i)))
+        }) else {
             return;
         };
         out.push(k);
@@ -490,7 +523,8 @@ impl<A: Node> System<A> {
         let stateless = self.stateless.iter().any(|&s| s)
             || self.sinks.iter().any(|&s| s)
             || self.frozen.is_some()
-            || self.without_state.is_some();
+            || self.without_state.is_some()
+            || self.absorbed.is_some();
         if stateless && network == crate::system::NetworkKind::Unordered {
             return None;
         }
@@ -988,6 +1022,65 @@ impl<A: Node> System<A> {
         None
     }
 
+    /// A delivery in `actions` of a message its server is declared to absorb
+    /// ([`System::with_absorbed`]) that sends, sets a timer or chooses, undoes a violation
+    /// of an `always` check (or the example of a `sometimes` one), or, with the loss of the
+    /// same message, is no stubborn set one step deep ([`System::stubborn_breach`]), told;
+    /// `checked` counts the deliveries checked. Every such delivery in flight is checked,
+    /// not only the one a reduced search would take: together, in every reachable state,
+    /// these make the delivery commute ahead of every path that leaves it out.
+    fn absorbed_breach(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        nexts: &[Option<SysState<A>>],
+        checked: &mut usize,
+    ) -> Option<String> {
+        use stateright::actor::Command;
+        for (k, action) in actions.iter().enumerate() {
+            let ActorModelAction::Deliver { src, dst, msg } = action else {
+                continue;
+            };
+            let i = usize::from(*dst);
+            let Some(after) = &nexts[k] else { continue };
+            if !self.absorbs(i, msg) || waits(state, i) {
+                continue;
+            }
+            *checked += 1;
+            let told = |what: String| {
+                format!(
+                    "{} is declared to absorb the message, but '{}' {what}",
+                    self.names[i],
+                    self.format_action(action)
+                )
+            };
+            if matches!(self.handle(state, action), Some(Some(h))
+                if h.out.iter().any(|c| !matches!(c, Command::Save(_))))
+            {
+                return Some(told("makes it send, set a timer or choose".into()));
+            }
+            for p in self
+                .properties
+                .iter()
+                .filter(|p| p.kind != Kind::Eventually)
+            {
+                let bad = |v: bool| (p.kind == Kind::Always) != v;
+                if bad((p.check)(self, state)) && !bad((p.check)(self, after)) {
+                    return Some(told(format!("undoes a violation of {}", p.name)));
+                }
+            }
+            let mut set = vec![k];
+            set.extend(actions.iter().position(|a| {
+                matches!(a, ActorModelAction::Drop(env)
+                    if env.src == *src && env.dst == *dst && env.msg == *msg)
+            }));
+            if let Some(breach) = self.stubborn_breach(state, actions, nexts, &set) {
+                return Some(told(format!("is no stubborn set: {breach}")));
+            }
+        }
+        None
+    }
+
     /// A stateless server (see [`System::with_stateless`]) in `state` with a timer set,
     /// a random choice pending or something saved, told.
     fn stateless_breach(&self, state: &SysState<A>) -> Option<String> {
@@ -1084,6 +1177,9 @@ pub struct Audit {
     /// ([`System::with_handled_without_state`]), each checked against the server's start
     /// state.
     pub without_state: usize,
+    /// Deliveries of messages their server is declared to absorb
+    /// ([`System::with_absorbed`]), each checked with every other step.
+    pub absorbed: usize,
     /// Real-time histories judged both by stateright's linearizability tester and as
     /// `--reduce por` keeps them (see [`crate::forgetting`]), each to the same verdict.
     pub histories_judged: usize,
@@ -1109,7 +1205,7 @@ pub struct Audit {
 /// Returns the first breach, told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
-    let (mut histories_judged, mut frozen, mut without_state) = (0, 0, 0);
+    let (mut histories_judged, mut frozen, mut without_state, mut absorbed) = (0, 0, 0, 0);
     let start = sys.init_states().into_iter().next();
     let mut set = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
@@ -1128,6 +1224,9 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
             {
                 return Err(format!("at [{state:?}]: {breach}"));
             }
+        }
+        if let Some(breach) = sys.absorbed_breach(state, actions, nexts, &mut absorbed) {
+            return Err(format!("at [{state:?}]: {breach}"));
         }
         if let Some(breach) = sys.ignored_breach(state, actions, nexts, &mut ignored) {
             return Err(format!("at [{state:?}]: {breach}"));
@@ -1232,6 +1331,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         replies_kept,
         frozen,
         without_state,
+        absorbed,
         histories_judged,
     })
 }

@@ -248,6 +248,9 @@ pub struct System<A: Node> {
     /// Which messages servers handle without their state, if the model says
     /// ([`System::with_handled_without_state`]).
     pub(crate) without_state: Option<crate::reduction::WithoutState<A>>,
+    /// Which messages servers take in without answering, if the model says
+    /// ([`System::with_absorbed`]).
+    pub(crate) absorbed: Option<crate::reduction::Absorbed<A>>,
     /// Linearizability verdicts worked out so far, by history hash: states reached by
     /// different paths often carry equal histories, each its own copy.
     linearizable_histories: std::sync::RwLock<std::collections::HashMap<u64, bool>>,
@@ -533,6 +536,7 @@ impl<A: Node> System<A> {
             sinks: Vec::new(),
             frozen: None,
             without_state: None,
+            absorbed: None,
             linearizable_histories: Default::default(),
         }
     }

@@ -692,6 +692,88 @@ fn reduction_audit_rejects_messages_declared_handled_without_state_that_are_not(
     );
 }
 
+/// The reduction audit catches false declarations of absorbed messages: in `async-ops`
+/// a master reads its balance to approve, so a replicated withdrawal does not commute
+/// with a request on its way to the same master; the home master answers the requests it
+/// is sent; and a check that a replica never holds more than the home master is undone
+/// when the replica applies the withdrawal. home-master's declaration passes.
+#[test]
+fn reduction_audit_rejects_messages_declared_absorbed_that_are_not() {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::models::master_master::{build, Mode, Node, NodeState, Peer};
+    use splitbrain::property::{ClientSteps, Kind, Property};
+    use splitbrain::system::{Msg, SysState, System};
+    let b = splitbrain::bounds::Bounds {
+        clients: 3,
+        servers: 3,
+        ..splitbrain::models::find("master-master")
+            .unwrap()
+            .default_bounds()
+    };
+    let audit = build(Mode::HomeMaster, &b)
+        .audit_reduction(20_000)
+        .expect("non-home masters absorb replicated withdrawals");
+    eprintln!("{audit:?}");
+    assert!(
+        audit.absorbed > 1_000,
+        "only {} deliveries checked",
+        audit.absorbed
+    );
+    fn withdrawals(_: &Node, msg: &Msg<Peer>) -> bool {
+        matches!(msg, Msg::Peer(Peer::ApplyOp { .. }))
+    }
+    let err = build(Mode::AsyncOps, &b)
+        .with_absorbed(withdrawals)
+        .audit_reduction(20_000)
+        .unwrap_err();
+    assert!(
+        err.contains("is declared to absorb the message, but '")
+            && err.contains("replicate withdraw")
+            && err.contains("is no stubborn set")
+            && err.contains("does not commute ahead of '")
+            && err.contains(": withdraw $"),
+        "{err}"
+    );
+    eprintln!("{err}");
+    fn requests(_: &Node, msg: &Msg<Peer>) -> bool {
+        matches!(msg, Msg::Request { .. } | Msg::Peer(Peer::Forward { .. }))
+    }
+    let err = build(Mode::HomeMaster, &b)
+        .with_absorbed(requests)
+        .audit_reduction(20_000)
+        .unwrap_err();
+    assert!(
+        err.contains("master1 is declared to absorb the message, but '")
+            && err.contains("makes it send"),
+        "{err}"
+    );
+    eprintln!("{err}");
+    fn balance(sys: &System<Node>, s: &SysState<Node>, name: &str) -> i16 {
+        sys.nodes(s)
+            .find_map(|(n, _, st)| match st {
+                NodeState::Master(m) if n == name => Some(m.balance),
+                _ => None,
+            })
+            .unwrap()
+    }
+    let mut sys = build(Mode::HomeMaster, &b);
+    sys.properties.push(Property {
+        name: "replica_never_ahead",
+        claim: "master2 never holds more than master1",
+        kind: Kind::Always,
+        client_steps: ClientSteps::Invisible,
+        check: |sys, s| balance(sys, s, "master2") <= balance(sys, s, "master1"),
+        values: |_, _| String::new(),
+    });
+    let err = sys.audit_reduction(20_000).unwrap_err();
+    assert!(
+        err.contains("master2 is declared to absorb the message, but '")
+            && err.contains("undoes a violation of replica_never_ahead"),
+        "{err}"
+    );
+    eprintln!("{err}");
+}
+
 /// The symmetries the models declare are symmetries: on every model, variant and mutant
 /// of the catalog at every proof bound, every renaming of the interchangeable servers
 /// maps each reachable state's steps onto the renamed state's steps and keeps every

@@ -1,8 +1,8 @@
 //! Partial-order reduction (`--reduce por`): the orders of steps that cannot matter are
-//! left unexplored, and the checker still finds every violation. Five kinds of step sets
+//! left unexplored, and the checker still finds every violation. Six kinds of step sets
 //! are named, the steps of a settled client, a delivery to a stateless server, to a
-//! frozen one or of a message handled without state, and a delivery to a sink, and
-//! crashes that only delay are left out. Messages nobody will
+//! frozen one or of a message handled without state, a delivery to a sink, and one of a
+//! message its server absorbs, and crashes that only delay are left out. Messages nobody will
 //! read are forgotten as well (see [`crate::forgetting`]).
 //!
 //! # Settled clients
@@ -114,6 +114,34 @@
 //! changed by a delivery to a sink or a loss of a message to one) and every set named one
 //! step deep, absorption included, comparing states with the messages nobody will read
 //! forgotten.
+//!
+//! # Absorbed messages
+//!
+//! A model may say which messages a server takes in without answering
+//! ([`System::with_absorbed`]: a master other than the home master applying a withdrawal
+//! the home master approved). Delivering such a message `m` only changes the server (it
+//! sends nothing, sets no timer, makes no random choice), and where the server cannot
+//! crash, on an unordered, non-duplicating network, the delivery with the loss of `m` is
+//! a stubborn set:
+//!
+//! - *it commutes ahead*: other actors' steps do not touch the server, and every other
+//!   delivery the server may get while `m` is on its way ends the same before or after
+//!   it (the master forwards requests without its state; two withdrawals subtract in
+//!   either order);
+//! - *its delivery stays enabled*: only the loss of `m`, in the set, takes it away;
+//! - *it never undoes a violation*: the server's state is read by `always` checks (a
+//!   master's balance must not go below zero), so the step is not invisible, but it never
+//!   turns a violated check into one that holds (nor a `sometimes` example into none), as
+//!   [`ClientSteps::Stable`] client steps. A run that leaves the delivery out and ends in
+//!   a violation has a twin that takes it first and ends in that state with the delivery
+//!   applied, still a violation, one step longer: the path found is then shortened as for
+//!   every set. States at rest are kept, as for sinks.
+//!
+//! The audit checks every delivery of such a message in flight, in every reachable
+//! state, not only the one a search would take: that it only changes the server, that
+//! no `always`/`sometimes` check goes from violated to holding by it, and that with its
+//! loss it is a stubborn set one step deep, with every other step. Together these make
+//! it commute ahead of every path that leaves it out.
 //!
 //! # Crashes that only delay
 //!

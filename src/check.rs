@@ -425,13 +425,14 @@ fn reduction_words<M: Narrate>(
                 )
             }
         });
-        return if forgotten == 0 {
+        let words = if forgotten == 0 {
             format!("; por reduced no state: {why}")
         } else {
             format!(
                 "; por: {forgotten} states {FORGOTTEN}; no state was expanded with a persistent set: {why}"
             )
         };
+        return words + &apart_words(chosen, s);
     }
     let mut words = format!(
         "; por: {} states expanded with a persistent set or without crashes that only delay",
@@ -446,7 +447,29 @@ fn reduction_words<M: Narrate>(
             short.depth, short.unique_states, short.seconds
         ));
     }
+    words.push_str(&apart_words(chosen, s));
     words
+}
+
+/// What the search of the properties that read the order of client steps, run apart, did
+/// (see `exhaustive::search_on`), for the end line.
+fn apart_words<M: Narrate>(chosen: &[Property<M>], s: &exhaustive::Search<M>) -> String {
+    let Some(a) = &s.apart else {
+        return String::new();
+    };
+    let names: Vec<&str> = a.properties.iter().map(|&i| chosen[i].name).collect();
+    format!(
+        "; {} searched apart without persistent sets ({} states, depth {}, {:.2}s{}), so that the others' search reorders client steps",
+        names.join(", "),
+        a.unique_states,
+        a.max_depth,
+        a.seconds,
+        if a.stopped_when_found {
+            ", stopped once found"
+        } else {
+            ""
+        }
+    )
 }
 
 /// " of shard 3/8" when the check runs one shard of a split search.

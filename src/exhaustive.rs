@@ -93,6 +93,26 @@ pub struct Search<M: Model> {
     pub forgetting_states: usize,
     /// The unreduced search that shortened a reduced search's paths, if one ran.
     pub shortening: Option<Shortening>,
+    /// The search of the properties that read the order of client steps, when they were
+    /// searched apart from the others (see [`search_on`]); its figures are included in the
+    /// ones above.
+    pub apart: Option<Apart>,
+}
+
+/// The search, without persistent sets, of the properties that read only the order of
+/// client steps ([`ClientSteps::Order`]), run apart from the others' under `--reduce por`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Apart {
+    /// Which properties it searched (indices into the properties given).
+    pub properties: Vec<usize>,
+    /// Unique states it visited.
+    pub unique_states: usize,
+    /// The deepest level it reached.
+    pub max_depth: usize,
+    /// Its wall time.
+    pub seconds: f64,
+    /// Whether it stopped once every property it searched was found.
+    pub stopped_when_found: bool,
 }
 
 /// The unreduced searches that replaced a reduced search's paths by shortest ones.
@@ -117,7 +137,7 @@ fn shortened<M>(
     limits: &Limits,
     threads: usize,
     reduce: Reduce,
-    parents: &Visited,
+    (parents, forgot): (&Visited, Forgetting),
     fp: u64,
     started: Instant,
     stats: &mut Shortening,
@@ -127,7 +147,7 @@ where
     M::State: Hash + Clone + Send + Sync,
     M::Action: Clone + Send,
 {
-    let path = rebuild(model, parents, fp, reduce, true);
+    let path = rebuild(model, parents, fp, reduce, forgot);
     let depth = path.actions.len();
     let bounded = Limits {
         max_depth: Some(depth),
@@ -155,16 +175,48 @@ where
     }
 }
 
-/// The state `action` leads to from `state`, with what the model may forget taken out
-/// ([`Narrate::forget`]) when `forget`, and whether something was.
+/// What a search takes out of the states it stores.
+#[derive(Clone, Copy)]
+struct Forgetting {
+    /// What nobody will read ([`Narrate::forget`]).
+    unread: bool,
+    /// The order of client steps, where no property searched reads it
+    /// ([`Narrate::forget_order`]).
+    order: bool,
+}
+
+impl Forgetting {
+    /// What a search with `forget` on forgets, searching `properties`.
+    fn of<M: Model>(forget: bool, properties: &[Property<M>]) -> Forgetting {
+        Forgetting {
+            unread: forget,
+            order: forget
+                && properties
+                    .iter()
+                    .all(|p| p.client_steps != ClientSteps::Order),
+        }
+    }
+
+    /// Takes it out of `state`; whether something nobody will read was.
+    fn apply<M: Narrate>(self, model: &M, state: &mut M::State) -> bool {
+        let forgot = self.unread && model.forget(state);
+        if self.order {
+            model.forget_order(state);
+        }
+        forgot
+    }
+}
+
+/// The state `action` leads to from `state`, with what the search forgets taken out, and
+/// whether something nobody will read was.
 fn next_state<M: Narrate>(
     model: &M,
-    forget: bool,
+    forget: Forgetting,
     state: &M::State,
     action: M::Action,
 ) -> Option<(M::State, bool)> {
     let mut next = model.next_state(state, action)?;
-    let forgot = forget && model.forget(&mut next);
+    let forgot = forget.apply(model, &mut next);
     Some((next, forgot))
 }
 
@@ -273,6 +325,10 @@ type Fingerprints = std::collections::HashSet<u64, BuildHasherDefault<PassThroug
 
 /// Parent states expanded between two looks at the limits, the clock and Ctrl-C.
 const CHUNK: usize = 512;
+
+/// [`CHUNK`] for a search that stops once every property is found ([`Limits::until_found`]):
+/// what it expands after the first finding is wasted.
+const UNTIL_FOUND_CHUNK: usize = 16;
 
 /// A step of the search: where the model told it leads (the state not built yet), or
 /// the state built.
@@ -384,7 +440,10 @@ where
 /// the next depth (so every cycle passes a fully expanded state); steps that only hold
 /// back others ([`Narrate::only_delays`]) are left out of every expansion. A path found
 /// once some state was reduced is replaced, as soon as it is found, by a shortest one
-/// from an unreduced search down to its depth ([`Search::shortening`]).
+/// from an unreduced search down to its depth ([`Search::shortening`]). Properties that
+/// read only the order of client steps ([`ClientSteps::Order`]) are searched apart, by a
+/// search without persistent sets that stops once they are found, and the others' search
+/// forgets that order ([`Search::apart`]).
 ///
 /// With [`Reduce::Symmetry`], where the model declares interchangeable actors, the
 /// visited set is keyed by each state's orbit ([`Narrate::symmetric_fingerprint`]):
@@ -403,6 +462,14 @@ where
     M::State: Hash + Clone + Send + Sync,
     M::Action: Clone + Send,
 {
+    let order =
+        |p: &Property<M>| p.client_steps == ClientSteps::Order && p.kind != Kind::Eventually;
+    if reduce.por() && properties.iter().any(order) {
+        let apart: Vec<usize> = (0..properties.len())
+            .filter(|&i| order(&properties[i]))
+            .collect();
+        return search_apart(model, properties, &apart, limits, threads, reduce, progress);
+    }
     search_forgetting(
         model,
         properties,
@@ -412,6 +479,142 @@ where
         reduce.por(),
         progress,
     )
+}
+
+/// [`search_on`] with `--reduce por` where some properties read only the order of client
+/// steps ([`ClientSteps::Order`], e.g. `linearizable`). While such a property is undecided
+/// no client steps may be reordered, and a path found with persistent sets must be
+/// shortened by a search without them anyway. So the properties listed in `apart` are
+/// searched on their own, without persistent sets but with what nobody will read
+/// forgotten (paths found are shortest), stopping once they are all found; the others are
+/// searched with the partial-order reduction, which may then reorder client steps from the
+/// start. With two threads or more, the two searches run side by side. The result adds up
+/// both; [`Search::apart`] tells them apart.
+fn search_apart<M>(
+    model: &M,
+    properties: &[Property<M>],
+    apart: &[usize],
+    limits: &Limits,
+    threads: usize,
+    reduce: Reduce,
+    progress: &Progress,
+) -> Search<M>
+where
+    M: Narrate + Sync,
+    M::State: Hash + Clone + Send + Sync,
+    M::Action: Clone + Send,
+{
+    let started = Instant::now();
+    let others: Vec<usize> = (0..properties.len())
+        .filter(|i| !apart.contains(i))
+        .collect();
+    let pick =
+        |which: &[usize]| -> Vec<Property<M>> { which.iter().map(|&i| properties[i]).collect() };
+    let (ordered, rest) = (pick(apart), pick(&others));
+    // One after the other, the second search has what time the first left.
+    let time_left = |limits: &Limits| Limits {
+        timeout: limits.timeout.map(|t| t.saturating_sub(started.elapsed())),
+        ..*limits
+    };
+    let ordered_limits = Limits {
+        until_found: true,
+        ..*limits
+    };
+    let hidden = Progress::hidden();
+    let ordered_progress = if rest.is_empty() { progress } else { &hidden };
+    let search_ordered = |on: &M| {
+        let began = started.elapsed().as_secs_f64();
+        let s = search_forgetting(
+            on,
+            &ordered,
+            &ordered_limits,
+            1,
+            reduce.without_por(),
+            true,
+            ordered_progress,
+        );
+        (s, began)
+    };
+    let search_rest = |threads: usize| {
+        (!rest.is_empty()).then(|| {
+            let began = started.elapsed().as_secs_f64();
+            let limits = time_left(limits);
+            let s = search_forgetting(model, &rest, &limits, threads, reduce, true, progress);
+            (s, began)
+        })
+    };
+    let ((a, a_began), b) = if threads > 1 {
+        // The search apart packs its states into tables of its own, where the model has any.
+        let twin = model.twin();
+        let on = twin.as_ref().unwrap_or(model);
+        std::thread::scope(|scope| {
+            let a = scope.spawn(|| search_ordered(on));
+            let b = search_rest(threads - 1);
+            (a.join().expect("the search apart panicked"), b)
+        })
+    } else {
+        (search_ordered(model), search_rest(1))
+    };
+    // Stopping once every property it searched is found leaves nothing undecided.
+    let stopped_when_found = a.end != End::Complete && a.findings.iter().all(|f| f.path.is_some());
+    let a_end = if stopped_when_found {
+        End::Complete
+    } else {
+        a.end.clone()
+    };
+    // The second search, one after the other, had only the time left: say which timeout.
+    let b_end = b.as_ref().map(|(b, _)| match (&b.end, limits.timeout) {
+        (End::Limit(why), Some(t)) if why.starts_with("timeout of ") => {
+            End::Limit(format!("timeout of {}s reached", t.as_secs_f64()))
+        }
+        (end, _) => end.clone(),
+    });
+    let end = match (&a_end, b_end.as_ref()) {
+        (End::Limit(_), _) => a_end.clone(),
+        (_, Some(b_end)) => b_end.clone(),
+        _ => a_end.clone(),
+    };
+    let later = |f: Finding<M>, began: f64| Finding {
+        seconds: f.seconds.map(|s| s + began),
+        ..f
+    };
+    let mut findings: Vec<Option<Finding<M>>> = (0..properties.len()).map(|_| None).collect();
+    for (&i, f) in apart.iter().zip(a.findings) {
+        findings[i] = Some(later(f, a_began));
+    }
+    let (mut unique_states, mut transitions, mut max_depth) =
+        (a.unique_states, a.transitions, a.max_depth);
+    let (mut reduced_states, mut forgetting_states, mut shortening) =
+        (a.reduced_states, a.forgetting_states, a.shortening);
+    if let Some((b, b_began)) = b {
+        for (&i, f) in others.iter().zip(b.findings) {
+            findings[i] = Some(later(f, b_began));
+        }
+        unique_states += b.unique_states;
+        transitions += b.transitions;
+        max_depth = max_depth.max(b.max_depth);
+        reduced_states += b.reduced_states;
+        forgetting_states += b.forgetting_states;
+        shortening = b.shortening.or(shortening);
+    }
+    Search {
+        findings: findings.into_iter().flatten().collect(),
+        unique_states,
+        transitions,
+        max_depth,
+        seconds: started.elapsed().as_secs_f64(),
+        end,
+        reduced_states,
+        forgetting_states,
+        shortening,
+        apart: Some(Apart {
+            properties: apart.to_vec(),
+            unique_states: a.unique_states,
+            max_depth: a.max_depth,
+            seconds: a.seconds,
+            stopped_when_found,
+        }),
+    }
 }
 
 /// [`search_on`], with what the model may forget taken out of every state
@@ -477,11 +680,11 @@ where
     // The frontier holds states packed (see `Narrate::pack`); new states are checked
     // before they are packed, and unpacked one run at a time to be expanded.
     let mut level: Vec<(M::Packed, u64)> = Vec::new();
-    // What no step will read is forgotten (see `Narrate::forget`).
+    // What no step will read is forgotten (see `Narrate::forget`), and the order of
+    // client steps where no property searched reads it.
+    let forgetting = Forgetting::of(forget, properties);
     for mut s in model.init_states() {
-        if forget {
-            model.forget(&mut s);
-        }
+        forgetting.apply(model, &mut s);
         if !model.within_boundary(&s) {
             continue;
         }
@@ -495,6 +698,13 @@ where
         }
     }
 
+    // A search that stops once everything is found looks at that more often.
+    let chunk_size = if limits.until_found {
+        UNTIL_FOUND_CHUNK
+    } else {
+        CHUNK
+    };
+    let no_eventually = forget && properties.iter().all(|p| p.kind != Kind::Eventually);
     let expand = |run: &[(M::Packed, u64)],
                   at_depth_limit: bool,
                   seen: &Visited,
@@ -517,6 +727,11 @@ where
                 actions.retain(|a| !model.only_delays(state, a));
                 left_out = actions.len() < all;
             }
+            // Steps only `eventually` properties see, where none is searched for (this keeps
+            // distances: no path gets longer).
+            if no_eventually {
+                actions.retain(|a| !model.only_for_eventually(state, a));
+            }
             told.clear();
             model.successor_fingerprints(state, &actions, forget, &mut told);
             // Partial-order reduction: only the persistent set's steps that lead
@@ -531,7 +746,7 @@ where
                     let nfp = match told_key(&told, k, reduce, &out.orbits) {
                         Some(None) => continue,
                         Some(Some(nfp)) => nfp,
-                        None => match next_state(model, forget, state, actions[k].clone()) {
+                        None => match next_state(model, forgetting, state, actions[k].clone()) {
                             None => continue,
                             Some(next) if model.within_boundary(&next.0) => {
                                 let nfp = out.orbits.key(model, reduce, &next.0);
@@ -568,7 +783,7 @@ where
                     Some(Some(nfp)) => Step::Told(nfp, action),
                     None => match prebuilt.iter().position(|(j, _)| *j == k) {
                         Some(at) => Step::Built(prebuilt.swap_remove(at).1),
-                        None => match next_state(model, forget, state, action) {
+                        None => match next_state(model, forgetting, state, action) {
                             Some(next) => Step::Built(next),
                             None => continue,
                         },
@@ -594,7 +809,7 @@ where
                 let next = match step {
                     Step::Built(next) => next,
                     Step::Told(_, action) => {
-                        let Some(next) = next_state(model, forget, state, action) else {
+                        let Some(next) = next_state(model, forgetting, state, action) else {
                             debug_assert!(false, "a step told to lead somewhere led nowhere");
                             continue;
                         };
@@ -641,9 +856,12 @@ where
             // not depend on the threads).
             let por = if reduce.por() {
                 Por::On {
-                    client_steps: open_properties(&found)
-                        .iter()
-                        .all(|&i| properties[i].client_steps != ClientSteps::Visible),
+                    client_steps: open_properties(&found).iter().all(|&i| {
+                        matches!(
+                            properties[i].client_steps,
+                            ClientSteps::Invisible | ClientSteps::Stable
+                        )
+                    }),
                 }
             } else {
                 Por::Off
@@ -655,7 +873,7 @@ where
             let mut parents_left = std::mem::take(&mut level).into_iter();
             loop {
                 run_buffer.clear();
-                run_buffer.extend(parents_left.by_ref().take(CHUNK * threads));
+                run_buffer.extend(parents_left.by_ref().take(chunk_size * threads));
                 if run_buffer.is_empty() {
                     break;
                 }
@@ -736,7 +954,7 @@ where
                         settled[i] = Some(if reduced_states == 0 {
                             // Nothing was reduced yet: the path is that of an unreduced search.
                             Finding {
-                                path: Some(rebuild(model, &parents, *fp, reduce, forget)),
+                                path: Some(rebuild(model, &parents, *fp, reduce, forgetting)),
                                 seconds: Some(*seconds),
                                 shortest: true,
                             }
@@ -748,7 +966,7 @@ where
                                 limits,
                                 threads,
                                 reduce,
-                                &parents,
+                                (&parents, forgetting),
                                 *fp,
                                 started,
                                 &mut shortening,
@@ -758,6 +976,10 @@ where
                 }
                 if limits.until_found && found.iter().all(Option::is_some) {
                     end = End::Limit("stopped once every property was found".to_string());
+                    // The states found at the next depth were visited (checked).
+                    if !next_level.is_empty() {
+                        max_depth = depth + 1;
+                    }
                     break 'search;
                 }
                 if over_limit {
@@ -794,7 +1016,7 @@ where
         .zip(settled)
         .map(|(f, settled)| {
             settled.unwrap_or_else(|| Finding {
-                path: f.map(|(fp, _)| rebuild(model, &parents, fp, reduce, forget)),
+                path: f.map(|(fp, _)| rebuild(model, &parents, fp, reduce, forgetting)),
                 seconds: f.map(|(_, s)| s),
                 shortest: true,
             })
@@ -810,6 +1032,7 @@ where
         reduced_states,
         forgetting_states,
         shortening: (shortening.unique_states > 0).then_some(shortening),
+        apart: None,
     }
 }
 
@@ -819,7 +1042,13 @@ where
 /// or with `forget`, the keys are those of states with what the model may forget taken
 /// out ([`Narrate::forget`]), and the path is replayed on the states as they are: every
 /// step of the one is a step of the other.
-fn rebuild<M>(model: &M, parents: &Visited, target: u64, reduce: Reduce, forget: bool) -> Path<M>
+fn rebuild<M>(
+    model: &M,
+    parents: &Visited,
+    target: u64,
+    reduce: Reduce,
+    forget: Forgetting,
+) -> Path<M>
 where
     M: Narrate,
     M::State: Hash + Clone,
@@ -836,9 +1065,9 @@ where
     }
     chain.reverse();
     let key_of = |s: &M::State| {
-        if forget {
+        if forget.unread || forget.order {
             let mut s = s.clone();
-            model.forget(&mut s);
+            forget.apply(model, &mut s);
             key(model, reduce, &s)
         } else {
             key(model, reduce, s)
@@ -957,25 +1186,34 @@ where
                 compared += 1;
             }
         }
-        // The same, on the state with what the model may forget taken out.
-        let mut kept = state.clone();
-        model.forget(&mut kept);
-        forgetting_actions.clear();
-        model.actions(&kept, &mut forgetting_actions);
-        told.clear();
-        model.successor_fingerprints(&kept, &forgetting_actions, true, &mut told);
-        for (k, action) in forgetting_actions.iter().enumerate() {
-            let Some(&Some(said)) = told.get(k) else {
-                continue;
+        // The same, on the state with what the model may forget taken out, and also
+        // without the order of client steps.
+        for order in [false, true] {
+            let forget = Forgetting {
+                unread: true,
+                order,
             };
-            let truth = next_state(model, true, &kept, action.clone()).map(|s| fingerprint(&s.0));
-            if said != truth {
-                return Err(format!(
-                    "step '{}' was told to lead to {said:?} but leads to {truth:?} (forgetting)",
-                    model.format_action(action)
-                ));
+            let mut kept = state.clone();
+            forget.apply(model, &mut kept);
+            forgetting_actions.clear();
+            model.actions(&kept, &mut forgetting_actions);
+            told.clear();
+            model.successor_fingerprints(&kept, &forgetting_actions, true, &mut told);
+            for (k, action) in forgetting_actions.iter().enumerate() {
+                let Some(&Some(said)) = told.get(k) else {
+                    continue;
+                };
+                let truth =
+                    next_state(model, forget, &kept, action.clone()).map(|s| fingerprint(&s.0));
+                if said != truth {
+                    return Err(format!(
+                        "step '{}' was told to lead to {said:?} but leads to {truth:?} (forgetting{})",
+                        model.format_action(action),
+                        if order { " the order of client steps" } else { "" }
+                    ));
+                }
+                compared += 1;
             }
-            compared += 1;
         }
         Ok(())
     })?;

@@ -57,7 +57,13 @@ pub enum ClientSteps {
     /// Once the check is false (for a `sometimes` property: true) it stays so whatever
     /// happens next, e.g. a violation written into a client's history.
     Stable,
-    /// Neither: while the property is undecided the search is not reduced.
+    /// The check reads only what clients did and in which order (a real-time history):
+    /// no step but a client's changes it, and once it is false it stays false. While it is
+    /// undecided no client steps are reordered; under `--reduce por` such properties are
+    /// searched apart from the others, without persistent sets, so that the others' search
+    /// may reorder client steps (see [`crate::exhaustive::search_on`]).
+    Order,
+    /// None of these: while the property is undecided the search is not reduced.
     Visible,
 }
 

@@ -33,14 +33,18 @@
 //! it) is the one thing client steps do not commute on: which of two clients' steps
 //! came first is exactly what it records (kept as judged under `por`, see
 //! [`crate::forgetting`], it tells fewer states apart, but still some).
-//! `linearizable` therefore declares client steps [`ClientSteps::Visible`], and no
-//! client's steps are named while it is undecided. Once it is
-//! decided, the history still tells states apart but no property reads it and it never
-//! changes what any actor does: every argument above holds for the states without it
-//! (client steps commute there), and the reduced search still reaches, for every
-//! reachable state, one equal to it but for the history. Every client step adds to its
-//! client's log, so no cycle of the reduced graph takes one: the cycle proviso holds
-//! without the history too.
+//! `linearizable` therefore declares client steps [`ClientSteps::Order`]: it reads only
+//! the history, which no other step changes, and a broken history stays broken. Under
+//! `por` it is searched apart, without step sets ([`crate::exhaustive::search_on`]), and
+//! the other properties' search, where no property reads the history, forgets it
+//! ([`crate::trace::Narrate::forget_order`]; the audit checks that no other check
+//! changes without it): there client steps commute, and every argument above holds. A
+//! [`ClientSteps::Visible`] property turns client sets off while it is undecided; the
+//! history, where it is kept, never changes what any actor does, so once such a property
+//! is decided every argument above holds for the states without it, and the reduced
+//! search still reaches, for every reachable state, one equal to it but for the history.
+//! Every client step adds to its client's log, so no cycle of the reduced graph takes
+//! one: the cycle proviso holds without the history too.
 //!
 //! # Stateless servers
 //!
@@ -438,6 +442,22 @@ impl<A: Node> System<A> {
     fn is_sink(&self, i: usize) -> bool {
         self.sinks.get(i).copied().unwrap_or(false)
             && (self.faults.crashes == 0 || !self.actors.actors[i].crashable())
+    }
+
+    /// Whether `action` is a delivery to a sink that cannot crash here, or the loss of a
+    /// message to one: it changes only the sink, which only `eventually` properties read
+    /// and which sends nothing, so a search without them may leave it out
+    /// ([`crate::trace::Narrate::only_for_eventually`]). Taken out of a run, such steps
+    /// leave a run no longer whose other steps are all still enabled (they enable nothing)
+    /// and whose states differ only in the sink, what is on its way to it and the losses
+    /// counted, which no `always`/`sometimes` check reads (the audit checks that no such
+    /// step changes one).
+    pub(crate) fn sink_step(&self, action: &<Self as Model>::Action) -> bool {
+        match action {
+            ActorModelAction::Deliver { dst, .. } => self.is_sink(usize::from(*dst)),
+            ActorModelAction::Drop(env) => self.is_sink(usize::from(env.dst)),
+            _ => false,
+        }
     }
 
     /// The smallest persistent subset of `actions` this module knows (see
@@ -1265,6 +1285,18 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         }
         replies_kept += usize::from(blurred);
         if let Some(history) = &state.real_time {
+            // Searches of properties that do not read the order of client steps forget it.
+            let mut without = state.clone();
+            without.real_time = None;
+            if let Some(p) = sys.properties.iter().find(|p| {
+                p.client_steps != ClientSteps::Order
+                    && (p.check)(sys, state) != (p.check)(sys, &without)
+            }) {
+                return Err(format!(
+                    "at [{state:?}]: {} does not declare that it reads the order of client steps, but its check changes when the real-time history is taken out",
+                    p.name
+                ));
+            }
             histories_judged += 1;
             let (tester, judged) = (history.is_consistent(), history.consistent_as_judged());
             if tester != judged {
@@ -1337,6 +1369,10 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                 let broken = match p.client_steps {
                     ClientSteps::Invisible => sys.is_client_step(action) && before != after,
                     ClientSteps::Stable => bad(before) && !bad(after),
+                    ClientSteps::Order => {
+                        (!sys.is_client_step(action) && before != after)
+                            || (bad(before) && !bad(after))
+                    }
                     ClientSteps::Visible => false,
                 };
                 if broken {

@@ -541,6 +541,27 @@ impl<A: Node> System<A> {
         }
     }
 
+    /// The same system with tables of its own (see [`crate::compact`]), for a search that
+    /// runs beside another: two searches packing states into the same tables take turns at
+    /// their locks.
+    pub(crate) fn twin(&self) -> Self {
+        System {
+            actors: self.actors.clone(),
+            names: self.names.clone(),
+            faults: self.faults,
+            properties: self.properties.clone(),
+            real_time: self.real_time,
+            tables: crate::compact::Tables::new(),
+            symmetry: self.symmetry.clone(),
+            stateless: self.stateless.clone(),
+            sinks: self.sinks.clone(),
+            frozen: self.frozen,
+            without_state: self.without_state,
+            absorbed: self.absorbed,
+            linearizable_histories: Default::default(),
+        }
+    }
+
     /// [`RealTime::is_consistent`], looked up first among the verdicts this system has
     /// worked out for an equal history (by its 64-bit hash, as states are told apart).
     pub fn is_linearizable(&self, history: &RealTime) -> bool {
@@ -645,7 +666,11 @@ impl<A: Node> System<A> {
         if returns.is_empty() && invokes.is_empty() {
             return Some(sum);
         }
-        let history = state.real_time.as_ref()?.hash_after(&returns, &invokes)?;
+        // A search that reads no order of client steps keeps none.
+        let Some(real_time) = state.real_time.as_ref() else {
+            return Some(sum);
+        };
+        let history = real_time.hash_after(&returns, &invokes)?;
         Some(
             sum.wrapping_sub(state.rest_part())
                 .wrapping_add(SysState::<A>::rest_part_of(state.lost, Some(history))),
@@ -1127,6 +1152,18 @@ impl<A: Node> Narrate for System<A> {
 
     fn only_delays(&self, state: &Self::State, action: &Self::Action) -> bool {
         self.crash_only_delays(state, action)
+    }
+
+    fn twin(&self) -> Option<Self> {
+        Some(System::twin(self))
+    }
+
+    fn forget_order(&self, state: &mut Self::State) -> bool {
+        state.real_time.take().is_some()
+    }
+
+    fn only_for_eventually(&self, _state: &Self::State, action: &Self::Action) -> bool {
+        self.sink_step(action)
     }
 
     fn forget(&self, state: &mut Self::State) -> bool {

@@ -87,6 +87,35 @@ pub trait Narrate: Model {
         let _ = (state, actions, client_steps, out);
     }
 
+    /// The same model with nothing shared with this one that a search writes to, for a
+    /// search that runs beside another on this one; `None` (the default) where there is no
+    /// such thing, and the searches share the model.
+    fn twin(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
+    /// Takes the order of client steps (a real-time history) out of `state`, for a search
+    /// in which no property reads it (only [`crate::property::ClientSteps::Order`]
+    /// properties may). Returns whether there was one. The default: nothing to take out.
+    fn forget_order(&self, state: &mut Self::State) -> bool {
+        let _ = state;
+        false
+    }
+
+    /// Whether `action` matters only to `eventually` properties: it changes nothing that
+    /// an `always` or `sometimes` check reads or that any other step depends on (a delivery
+    /// to a sink, see [`crate::reduction`]), so a search without `eventually` properties may
+    /// leave it out: every run taking it has a twin without it, no longer, through states
+    /// with the same checks. Searches that forget ([`Narrate::forget`]) do. The default: no
+    /// step is.
+    fn only_for_eventually(&self, state: &Self::State, action: &Self::Action) -> bool {
+        let _ = (state, action);
+        false
+    }
+
     /// For partial-order reduction: whether `action` only holds back what other steps do
     /// (the crash of an actor that a restart gives back unchanged; see
     /// [`crate::reduction`]), so that every run taking it has a twin without it through

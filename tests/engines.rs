@@ -774,6 +774,81 @@ fn reduction_audit_rejects_messages_declared_absorbed_that_are_not() {
     eprintln!("{err}");
 }
 
+/// A property that reads the real-time history must say so (`ClientSteps::Order`): under
+/// `--reduce por` the search of the other properties forgets the history, and the audit
+/// catches a check that changes without it, and a check of the servers declared to read
+/// only that order. Declared, it is searched apart, to the same
+/// verdict and the same shortest trace as the unreduced search, on one thread and two.
+#[test]
+fn a_property_reading_the_order_of_client_steps_is_searched_apart() {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::check::CheckOptions;
+    use splitbrain::models::read_replica::{build, Mode, Node};
+    use splitbrain::property::{ClientSteps, Kind, Property};
+    use splitbrain::system::{SysState, System};
+    let arch = splitbrain::models::find("read-replica").unwrap();
+    let b = arch.default_bounds();
+    let mut sys = build(Mode::SessionToken, &b);
+    fn undeclared(sys: &System<Node>, s: &SysState<Node>) -> bool {
+        s.real_time.as_ref().is_none_or(|t| sys.is_linearizable(t))
+    }
+    sys.properties.push(Property {
+        name: "linearizable_undeclared",
+        claim: "linearizable, declared as if it read only what each client saw",
+        kind: Kind::Always,
+        client_steps: ClientSteps::Stable,
+        check: undeclared,
+        values: |_, _| String::new(),
+    });
+    let err = sys.audit_reduction(20_000).unwrap_err();
+    assert!(
+        err.contains(
+            "linearizable_undeclared does not declare that it reads the order of client steps"
+        ),
+        "{err}"
+    );
+    // Declared to read only the order of client steps, a check of the servers is caught.
+    let mm = splitbrain::models::find("master-master").unwrap();
+    let mut servers = splitbrain::models::master_master::build(
+        splitbrain::models::master_master::Mode::AsyncOps,
+        &mm.default_bounds(),
+    );
+    servers.properties[0].client_steps = ClientSteps::Order;
+    let err = servers.audit_reduction(20_000).unwrap_err();
+    assert!(
+        err.contains("no_negative_balance is declared Order to client steps, but '")
+            && err.contains("replicate withdraw"),
+        "{err}"
+    );
+    let variant = arch.variant("session-token").unwrap();
+    let unreduced = arch.check(variant, &b, &CheckOptions::default()).unwrap();
+    for threads in [1, 2] {
+        let opts = CheckOptions {
+            reduce: splitbrain::reduction::Reduce::Por,
+            threads,
+            ..CheckOptions::default()
+        };
+        let r = arch.check(variant, &b, &opts).unwrap();
+        assert!(r.complete, "{}", r.end);
+        assert!(
+            r.end
+                .contains("linearizable searched apart without persistent sets")
+                && r.end.contains("stopped once found"),
+            "{}",
+            r.end
+        );
+        for (a, b) in unreduced.results.iter().zip(&r.results) {
+            assert_eq!((&a.property, a.verdict), (&b.property, b.verdict));
+            assert_eq!(
+                a.trace.as_ref().map(|t| t.len()),
+                b.trace.as_ref().map(|t| t.len()),
+                "{}",
+                a.property
+            );
+        }
+    }
+}
+
 /// The symmetries the models declare are symmetries: on every model, variant and mutant
 /// of the catalog at every proof bound, every renaming of the interchangeable servers
 /// maps each reachable state's steps onto the renamed state's steps and keeps every

@@ -326,8 +326,9 @@ type Fingerprints = std::collections::HashSet<u64, BuildHasherDefault<PassThroug
 /// Parent states expanded between two looks at the limits, the clock and Ctrl-C.
 const CHUNK: usize = 512;
 
-/// [`CHUNK`] for a search that stops once every property is found ([`Limits::until_found`]):
-/// what it expands after the first finding is wasted.
+/// The fewest parent states a search that stops once every property is found
+/// ([`Limits::until_found`]) expands between two looks (what it expands after the first
+/// finding is wasted): a 64th of the level, at least this, at most [`CHUNK`].
 const UNTIL_FOUND_CHUNK: usize = 16;
 
 /// A step of the search: where the model told it leads (the state not built yet), or
@@ -698,11 +699,14 @@ where
         }
     }
 
-    // A search that stops once everything is found looks at that more often.
-    let chunk_size = if limits.until_found {
-        UNTIL_FOUND_CHUNK
-    } else {
-        CHUNK
+    // A search that stops once everything is found looks at that more often while its
+    // levels are small (on a large level, looking costs more than it saves).
+    let chunk_size = |level: usize| {
+        if limits.until_found {
+            (level / 64).clamp(UNTIL_FOUND_CHUNK, CHUNK)
+        } else {
+            CHUNK
+        }
     };
     let no_eventually = forget && properties.iter().all(|p| p.kind != Kind::Eventually);
     let expand = |run: &[(M::Packed, u64)],
@@ -870,10 +874,11 @@ where
             let mut next_level: Vec<(M::Packed, u64)> = Vec::new();
             // Parents are taken out of the level run by run and dropped once expanded, so that
             // memory is freed as it was allocated (all at once fragments the allocator).
+            let run_len = chunk_size(level.len());
             let mut parents_left = std::mem::take(&mut level).into_iter();
             loop {
                 run_buffer.clear();
-                run_buffer.extend(parents_left.by_ref().take(chunk_size * threads));
+                run_buffer.extend(parents_left.by_ref().take(run_len * threads));
                 if run_buffer.is_empty() {
                     break;
                 }

@@ -296,9 +296,10 @@ fn each_message<'n, M: Clone + Eq + std::hash::Hash + Ord>(
 /// [`System::with_handled_without_state`]).
 pub type WithoutState<A> = fn(&A, &Msg<<A as Node>::Peer>) -> bool;
 
-/// A model's account of which messages servers take in without answering (see
-/// [`System::with_absorbed`]).
-pub type Absorbed<A> = fn(&A, &Msg<<A as Node>::Peer>) -> bool;
+/// A model's account of which messages servers take in without answering:
+/// `absorbed(sys, state, i, msg)` for a message `msg` on its way to server `i` in `state`
+/// (see [`System::with_absorbed`]).
+pub type Absorbed<A> = fn(&System<A>, &SysState<A>, usize, &Msg<<A as Node>::Peer>) -> bool;
 
 /// What a step sends, in order.
 type Sends<P> = Vec<(Id, Msg<P>)>;
@@ -365,12 +366,15 @@ impl<A: Node> System<A> {
     }
 
     /// Declares which messages servers take in without answering: where
-    /// `absorbed(server, msg)` is true, delivering `msg` only changes the server's state
-    /// (it sends nothing, sets no timer, makes no random choice), it commutes with every
-    /// other delivery the server may get while `msg` is on its way (another message it
-    /// absorbs, one it handles without its state), and it never undoes a violation of an
-    /// `always` check (nor the example of a `sometimes` one): a replica applying a
-    /// withdrawal its home master approved. `--reduce por` may then deliver such a message
+    /// `absorbed(sys, state, i, msg)` is true for `msg` on its way to server `i`,
+    /// delivering it only changes the server's state (it sends nothing, sets no timer,
+    /// makes no random choice), it commutes with every other delivery the server may get
+    /// while `msg` is on its way (another message it absorbs, one it handles without its
+    /// state), it never undoes a violation of an `always` check (nor the example of a
+    /// `sometimes` one), and it stays so after every step that leaves `msg` on its way: a
+    /// master applying a withdrawal its home master approved, or the balance another master
+    /// replicated once no client will send it anything more
+    /// ([`System::closed_to_clients`]). `--reduce por` may then deliver such a message
     /// ahead of every other step (see the module documentation). [`audit`] checks the
     /// declaration in every reachable state, for every such message in flight.
     pub fn with_absorbed(mut self, absorbed: Absorbed<A>) -> Self {
@@ -378,15 +382,41 @@ impl<A: Node> System<A> {
         self
     }
 
-    /// Whether server `i` takes `msg` in without answering, as declared
+    /// Whether server `i` takes `msg` in without answering in `state`, as declared
     /// ([`System::with_absorbed`]), and cannot crash here (a crash would hold the delivery
     /// back).
-    fn absorbs(&self, i: usize, msg: &Msg<A::Peer>) -> bool {
+    fn absorbs(&self, state: &SysState<A>, i: usize, msg: &Msg<A::Peer>) -> bool {
         let actor = &self.actors.actors[i];
         self.absorbed.is_some_and(|declared| {
             actor.as_client().is_none()
                 && (self.faults.crashes == 0 || !actor.crashable())
-                && declared(actor, msg)
+                && declared(self, state, i, msg)
+        })
+    }
+
+    /// Whether no client will send server `i` anything more from `state` on: nothing from
+    /// a client is on its way to it, and no client has a request for it left in its
+    /// workload (counting the one it works on, if a timeout or a crash could make it send
+    /// that again).
+    pub fn closed_to_clients(&self, state: &SysState<A>, i: usize) -> bool {
+        let id = Id::from(i);
+        let mut from_client = false;
+        each_message(&state.net.network, |src, dst, _| {
+            from_client |= dst == id && self.actors.actors[usize::from(src)].as_client().is_some();
+        });
+        if from_client {
+            return false;
+        }
+        self.actors.actors.iter().enumerate().all(|(c, actor)| {
+            let (Some(client), Some(st)) = (
+                actor.as_client(),
+                A::client_state(&state.net.actor_states[c]),
+            ) else {
+                return true;
+            };
+            let again = client.policy.timeout || (self.faults.crashes > 0 && actor.crashable());
+            let next = usize::from(st.seq) + usize::from(!again);
+            client.workload.iter().skip(next).all(|r| r.dst != id)
         })
     }
 
@@ -525,7 +555,7 @@ impl<A: Node> System<A> {
             self.is_stateless(i) || is_frozen(i) || self.handled_without_state(i, msg)
         })
         .or_else(|| {
-            first_to(&|i, msg| self.is_sink(i) || (self.absorbs(i, msg) && !waits(state, i)))
+            first_to(&|i, msg| self.is_sink(i) || (self.absorbs(state, i, msg) && !waits(state, i)))
         }) else {
             return;
         };
@@ -1091,7 +1121,7 @@ impl<A: Node> System<A> {
             };
             let i = usize::from(*dst);
             let Some(after) = &nexts[k] else { continue };
-            if !self.absorbs(i, msg) || waits(state, i) {
+            if !self.absorbs(state, i, msg) || waits(state, i) {
                 continue;
             }
             *checked += 1;
@@ -1115,6 +1145,21 @@ impl<A: Node> System<A> {
                 let bad = |v: bool| (p.kind == Kind::Always) != v;
                 if bad((p.check)(self, state)) && !bad((p.check)(self, after)) {
                     return Some(told(format!("undoes a violation of {}", p.name)));
+                }
+            }
+            // Still absorbed after every step that leaves it on its way.
+            let mut there = Vec::new();
+            for (u, after_u) in nexts.iter().enumerate() {
+                let Some(after_u) = after_u.as_ref().filter(|_| u != k) else {
+                    continue;
+                };
+                there.clear();
+                self.actions(after_u, &mut there);
+                if there.contains(action) && !self.absorbs(after_u, i, msg) {
+                    return Some(told(format!(
+                        "is no longer declared absorbed after '{}'",
+                        self.format_action(&actions[u])
+                    )));
                 }
             }
             let mut set = vec![k];

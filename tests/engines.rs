@@ -695,8 +695,10 @@ fn reduction_audit_rejects_messages_declared_handled_without_state_that_are_not(
 /// The reduction audit catches false declarations of absorbed messages: in `async-ops`
 /// a master reads its balance to approve, so a replicated withdrawal does not commute
 /// with a request on its way to the same master; the home master answers the requests it
-/// is sent; and a check that a replica never holds more than the home master is undone
-/// when the replica applies the withdrawal. home-master's declaration passes.
+/// is sent; an `lww` balance declared absorbed while no request is on its way, rather than
+/// once no client will send one, stops being so; and a check that a replica never holds
+/// more than the home master is undone when the replica applies the withdrawal.
+/// home-master's declaration passes.
 #[test]
 fn reduction_audit_rejects_messages_declared_absorbed_that_are_not() {
     use splitbrain::architecture::Buildable;
@@ -719,7 +721,7 @@ fn reduction_audit_rejects_messages_declared_absorbed_that_are_not() {
         "only {} deliveries checked",
         audit.absorbed
     );
-    fn withdrawals(_: &Node, msg: &Msg<Peer>) -> bool {
+    fn withdrawals(_: &System<Node>, _: &SysState<Node>, _: usize, msg: &Msg<Peer>) -> bool {
         matches!(msg, Msg::Peer(Peer::ApplyOp { .. }))
     }
     let err = build(Mode::AsyncOps, &b)
@@ -735,7 +737,7 @@ fn reduction_audit_rejects_messages_declared_absorbed_that_are_not() {
         "{err}"
     );
     eprintln!("{err}");
-    fn requests(_: &Node, msg: &Msg<Peer>) -> bool {
+    fn requests(_: &System<Node>, _: &SysState<Node>, _: usize, msg: &Msg<Peer>) -> bool {
         matches!(msg, Msg::Request { .. } | Msg::Peer(Peer::Forward { .. }))
     }
     let err = build(Mode::HomeMaster, &b)
@@ -745,6 +747,26 @@ fn reduction_audit_rejects_messages_declared_absorbed_that_are_not() {
     assert!(
         err.contains("master1 is declared to absorb the message, but '")
             && err.contains("makes it send"),
+        "{err}"
+    );
+    eprintln!("{err}");
+    // A balance declared absorbed while no request is on its way to the master, not once no
+    // client will send it one: a client's next request makes it no longer so.
+    fn no_request_yet(sys: &System<Node>, s: &SysState<Node>, i: usize, msg: &Msg<Peer>) -> bool {
+        matches!(msg, Msg::Peer(Peer::SetBalance { .. }))
+            && !sys
+                .in_flight(s)
+                .any(|e| usize::from(e.dst) == i && matches!(e.msg, Msg::Request { .. }))
+    }
+    let err = build(Mode::Lww, &b)
+        .with_absorbed(no_request_yet)
+        .audit_reduction(20_000)
+        .unwrap_err();
+    assert!(
+        err.contains("is declared to absorb the message, but '")
+            && err.contains("replicate balance")
+            && (err.contains("is no longer declared absorbed after '")
+                || err.contains("does not commute ahead of '")),
         "{err}"
     );
     eprintln!("{err}");

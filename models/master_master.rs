@@ -525,28 +525,17 @@ fn forwards_without_state(node: &Node, msg: &Msg<Peer>) -> bool {
         if m.mode == Mode::HomeMaster && m.home != m.id() && m.bug != Some(Bug::AckBeforeForward))
 }
 
-/// Whether master `i` takes `msg` in without answering in `s` (see
-/// [`System::with_absorbed`]). In `home-master`, a master other than the home master
-/// applying a withdrawal the home master approved: it only lowers its balance, which
-/// undoes no negative balance, and it forwards every request without its state, so
-/// nothing it does reads the balance the withdrawal changes (not in the seeded bugs that
-/// credit the withdrawal or answer with the balance). In `lww`, a master taking a
-/// replicated balance once no client will send it anything more
-/// ([`System::closed_to_clients`]): only other balances still reach it, and of two, the
-/// newer stamp wins in either order (the older is then ignored for good); no master ever
-/// goes below zero there, so no violation of `no_negative_balance` is undone, and
-/// `money_conserved` holds while a balance that will be taken is on its way.
-fn absorbs(sys: &MasterMasterSystem, s: &SysState<Node>, i: usize, msg: &Msg<Peer>) -> bool {
-    let Node::Master(m) = &sys.actors.actors[i] else {
-        return false;
-    };
-    match (m.mode, msg) {
-        (Mode::HomeMaster, Msg::Peer(Peer::ApplyOp { .. })) => {
-            m.home != m.id() && !matches!(m.bug, Some(Bug::AckBeforeForward | Bug::CreditReplica))
-        }
-        (Mode::Lww, Msg::Peer(Peer::SetBalance { .. })) => sys.closed_to_clients(s, i),
-        _ => false,
-    }
+/// Whether master `i` takes `msg` in without answering (see [`System::with_absorbed`]): in
+/// `home-master`, a master other than the home master applying a withdrawal the home
+/// master approved. It only lowers its balance, which undoes no negative balance, and it
+/// forwards every request without its state, so nothing it does reads the balance the
+/// withdrawal changes. Not in the seeded bugs that credit the withdrawal or answer with
+/// the balance.
+fn absorbs(sys: &MasterMasterSystem, _: &SysState<Node>, i: usize, msg: &Msg<Peer>) -> bool {
+    matches!((&sys.actors.actors[i], msg), (Node::Master(m), Msg::Peer(Peer::ApplyOp { .. }))
+        if m.mode == Mode::HomeMaster
+            && m.home != m.id()
+            && !matches!(m.bug, Some(Bug::AckBeforeForward | Bug::CreditReplica)))
 }
 
 /// Builds the model for a variant's mode at `bounds`.

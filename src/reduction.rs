@@ -372,9 +372,8 @@ impl<A: Node> System<A> {
     /// while `msg` is on its way (another message it absorbs, one it handles without its
     /// state), it never undoes a violation of an `always` check (nor the example of a
     /// `sometimes` one), and it stays so after every step that leaves `msg` on its way: a
-    /// master applying a withdrawal its home master approved, or the balance another master
-    /// replicated once no client will send it anything more
-    /// ([`System::closed_to_clients`]). `--reduce por` may then deliver such a message
+    /// master applying a withdrawal its home master approved. `--reduce por` may then
+    /// deliver such a message
     /// ahead of every other step (see the module documentation). [`audit`] checks the
     /// declaration in every reachable state, for every such message in flight.
     pub fn with_absorbed(mut self, absorbed: Absorbed<A>) -> Self {
@@ -391,32 +390,6 @@ impl<A: Node> System<A> {
             actor.as_client().is_none()
                 && (self.faults.crashes == 0 || !actor.crashable())
                 && declared(self, state, i, msg)
-        })
-    }
-
-    /// Whether no client will send server `i` anything more from `state` on: nothing from
-    /// a client is on its way to it, and no client has a request for it left in its
-    /// workload (counting the one it works on, if a timeout or a crash could make it send
-    /// that again).
-    pub fn closed_to_clients(&self, state: &SysState<A>, i: usize) -> bool {
-        let id = Id::from(i);
-        let mut from_client = false;
-        each_message(&state.net.network, |src, dst, _| {
-            from_client |= dst == id && self.actors.actors[usize::from(src)].as_client().is_some();
-        });
-        if from_client {
-            return false;
-        }
-        self.actors.actors.iter().enumerate().all(|(c, actor)| {
-            let (Some(client), Some(st)) = (
-                actor.as_client(),
-                A::client_state(&state.net.actor_states[c]),
-            ) else {
-                return true;
-            };
-            let again = client.policy.timeout || (self.faults.crashes > 0 && actor.crashable());
-            let next = usize::from(st.seq) + usize::from(!again);
-            client.workload.iter().skip(next).all(|r| r.dst != id)
         })
     }
 

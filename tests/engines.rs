@@ -498,24 +498,26 @@ fn told_fingerprints_match_the_states_built() {
 #[test]
 fn reduction_declarations_hold_on_the_whole_catalog() {
     let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
-    let mut histories = 0;
+    let (mut histories, mut absorbed) = (0, 0);
     for_every_system_at_every_proof_bound(|sys| {
         let audit = sys.audit_reduction(20_000)?;
         (steps, sets) = (steps + audit.steps, sets + audit.sets);
         ignored += audit.ignored;
         replies_kept += audit.replies_kept;
         histories += audit.histories_judged;
+        absorbed += audit.absorbed;
         Ok(())
     });
     assert!(sets > 10_000, "only {sets} sets checked");
     assert!(histories > 10_000, "only {histories} histories judged");
+    assert!(absorbed > 0, "no delivery of an absorbed message checked");
     assert!(ignored > 10_000, "only {ignored} ignored messages checked");
     assert!(
         replies_kept > 10_000,
         "only {replies_kept} states with replies read in part checked"
     );
     eprintln!(
-        "{steps} steps audited, {sets} named sets checked one step deep, {ignored} messages declared ignored checked, {replies_kept} states with replies read in part checked, {histories} histories judged both ways"
+        "{steps} steps audited, {sets} named sets checked one step deep, {ignored} messages declared ignored checked, {replies_kept} states with replies read in part checked, {histories} histories judged both ways, {absorbed} deliveries of absorbed messages checked"
     );
 }
 

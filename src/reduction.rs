@@ -247,6 +247,21 @@ fn actor_of<M, T, R>(action: &ActorModelAction<M, T, R>) -> Id {
     }
 }
 
+/// The index in `actions` of the loss of the message that `delivery` delivers, if the
+/// network may lose it here (none if `delivery` is no delivery).
+fn loss_of_delivery<M: PartialEq, T, R>(
+    actions: &[ActorModelAction<M, T, R>],
+    delivery: &ActorModelAction<M, T, R>,
+) -> Option<usize> {
+    let ActorModelAction::Deliver { src, dst, msg } = delivery else {
+        return None;
+    };
+    actions.iter().position(|a| {
+        matches!(a, ActorModelAction::Drop(env)
+            if env.src == *src && env.dst == *dst && env.msg == *msg)
+    })
+}
+
 /// Whether `action` can be the step of a stubborn set that stays enabled: it is not a
 /// loss (another loss may spend the budget first) and it `leads` somewhere.
 fn can_be_key<M, T, R>(action: &ActorModelAction<M, T, R>, leads: impl FnOnce() -> bool) -> bool {
@@ -533,12 +548,7 @@ impl<A: Node> System<A> {
             return;
         };
         out.push(k);
-        if let ActorModelAction::Deliver { src, dst, msg } = &actions[k] {
-            out.extend(actions.iter().position(|a| {
-                matches!(a, ActorModelAction::Drop(env)
-                    if env.src == *src && env.dst == *dst && env.msg == *msg)
-            }));
-        }
+        out.extend(loss_of_delivery(actions, &actions[k]));
         if out.len() == actions.len() {
             out.clear();
         }
@@ -1089,7 +1099,7 @@ impl<A: Node> System<A> {
     ) -> Option<String> {
         use stateright::actor::Command;
         for (k, action) in actions.iter().enumerate() {
-            let ActorModelAction::Deliver { src, dst, msg } = action else {
+            let ActorModelAction::Deliver { dst, msg, .. } = action else {
                 continue;
             };
             let i = usize::from(*dst);
@@ -1136,10 +1146,7 @@ impl<A: Node> System<A> {
                 }
             }
             let mut set = vec![k];
-            set.extend(actions.iter().position(|a| {
-                matches!(a, ActorModelAction::Drop(env)
-                    if env.src == *src && env.dst == *dst && env.msg == *msg)
-            }));
+            set.extend(loss_of_delivery(actions, action));
             if let Some(breach) = self.stubborn_breach(state, actions, nexts, &set) {
                 return Some(told(format!("is no stubborn set: {breach}")));
             }

@@ -1,6 +1,7 @@
 //! `splitbrain bench --format json` on central-db: one JSON object per run with the
 //! documented keys, and every unreduced run that finished counted the same states (SPIN one
-//! more, its state before `init`); the reduced runs no more. Times are printed, never asserted.
+//! more, its state before `init`); the reduced runs no more; quick runs were measured
+//! several times. Times are printed, never asserted.
 
 use serde_json::Value;
 use std::process::Command;
@@ -22,6 +23,7 @@ const KEYS: &[&str] = &[
     "shortest_trace",
     "ratio_to_spin_por",
     "ratio_to_stateright",
+    "runs",
 ];
 
 #[test]
@@ -80,6 +82,20 @@ fn bench_json_rows_agree_on_states_across_tools() {
                 Some(want),
                 "{tool} {reduction} {threads}: {group:#?}"
             );
+        }
+        // A quick run is measured again and its median reported; SPIN runs once.
+        for r in group {
+            let runs = r["runs"].as_u64();
+            let quick = r["seconds"]
+                .as_f64()
+                .is_some_and(|s| s < splitbrain::bench::REPEAT_BELOW);
+            if r["tool"] == "spin" {
+                assert!(runs.is_none() || runs == Some(1), "{r}");
+            } else if quick {
+                let n = runs.expect("runs counted") as usize;
+                let (least, most) = splitbrain::bench::RUNS;
+                assert!((least..=most).contains(&n), "{r}");
+            }
         }
         for spin in group.iter().filter(|r| r["tool"] == "spin") {
             match (&spin_missing, spin["unique_states"].as_u64()) {

@@ -331,6 +331,39 @@ const CHUNK: usize = 512;
 /// finding is wasted): a 64th of the level, at least this, at most [`CHUNK`].
 const UNTIL_FOUND_CHUNK: usize = 16;
 
+/// The largest level whose successors are held whole in the frontier; below it packing
+/// and unpacking them would cost more time than the memory it saves is worth (a level of
+/// this size holds a few megabytes whole).
+const HELD_WHOLE_BELOW: usize = 2048;
+
+/// A state waiting in the frontier to be expanded: packed ([`Narrate::pack`]), or whole
+/// where levels are small (see [`HELD_WHOLE_BELOW`]).
+enum Held<M: Narrate> {
+    /// Packed, to be unpacked when expanded.
+    Packed(M::Packed),
+    /// As it is.
+    Whole(Box<M::State>),
+}
+
+impl<M: Narrate> Held<M> {
+    /// `state`, packed if `pack`.
+    fn new(model: &M, state: M::State, pack: bool) -> Self {
+        if pack {
+            Held::Packed(model.pack(state))
+        } else {
+            Held::Whole(Box::new(state))
+        }
+    }
+
+    /// The state held, unpacked into `unpacked` if it was packed.
+    fn state<'s>(&'s self, model: &M, unpacked: &'s mut Option<M::State>) -> &'s M::State {
+        match self {
+            Held::Packed(p) => unpacked.insert(model.unpack(p)),
+            Held::Whole(s) => s,
+        }
+    }
+}
+
 /// A step of the search: where the model told it leads (the state not built yet), or
 /// the state built.
 enum Step<S, A> {
@@ -678,9 +711,10 @@ where
             .collect()
     };
 
-    // The frontier holds states packed (see `Narrate::pack`); new states are checked
-    // before they are packed, and unpacked one run at a time to be expanded.
-    let mut level: Vec<(M::Packed, u64)> = Vec::new();
+    // The frontier holds states packed (see `Narrate::pack`) once levels are large; new
+    // states are checked before they are packed, and unpacked one run at a time to be
+    // expanded.
+    let mut level: Vec<(Held<M>, u64)> = Vec::new();
     // What no step will read is forgotten (see `Narrate::forget`), and the order of
     // client steps where no property searched reads it.
     let forgetting = Forgetting::of(forget, properties);
@@ -695,7 +729,7 @@ where
             for i in decides(&open_properties(&found), &s) {
                 found[usize::from(i)] = Some((fp, started.elapsed().as_secs_f64()));
             }
-            level.push((model.pack(s), fp));
+            level.push((Held::Whole(Box::new(s)), fp));
         }
     }
 
@@ -709,19 +743,21 @@ where
         }
     };
     let no_eventually = forget && properties.iter().all(|p| p.kind != Kind::Eventually);
-    let expand = |run: &[(M::Packed, u64)],
+    let expand = |run: &[(Held<M>, u64)],
                   at_depth_limit: bool,
+                  pack: bool,
                   seen: &Visited,
                   next_fps: &Fingerprints,
                   open: &[usize],
                   por: Por,
-                  out: &mut Expansion<M::Packed>| {
+                  out: &mut Expansion<Held<M>>| {
         let mut actions = Vec::new();
         let mut mine: Fingerprints = Default::default();
         let mut told = Vec::new();
         let (mut persistent, mut taken, mut prebuilt) = (Vec::new(), Vec::new(), Vec::new());
-        for (packed, fp) in run {
-            let state = &model.unpack(packed);
+        let mut unpacked = None;
+        for (held, fp) in run {
+            let state = held.state(model, &mut unpacked);
             actions.clear();
             model.actions(state, &mut actions);
             // Partial-order reduction: steps that only hold back others are left out.
@@ -826,7 +862,7 @@ where
                 let (next, forgot) = next;
                 let decided = decides(open, &next);
                 out.successors
-                    .push((model.pack(next), nfp, *fp, decided, forgot));
+                    .push((Held::new(model, next, pack), nfp, *fp, decided, forgot));
             }
             if !work_left {
                 // A state at rest (nothing but a crash can happen): judge the
@@ -845,8 +881,8 @@ where
     };
     // One buffer per thread, kept from run to run: fresh buffers for every run cost more
     // in page faults than the search itself.
-    let mut buffers: Vec<Expansion<M::Packed>> = (0..threads).map(|_| Expansion::empty()).collect();
-    let mut run_buffer: Vec<(M::Packed, u64)> = Vec::new();
+    let mut buffers: Vec<Expansion<Held<M>>> = (0..threads).map(|_| Expansion::empty()).collect();
+    let mut run_buffer: Vec<(Held<M>, u64)> = Vec::new();
 
     let mut depth = 0usize;
     // The levels are searched on a pool of `threads` threads that lives as long as the
@@ -871,7 +907,8 @@ where
                 Por::Off
             };
             next_fps.clear();
-            let mut next_level: Vec<(M::Packed, u64)> = Vec::new();
+            let mut next_level: Vec<(Held<M>, u64)> = Vec::new();
+            let pack = level.len() >= HELD_WHOLE_BELOW;
             // Parents are taken out of the level run by run and dropped once expanded, so that
             // memory is freed as it was allocated (all at once fragments the allocator).
             let run_len = chunk_size(level.len());
@@ -909,7 +946,7 @@ where
                 let open = open_properties(&found);
                 let found_here = &next_fps;
                 in_parallel(chunk, &mut buffers, |run, out| {
-                    expand(run, at_depth_limit, seen, found_here, &open, por, out)
+                    expand(run, at_depth_limit, pack, seen, found_here, &open, por, out)
                 });
                 let mut over_limit = false;
                 let mut cut_by_depth = false;

@@ -336,6 +336,32 @@ const UNTIL_FOUND_CHUNK: usize = 16;
 /// this size holds a few megabytes whole).
 const HELD_WHOLE_BELOW: usize = 2048;
 
+/// The pool of `threads` threads, built the first time a search on this thread asks for
+/// that many and kept for the thread's later searches (the shortening searches and the
+/// searches of its next check among them): starting threads for each would cost more
+/// than a small search. Each calling thread has pools of its own, so that searches
+/// started side by side (tests, library callers) never queue behind each other. `None`
+/// if the threads cannot be started.
+fn pool_of(threads: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
+    use std::sync::Arc;
+    thread_local! {
+        static POOLS: std::cell::RefCell<Vec<(usize, Arc<rayon::ThreadPool>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    POOLS.with_borrow_mut(|pools| {
+        if let Some((_, pool)) = pools.iter().find(|(n, _)| *n == threads) {
+            return Some(Arc::clone(pool));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok()?;
+        let pool = Arc::new(pool);
+        pools.push((threads, Arc::clone(&pool)));
+        Some(pool)
+    })
+}
+
 /// A state waiting in the frontier to be expanded: packed ([`Narrate::pack`]), or whole
 /// where levels are small (see [`HELD_WHOLE_BELOW`]).
 enum Held<M: Narrate> {
@@ -1039,15 +1065,8 @@ where
         }
     };
     // A one-thread search (every shortening search of a one-thread check among them)
-    // builds no pool.
-    let pool = (threads > 1)
-        .then(|| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .ok()
-        })
-        .flatten();
+    // uses no pool.
+    let pool = (threads > 1).then(|| pool_of(threads)).flatten();
     match pool {
         Some(pool) => pool.install(levels),
         None => levels(),

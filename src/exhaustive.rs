@@ -331,9 +331,9 @@ const CHUNK: usize = 512;
 /// finding is wasted): a 64th of the level, at least this, at most [`CHUNK`].
 const UNTIL_FOUND_CHUNK: usize = 16;
 
-/// The largest level whose successors are held whole in the frontier; below it packing
-/// and unpacking them would cost more time than the memory it saves is worth (a level of
-/// this size holds a few megabytes whole).
+/// A level of fewer states than this holds its successors whole in the frontier, not
+/// packed: there packing and unpacking would cost more time than the memory they save is
+/// worth (a level of this size takes a few megabytes whole).
 const HELD_WHOLE_BELOW: usize = 2048;
 
 /// The pool of `threads` threads, built the first time a search on this thread asks for
@@ -911,8 +911,8 @@ where
     let mut run_buffer: Vec<(Held<M>, u64)> = Vec::new();
 
     let mut depth = 0usize;
-    // The levels are searched on a pool of `threads` threads that lives as long as the
-    // search (this thread is one of them).
+    // The levels are searched on a pool of `threads` threads (see `pool_of`: kept for
+    // this thread's later searches).
     let mut levels = || {
         'search: while !level.is_empty() {
             max_depth = depth;

@@ -388,9 +388,9 @@ impl<A: Node> System<A> {
     /// state), it never undoes a violation of an `always` check (nor the example of a
     /// `sometimes` one), and it stays so after every step that leaves `msg` on its way: a
     /// master applying a withdrawal its home master approved. `--reduce por` may then
-    /// deliver such a message
-    /// ahead of every other step (see the module documentation). [`audit`] checks the
-    /// declaration in every reachable state, for every such message in flight.
+    /// deliver such a message ahead of every other step (see the module documentation).
+    /// [`audit`] checks the declaration in every reachable state, for every such message
+    /// in flight.
     pub fn with_absorbed(mut self, absorbed: Absorbed<A>) -> Self {
         self.absorbed = Some(absorbed);
         self
@@ -1098,6 +1098,9 @@ impl<A: Node> System<A> {
         checked: &mut usize,
     ) -> Option<String> {
         use stateright::actor::Command;
+        // The steps of each successor, worked out once for all the absorbed deliveries.
+        let mut steps_after: Vec<Option<Vec<<Self as Model>::Action>>> =
+            (0..nexts.len()).map(|_| None).collect();
         for (k, action) in actions.iter().enumerate() {
             let ActorModelAction::Deliver { dst, msg, .. } = action else {
                 continue;
@@ -1131,13 +1134,15 @@ impl<A: Node> System<A> {
                 }
             }
             // Still absorbed after every step that leaves it on its way.
-            let mut there = Vec::new();
             for (u, after_u) in nexts.iter().enumerate() {
                 let Some(after_u) = after_u.as_ref().filter(|_| u != k) else {
                     continue;
                 };
-                there.clear();
-                self.actions(after_u, &mut there);
+                let there = steps_after[u].get_or_insert_with(|| {
+                    let mut steps = Vec::new();
+                    self.actions(after_u, &mut steps);
+                    steps
+                });
                 if there.contains(action) && !self.absorbs(after_u, i, msg) {
                     return Some(told(format!(
                         "is no longer declared absorbed after '{}'",

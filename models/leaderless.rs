@@ -1291,7 +1291,121 @@ pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> LeaderlessSy
     } else {
         (0..n).collect()
     };
-    System::new(actors, bounds.faults(), properties()).with_symmetry(symmetric)
+    System::new(actors, bounds.faults(), properties())
+        .with_symmetry(symmetric)
+        .with_quiet(quiet)
+}
+
+/// Whether the rest of the system waits on actor `i` (see [`System::with_quiet`]): until
+/// it takes a step, nobody sends it anything it does not ignore, and no client's history
+/// changes. Only the client holding the turn starts or ends operations, so:
+/// - a client is quiet while it holds the turn, or the turn is on its way to it, once no
+///   request of its current operation (a write, a read, a hinted write) is on its way:
+///   every answer it can still get is then in flight, and no other client can act;
+/// - a replica is quiet when no client will act before it does: every client is done, or
+///   the one holding the turn is reading, has picked whom to ask, and cannot count R
+///   answers without this replica's step (it asked it, or a request it sent was lost),
+///   with no turn on its way; and in the sloppy quorum, no write is under way (its timer
+///   hints), no hinted write is on its way and the fallback holds no hint for it (it hands
+///   hints off until they arrive).
+fn quiet(sys: &LeaderlessSystem, state: &SysState<Node>, i: usize) -> bool {
+    let net = &state.net;
+    let stateright::actor::Network::UnorderedNonDuplicating(in_flight) = &net.network else {
+        return false;
+    };
+    let id = Id::from(i);
+    let done = |d: &Driver, st: &DriverState| st.client.seq as usize >= d.client.workload.len();
+    match (&sys.actors.actors[i], &*net.actor_states[i]) {
+        (Node::Client(_), NodeState::Client(st)) => {
+            let mut turn_to_it = false;
+            for env in in_flight.keys() {
+                match &env.msg {
+                    Msg::Peer(
+                        Peer::Write { seq, .. } | Peer::Read { seq } | Peer::Hinted { seq, .. },
+                    ) if env.src == id && *seq == st.client.seq => return false,
+                    Msg::Peer(Peer::Turn { .. }) if env.dst == id => turn_to_it = true,
+                    _ => {}
+                }
+            }
+            st.busy.is_some() || turn_to_it
+        }
+        (Node::Replica(r), NodeState::Replica(_)) => {
+            let (mut all_done, mut writing, mut reader) = (true, false, None);
+            for c in 0..sys.actors.actors.len() {
+                let (Node::Client(d), NodeState::Client(st)) =
+                    (&sys.actors.actors[c], &*net.actor_states[c])
+                else {
+                    continue;
+                };
+                all_done &= done(d, st);
+                match &st.busy {
+                    Some(InProgress::Write { .. }) => writing = true,
+                    // (Once it has picked whom to ask: until then, it may ask anyone.)
+                    Some(InProgress::Read(round))
+                        if round.seq == st.client.seq
+                            && net.random_choices.get(c).is_none_or(|r| r.map.is_empty()) =>
+                    {
+                        reader = Some((Id::from(c), d, round))
+                    }
+                    Some(InProgress::Read(_)) => return false,
+                    _ => {}
+                }
+            }
+            let fallback = sys
+                .actors
+                .actors
+                .iter()
+                .position(|a| matches!(a, Node::Fallback(_)));
+            if let Some(f) = fallback {
+                let held = matches!(&*net.actor_states[f], NodeState::Fallback(h)
+                    if h.hints.iter().any(|h| h.home == r.index));
+                if writing || held {
+                    return false;
+                }
+            }
+            // What is on its way: a turn, a hinted write, and the answers the reader has or
+            // may get with no step of this replica (bit j: replica j + 1's).
+            let (mut turn, mut hinted, mut others) = (false, false, 0u8);
+            for env in in_flight.keys() {
+                match (&env.msg, reader) {
+                    (Msg::Peer(Peer::Turn { .. }), _) => turn = true,
+                    (Msg::Peer(Peer::Hinted { .. }), _) => hinted = true,
+                    (Msg::Peer(Peer::Read { seq }), Some((c, d, round)))
+                        if env.src == c && *seq == round.seq =>
+                    {
+                        match d.replica_index(env.dst) {
+                            Some(j) if env.dst != id => others |= 1 << j,
+                            _ => {}
+                        }
+                    }
+                    (Msg::Peer(Peer::Value { seq, .. }), Some((c, d, round)))
+                        if env.dst == c && *seq == round.seq =>
+                    {
+                        if let Some(j) = d.replica_index(env.src) {
+                            others |= 1 << j;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if fallback.is_some() && hinted {
+                return false;
+            }
+            if all_done {
+                return true;
+            }
+            let Some((_, d, round)) = reader else {
+                return false;
+            };
+            for (j, reply) in round.replies.iter().enumerate() {
+                if reply.is_some() {
+                    others |= 1 << j;
+                }
+            }
+            !turn && count(others) < d.config.r
+        }
+        _ => false,
+    }
 }
 
 const VARIANTS: &[Variant] = &[

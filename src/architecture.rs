@@ -43,6 +43,10 @@ pub trait Buildable {
     fn audit_symmetry(&self, max_states: usize) -> Result<crate::symmetry::Audit, String>;
     /// The names of the servers the system declares interchangeable (empty: none).
     fn interchangeable(&self) -> Vec<String>;
+    /// Whether the paths `--reduce por` finds to violations are shortest as found, for
+    /// `eventually` properties and for all (see [`crate::trace::Narrate::keeps_rest_paths`],
+    /// [`crate::trace::Narrate::keeps_violation_paths`]), so that none is shortened.
+    fn keeps_paths(&self) -> (bool, bool);
 }
 
 impl<A> Buildable for System<A>
@@ -75,6 +79,10 @@ where
     }
     fn audit_symmetry(&self, max_states: usize) -> Result<crate::symmetry::Audit, String> {
         crate::symmetry::audit(self, max_states)
+    }
+    fn keeps_paths(&self) -> (bool, bool) {
+        use crate::trace::Narrate;
+        (self.keeps_rest_paths(), self.keeps_violation_paths())
     }
     fn interchangeable(&self) -> Vec<String> {
         crate::trace::Narrate::interchangeable(self)

@@ -446,6 +446,8 @@ fn reduction_words<M: Narrate>(
             "; paths shortened by a search without persistent sets to depth {} ({} states, {:.2}s)",
             short.depth, short.unique_states, short.seconds
         ));
+    } else if model.keeps_violation_paths() {
+        words.push_str("; paths shortest as found (only quiet actors' sets were named)");
     }
     words.push_str(&apart_words(chosen, s));
     words

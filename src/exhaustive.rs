@@ -500,7 +500,9 @@ where
 /// the next depth (so every cycle passes a fully expanded state); steps that only hold
 /// back others ([`Narrate::only_delays`]) are left out of every expansion. A path found
 /// once some state was reduced is replaced, as soon as it is found, by a shortest one
-/// from an unreduced search down to its depth ([`Search::shortening`]). Properties that
+/// from an unreduced search down to its depth ([`Search::shortening`]), unless the model's
+/// sets keep it shortest as found ([`Narrate::keeps_rest_paths`] for `eventually`
+/// properties, [`Narrate::keeps_violation_paths`] for all). Properties that
 /// read only the order of client steps ([`ClientSteps::Order`]) are searched apart, by a
 /// search without persistent sets that stops once they are found, and the others' search
 /// forgets that order ([`Search::apart`]).
@@ -744,6 +746,7 @@ where
     // What no step will read is forgotten (see `Narrate::forget`), and the order of
     // client steps where no property searched reads it.
     let forgetting = Forgetting::of(forget, properties);
+    let (keeps_rest_paths, keeps_paths) = (model.keeps_rest_paths(), model.keeps_violation_paths());
     for mut s in model.init_states() {
         forgetting.apply(model, &mut s);
         if !model.within_boundary(&s) {
@@ -1019,8 +1022,13 @@ where
                         let (Some((fp, seconds)), None) = (f, &settled[i]) else {
                             continue;
                         };
-                        settled[i] = Some(if reduced_states == 0 {
-                            // Nothing was reduced yet: the path is that of an unreduced search.
+                        let at_rest = properties[i].kind == Kind::Eventually;
+                        let kept = keeps_paths || (at_rest && keeps_rest_paths);
+                        settled[i] = Some(if reduced_states == 0 || kept {
+                            // Nothing was reduced yet, or the reduced search reaches this
+                            // violation (a state at rest, or any where the model's sets
+                            // keep paths) as soon as the full one does: the path is a
+                            // shortest one.
                             Finding {
                                 path: Some(rebuild(model, &parents, *fp, reduce, forgetting)),
                                 seconds: Some(*seconds),

@@ -1,9 +1,10 @@
 //! Partial-order reduction (`--reduce por`): the orders of steps that cannot matter are
-//! left unexplored, and the checker still finds every violation. Six kinds of step sets
+//! left unexplored, and the checker still finds every violation. Seven kinds of step sets
 //! are named, the steps of a settled client, a delivery to a stateless server, to a
-//! frozen one or of a message handled without state, a delivery to a sink, and one of a
-//! message its server absorbs, and crashes that only delay are left out. Messages nobody will
-//! read are forgotten as well (see [`crate::forgetting`]).
+//! frozen one or of a message handled without state, a delivery to a sink, one of a
+//! message its server absorbs, and the steps of an actor the rest of the system waits on,
+//! and crashes that only delay are left out. Messages nobody will read are forgotten as
+//! well (see [`crate::forgetting`]).
 //!
 //! # Settled clients
 //!
@@ -27,7 +28,7 @@
 //!   cycle of the reduced graph passes a fully expanded state);
 //! - *shortest paths*: a path found by the reduced search is replaced by the shortest one,
 //!   found by a search without step sets down to its depth (it forgets what nobody will
-//!   read, which keeps depths).
+//!   read, which keeps depths), unless it is shortest as found (see below).
 //!
 //! The real-time history `linearizable` reads (kept in the state when a model declares
 //! it) is the one thing client steps do not commute on: which of two clients' steps
@@ -147,6 +148,58 @@
 //! loss it is a stubborn set one step deep, with every other step. Together these make
 //! it commute ahead of every path that leaves it out.
 //!
+//! # Quiet actors
+//!
+//! A model may say, per state, which actors the rest of the system waits on
+//! ([`System::with_quiet`]: in leaderless replication, a replica that the one reader
+//! holding the turn cannot finish without, or the client holding the turn once every
+//! answer it can still get is on its way). Until such an actor `i` takes a step (a
+//! delivery to it, the loss of a message to it, a timeout, a random choice), no other
+//! actor's step sends it anything it does not ignore for good or changes an
+//! `always`/`sometimes` check. Where `i` cannot crash, on an unordered, non-duplicating
+//! network, all of `i`'s steps form a stubborn set:
+//!
+//! - *they commute ahead*: other actors' steps neither read nor change `i`'s state, take
+//!   no message to `i` away (its deliveries and losses are its own steps) and add none it
+//!   reads, and `i`'s steps only add messages for others to an unordered multiset (losses
+//!   share the budget as above);
+//! - *one stays enabled*: a step of `i` that leads somewhere and is neither a loss nor a
+//!   crash still does after any other actor's steps, which leave `i`, its messages, timers
+//!   and choices as they were;
+//! - *visibility*: a server's steps change no `always`/`sometimes` check; a client's are
+//!   named only while its steps are [`ClientSteps::Invisible`] or [`ClientSteps::Stable`]
+//!   to every undecided property, as for settled clients.
+//!
+//! The audit checks the declaration in every reachable state: every other actor's step
+//! sends `i` nothing it does not ignore for good, changes no `always`/`sometimes` check,
+//! and leaves `i` quiet (so no run of other actors' steps does either); a server's own
+//! steps change no such check; and the set is a stubborn set one step deep with no
+//! absorbing allowed.
+//!
+//! # Paths shortest as found
+//!
+//! A reduced search may reach a violation by a longer path than the shortest, which is
+//! then shortened (above). Two cases need no shortening, and the engine keeps the path it
+//! found ([`crate::trace::Narrate::keeps_rest_paths`],
+//! [`crate::trace::Narrate::keeps_violation_paths`]):
+//!
+//! - *States at rest*, where `eventually` properties are judged, when every set named
+//!   holds a step that still leads somewhere after any steps outside the set (every kind
+//!   but the sinks', whose delivery a later one may absorb; the audit allows absorbing
+//!   for sinks' sets only). A run from a reduced state `s` to a state at rest must take a
+//!   step of the set (else that step would still lead somewhere at rest); the first such
+//!   step commutes to the front, so a run of the same length starts with a step the
+//!   reduced search takes, and by induction the reduced search reaches every state at
+//!   rest at its shortest distance.
+//! - *Every violation*, when the only sets named are quiet actors' (and crashes that only
+//!   delay are left out, whose twins are shorter): a run from `s` to a violation changes
+//!   a check on its way, which no step outside the set does before a step of the set, so
+//!   the run takes a step of the set before the violation, and that step commutes to the
+//!   front as above.
+//!
+//! The engine's cycle proviso only expands more steps. `tests/engines.rs` checks that
+//! these paths have the length of the unreduced search's on the whole catalog.
+//!
 //! # Crashes that only delay
 //!
 //! A crash cancels the actor's timers and random choices and holds back every delivery
@@ -164,8 +217,8 @@
 //! (a timer, state not yet saved) are explored as before.
 //!
 //! [`audit`] checks what the reduction relies on (the reply contract, each property's
-//! [`ClientSteps`], the stateless servers, that no property sees a crash that only
-//! delays, and every named set's stubborn-set conditions one step deep) over a whole
+//! [`ClientSteps`], the stateless servers, the quiet actors, that no property sees a crash
+//! that only delays, and every named set's stubborn-set conditions one step deep) over a whole
 //! unreduced state space; `tests/engines.rs` runs it on every catalog model, variant and
 //! mutant, `tests/topology.rs` on every shipped topology file.
 
@@ -263,9 +316,13 @@ fn loss_of_delivery<M: PartialEq, T, R>(
 }
 
 /// Whether `action` can be the step of a stubborn set that stays enabled: it is not a
-/// loss (another loss may spend the budget first) and it `leads` somewhere.
+/// loss (another loss may spend the budget first), nor a crash (a state at rest may still
+/// allow one), and it `leads` somewhere.
 fn can_be_key<M, T, R>(action: &ActorModelAction<M, T, R>, leads: impl FnOnce() -> bool) -> bool {
-    !matches!(action, ActorModelAction::Drop(_)) && leads()
+    !matches!(
+        action,
+        ActorModelAction::Drop(_) | ActorModelAction::Crash(_)
+    ) && leads()
 }
 
 /// Whether actor `i` holds a timer or a pending random choice in `state`.
@@ -315,6 +372,10 @@ pub type WithoutState<A> = fn(&A, &Msg<<A as Node>::Peer>) -> bool;
 /// `absorbed(sys, state, i, msg)` for a message `msg` on its way to server `i` in `state`
 /// (see [`System::with_absorbed`]).
 pub type Absorbed<A> = fn(&System<A>, &SysState<A>, usize, &Msg<<A as Node>::Peer>) -> bool;
+
+/// A model's account of which actors nothing more will be sent to until they act:
+/// `quiet(sys, state, i)` (see [`System::with_quiet`]).
+pub type Quiet<A> = fn(&System<A>, &SysState<A>, usize) -> bool;
 
 /// What a step sends, in order.
 type Sends<P> = Vec<(Id, Msg<P>)>;
@@ -408,6 +469,74 @@ impl<A: Node> System<A> {
         })
     }
 
+    /// Declares when the rest of the system waits on an actor: where
+    /// `quiet(sys, state, i)` is true, until `i` takes a step of its own (a delivery to
+    /// it, the loss of a message to it, a timeout, a random choice), no step of another
+    /// actor sends `i` a message it does not ignore for good ([`Node::ignores_for_good`])
+    /// or changes an `always`/`sometimes` check: a replica that the only reader waits on,
+    /// while no write can start. `--reduce por` may then take every step of `i` and
+    /// nothing else, and where these are the only sets named, the paths it finds are
+    /// shortest as found (see the module documentation). [`audit`] checks the declaration
+    /// in every reachable state: every other actor's step sends `i` nothing it does not
+    /// ignore for good, changes no such check and leaves `i` quiet, and where `i` is a
+    /// server, no such check changes by its own steps.
+    pub fn with_quiet(mut self, quiet: Quiet<A>) -> Self {
+        self.quiet = Some(quiet);
+        self
+    }
+
+    /// Whether actor `i` is declared quiet in `state` ([`System::with_quiet`]) and cannot
+    /// crash here (a crash would hold its deliveries back).
+    fn is_quiet(&self, state: &SysState<A>, i: usize) -> bool {
+        self.quiet.is_some_and(|declared| {
+            (self.faults.crashes == 0 || !self.actors.actors[i].crashable())
+                && declared(self, state, i)
+        })
+    }
+
+    /// Every step of the quiet actor with the fewest steps (see [`System::with_quiet`]),
+    /// clients only when `client_steps`; nothing off the unordered, non-duplicating
+    /// network, or when that would be every step or no step leads anywhere but losses.
+    fn quiet_persistent_set(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        client_steps: bool,
+        out: &mut Vec<usize>,
+    ) {
+        if self.quiet.is_none() || !matches!(state.net.network, Network::UnorderedNonDuplicating(_))
+        {
+            return;
+        }
+        let mut best: Option<(usize, usize)> = None; // (actor, steps)
+        let mut steps = vec![0usize; self.actors.actors.len()];
+        for a in actions {
+            steps[usize::from(actor_of(a))] += 1;
+        }
+        for (i, &n) in steps.iter().enumerate() {
+            if n == 0 || n >= actions.len() || best.is_some_and(|(_, m)| m <= n) {
+                continue;
+            }
+            if !client_steps && self.actors.actors[i].as_client().is_some() {
+                continue;
+            }
+            if !self.is_quiet(state, i) {
+                continue;
+            }
+            let id = Id::from(i);
+            let set: Vec<usize> = (0..actions.len())
+                .filter(|&k| actor_of(&actions[k]) == id)
+                .collect();
+            if self.has_key(state, actions, &set) {
+                best = Some((i, n));
+            }
+        }
+        if let Some((i, _)) = best {
+            let id = Id::from(i);
+            out.extend((0..actions.len()).filter(|&k| actor_of(&actions[k]) == id));
+        }
+    }
+
     /// Declares the servers `actors` stateless (see the module documentation): they keep
     /// nothing, so `--reduce por` may deliver a message to one of them ahead of every
     /// other step. [`audit`] checks the declaration.
@@ -490,6 +619,13 @@ impl<A: Node> System<A> {
         out: &mut Vec<usize>,
     ) {
         self.stateless_persistent_set(state, actions, out);
+        if out.len() != 1 {
+            let mut quiet = Vec::new();
+            self.quiet_persistent_set(state, actions, client_steps, &mut quiet);
+            if !quiet.is_empty() && (out.is_empty() || quiet.len() < out.len()) {
+                *out = quiet;
+            }
+        }
         if client_steps && out.len() != 1 {
             let mut client = Vec::new();
             self.client_persistent_set(state, actions, &mut client);
@@ -509,9 +645,10 @@ impl<A: Node> System<A> {
         actions: &[<Self as Model>::Action],
         set: &[usize],
     ) -> bool {
+        // (A random choice or a restart always leads somewhere: `handle` does not run them.)
         set.iter().any(|&k| {
             can_be_key(&actions[k], || {
-                matches!(self.handle(state, &actions[k]), Some(Some(_)))
+                self.handle(state, &actions[k]).is_none_or(|h| h.is_some())
             })
         })
     }
@@ -575,6 +712,28 @@ impl<A: Node> System<A> {
         out.is_empty() && restarted == *net.actor_states[i]
     }
 
+    /// Whether every set [`System::smallest_persistent_set`] names holds a step that still
+    /// leads somewhere after any steps outside it (see [`crate::trace::Narrate::keeps_rest_paths`]):
+    /// true unless the system has sinks, whose delivery a later one may absorb. [`audit`]
+    /// checks the other sets one step deep with no absorbing allowed.
+    pub(crate) fn sets_keep_rest_paths(&self) -> bool {
+        !self.sinks.iter().any(|&s| s)
+    }
+
+    /// Whether the only sets [`System::smallest_persistent_set`] names are those of quiet
+    /// actors ([`System::with_quiet`]): no server is declared stateless, a sink or frozen,
+    /// no message handled without state or absorbed, and no client sets are named (not
+    /// every actor declares [`Node::replies_once`]). Then a path the reduced search finds
+    /// to a violation is a shortest one (see [`crate::trace::Narrate::keeps_violation_paths`]).
+    pub(crate) fn sets_keep_violation_paths(&self) -> bool {
+        self.quiet.is_some()
+            && !self.stateless.iter().chain(&self.sinks).any(|&s| s)
+            && self.frozen.is_none()
+            && self.without_state.is_none()
+            && self.absorbed.is_none()
+            && !self.replies_once()
+    }
+
     /// Why [`System::smallest_persistent_set`] never names a set for this system, if so.
     pub(crate) fn persistent_set_blocker(&self) -> Option<String> {
         let network = self.faults.network;
@@ -585,18 +744,19 @@ impl<A: Node> System<A> {
             || self.sinks.iter().any(|&s| s)
             || self.frozen.is_some()
             || self.without_state.is_some()
-            || self.absorbed.is_some();
+            || self.absorbed.is_some()
+            || self.quiet.is_some();
         if stateless && network == crate::system::NetworkKind::Unordered {
             return None;
         }
         let clients = self.client_reduction_blocker()?;
         Some(if stateless {
             format!(
-                "{clients}; deliveries to stateless servers and sinks commute only on an unordered network"
+                "{clients}; deliveries to stateless servers, sinks and quiet actors commute only on an unordered network"
             )
         } else {
             format!(
-                "{clients}; no server is declared stateless or a sink (System::with_stateless, System::with_sinks)"
+                "{clients}; no server is declared stateless or a sink, and no actor quiet (System::with_stateless, System::with_sinks, System::with_quiet)"
             )
         })
     }
@@ -689,19 +849,21 @@ impl<A: Node> System<A> {
 
     /// What keeps `set` (named at `state`, whose steps `actions` lead to `nexts`) from
     /// being a stubborn set, checked one step deep: it must hold a step that leads
-    /// somewhere and is not a loss, and for every other step `u` (but crashes that only
-    /// delay, which the reduction never takes), one such step must still lead somewhere
-    /// after `u` (or have `u` absorb it: taken before `u`, it ends where `u` alone does),
-    /// and every step `t` of the set that leads somewhere after `u` must also lead
-    /// somewhere before it, with `u` then leading to the same state. States are compared
-    /// with the messages nobody will read forgotten, as the reduced search sees them, and
-    /// but for the real-time history (see the module documentation).
+    /// somewhere and is neither a loss nor a crash, and for every other step `u` (but
+    /// crashes that only delay, which the reduction never takes), one such step must
+    /// still lead somewhere after `u` (or, where `may_absorb`, as for a sink's set, have
+    /// `u` absorb it: taken before `u`, it ends where `u` alone does), and every step `t`
+    /// of the set that leads somewhere after `u` must also lead somewhere before it, with
+    /// `u` then leading to the same state. States are compared with the messages nobody
+    /// will read forgotten, as the reduced search sees them, and but for the real-time
+    /// history (see the module documentation).
     fn stubborn_breach(
         &self,
         state: &SysState<A>,
         actions: &[<Self as Model>::Action],
         nexts: &[Option<SysState<A>>],
         set: &[usize],
+        may_absorb: bool,
     ) -> Option<String> {
         let keys: Vec<usize> = (set.iter().copied())
             .filter(|&k| can_be_key(&actions[k], || nexts[k].is_some()))
@@ -744,7 +906,7 @@ impl<A: Node> System<A> {
             };
             if !keys
                 .iter()
-                .any(|&k| step(after_u, &actions[k]).is_some() || absorbs(k))
+                .any(|&k| step(after_u, &actions[k]).is_some() || (may_absorb && absorbs(k)))
             {
                 return Some(format!(
                     "'{}', outside the set, leaves none of its steps that must stay enabled",
@@ -764,6 +926,83 @@ impl<A: Node> System<A> {
                         name(t),
                         name(u)
                     ));
+                }
+            }
+        }
+        None
+    }
+
+    /// The first breach, in `state`, of what [`System::with_quiet`] declares, for each
+    /// actor declared quiet here (counted into `checked`): a step of another actor that
+    /// sends it a message it does not ignore for good, that changes an
+    /// `always`/`sometimes` check, or after which it is no longer declared quiet; and,
+    /// where it is a server, a step of its own that changes such a check (client steps are
+    /// held to their [`ClientSteps`]).
+    fn quiet_breach(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        nexts: &[Option<SysState<A>>],
+        checked: &mut usize,
+    ) -> Option<String> {
+        self.quiet?;
+        // What is on its way to actor `i` in `s` that it does not ignore for good.
+        let heard = |s: &SysState<A>, i: usize| {
+            let (actor, mut heard) = (&self.actors.actors[i], Vec::new());
+            each_message(&s.net.network, |src, dst, msg| {
+                if usize::from(dst) == i
+                    && !actor.ignores_for_good(&s.net.actor_states[i], src, msg)
+                {
+                    heard.push((src, msg.clone()));
+                }
+            });
+            heard.sort();
+            heard
+        };
+        for i in 0..self.actors.actors.len() {
+            if !self.is_quiet(state, i) {
+                continue;
+            }
+            *checked += 1;
+            let (id, before) = (Id::from(i), heard(state, i));
+            let server = self.actors.actors[i].as_client().is_none();
+            for (action, next) in actions.iter().zip(nexts) {
+                let Some(next) = next else { continue };
+                let told = |what: String| {
+                    format!(
+                        "{} is declared quiet, but '{}' {what}",
+                        self.names[i],
+                        self.format_action(action)
+                    )
+                };
+                let own = actor_of(action) == id;
+                if !own || server {
+                    let seen = (self.properties.iter())
+                        .filter(|p| p.kind != Kind::Eventually)
+                        .find(|p| (p.check)(self, state) != (p.check)(self, next));
+                    if let Some(p) = seen {
+                        return Some(told(format!("changes the check of {}", p.name)));
+                    }
+                }
+                if own {
+                    continue;
+                }
+                let mut left = before.clone();
+                for (src, msg) in heard(next, i) {
+                    match left.iter().position(|m| *m == (src, msg.clone())) {
+                        Some(at) => {
+                            left.swap_remove(at);
+                        }
+                        None => {
+                            return Some(told(format!(
+                                "sends it {msg:?} from {}",
+                                self.names[usize::from(src)]
+                            )))
+                        }
+                    }
+                }
+                if !self.is_quiet(next, i) {
+                    return Some(told("leaves it no longer quiet".into()));
                 }
             }
         }
@@ -1152,7 +1391,7 @@ impl<A: Node> System<A> {
             }
             let mut set = vec![k];
             set.extend(loss_of_delivery(actions, action));
-            if let Some(breach) = self.stubborn_breach(state, actions, nexts, &set) {
+            if let Some(breach) = self.stubborn_breach(state, actions, nexts, &set, false) {
                 return Some(told(format!("is no stubborn set: {breach}")));
             }
         }
@@ -1258,6 +1497,9 @@ pub struct Audit {
     /// Deliveries of messages their server is declared to absorb
     /// ([`System::with_absorbed`]), each checked with every other step.
     pub absorbed: usize,
+    /// Actors declared quiet ([`System::with_quiet`]), counted once per state where they
+    /// are, each checked with every step.
+    pub quiet: usize,
     /// Real-time histories judged both by stateright's linearizability tester and as
     /// `--reduce por` keeps them (see [`crate::forgetting`]), each to the same verdict.
     pub histories_judged: usize,
@@ -1284,6 +1526,7 @@ pub struct Audit {
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
     let (mut histories_judged, mut frozen, mut without_state, mut absorbed) = (0, 0, 0, 0);
+    let mut quiet = 0;
     let start = sys.init_states().into_iter().next();
     let mut set = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
@@ -1304,6 +1547,9 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
             }
         }
         if let Some(breach) = sys.absorbed_breach(state, actions, nexts, &mut absorbed) {
+            return Err(format!("at [{state:?}]: {breach}"));
+        }
+        if let Some(breach) = sys.quiet_breach(state, actions, nexts, &mut quiet) {
             return Err(format!("at [{state:?}]: {breach}"));
         }
         if let Some(breach) = sys.ignored_breach(state, actions, nexts, &mut ignored) {
@@ -1335,11 +1581,20 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                 ));
             }
         }
-        set.clear();
-        sys.smallest_persistent_set(state, actions, true, &mut set);
-        if !set.is_empty() {
+        // The sets named with client steps and without (while a property that sees them
+        // is undecided), each once; only a sink's set may have its step absorbed.
+        let mut named: Vec<Vec<usize>> = Vec::new();
+        for client_steps in [true, false] {
+            set.clear();
+            sys.smallest_persistent_set(state, actions, client_steps, &mut set);
+            if !set.is_empty() && !named.contains(&set) {
+                named.push(set.clone());
+            }
+        }
+        for set in &named {
             sets += 1;
-            if let Some(breach) = sys.stubborn_breach(state, actions, nexts, &set) {
+            let sink_set = set.iter().any(|&k| sys.sink_step(&actions[k]));
+            if let Some(breach) = sys.stubborn_breach(state, actions, nexts, set, sink_set) {
                 return Err(format!("at [{state:?}]: {breach}"));
             }
         }
@@ -1426,6 +1681,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         frozen,
         without_state,
         absorbed,
+        quiet,
         histories_judged,
     })
 }

@@ -251,6 +251,9 @@ pub struct System<A: Node> {
     /// Which messages servers take in without answering, if the model says
     /// ([`System::with_absorbed`]).
     pub(crate) absorbed: Option<crate::reduction::Absorbed<A>>,
+    /// Which actors nothing more will be sent to until they act, if the model says
+    /// ([`System::with_quiet`]).
+    pub(crate) quiet: Option<crate::reduction::Quiet<A>>,
     /// Linearizability verdicts worked out so far, by history hash: states reached by
     /// different paths often carry equal histories, each its own copy.
     linearizable_histories: std::sync::RwLock<std::collections::HashMap<u64, bool>>,
@@ -537,6 +540,7 @@ impl<A: Node> System<A> {
             frozen: None,
             without_state: None,
             absorbed: None,
+            quiet: None,
             linearizable_histories: Default::default(),
         }
     }
@@ -558,6 +562,7 @@ impl<A: Node> System<A> {
             frozen: self.frozen,
             without_state: self.without_state,
             absorbed: self.absorbed,
+            quiet: self.quiet,
             linearizable_histories: Default::default(),
         }
     }
@@ -1179,6 +1184,14 @@ impl<A: Node> Narrate for System<A> {
 
     fn reduction_blocker(&self) -> Option<String> {
         self.persistent_set_blocker()
+    }
+
+    fn keeps_rest_paths(&self) -> bool {
+        self.sets_keep_rest_paths()
+    }
+
+    fn keeps_violation_paths(&self) -> bool {
+        self.sets_keep_rest_paths() && self.sets_keep_violation_paths()
     }
 
     fn symmetric_fingerprint(&self, state: &Self::State) -> Option<u64> {

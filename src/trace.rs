@@ -126,6 +126,28 @@ pub trait Narrate: Model {
         false
     }
 
+    /// Whether every persistent set this model names keeps each state at rest at its
+    /// distance from the start: the set holds a step that is neither a loss nor a crash
+    /// and that still leads somewhere after any steps outside the set (no later step
+    /// absorbs it). A run to a state at rest then takes a step of the set, which commutes
+    /// to the front, so the reduced search reaches every state at rest by a path as short
+    /// as the shortest one, and the violation of an `eventually` property it finds needs
+    /// no shortening (see [`crate::reduction`]). The default: not known.
+    fn keeps_rest_paths(&self) -> bool {
+        false
+    }
+
+    /// Whether every persistent set this model names is one that the rest of the system
+    /// waits on: until one of its steps is taken, no step outside it changes an
+    /// `always`/`sometimes` check, and [`Narrate::keeps_rest_paths`] holds. A run to a
+    /// violation then takes a step of the set before the violation, and that step
+    /// commutes to the front, so the reduced search finds every violation on a path as
+    /// short as the shortest one, and none is shortened (see [`crate::reduction`]). The
+    /// default: not known.
+    fn keeps_violation_paths(&self) -> bool {
+        false
+    }
+
     /// Why [`Narrate::persistent_set`] never names a set for this model, in words, if it
     /// knows (the default: it never does).
     fn reduction_blocker(&self) -> Option<String> {

@@ -508,33 +508,15 @@ impl<A: Node> System<A> {
         {
             return;
         }
-        let mut best: Option<(usize, usize)> = None; // (actor, steps)
-        let mut steps = vec![0usize; self.actors.actors.len()];
-        for a in actions {
-            steps[usize::from(actor_of(a))] += 1;
-        }
-        for (i, &n) in steps.iter().enumerate() {
-            if n == 0 || n >= actions.len() || best.is_some_and(|(_, m)| m <= n) {
-                continue;
-            }
-            if !client_steps && self.actors.actors[i].as_client().is_some() {
-                continue;
-            }
-            if !self.is_quiet(state, i) {
-                continue;
-            }
+        let eligible = |i: usize| {
             let id = Id::from(i);
-            let set: Vec<usize> = (0..actions.len())
-                .filter(|&k| actor_of(&actions[k]) == id)
-                .collect();
-            if self.has_key(state, actions, &set) {
-                best = Some((i, n));
-            }
-        }
-        if let Some((i, _)) = best {
-            let id = Id::from(i);
-            out.extend((0..actions.len()).filter(|&k| actor_of(&actions[k]) == id));
-        }
+            (client_steps || self.actors.actors[i].as_client().is_none())
+                && self.is_quiet(state, i)
+                && actions
+                    .iter()
+                    .any(|a| actor_of(a) == id && self.is_key(state, a))
+        };
+        self.steps_of_fewest(actions, eligible, out);
     }
 
     /// Declares the servers `actors` stateless (see the module documentation): they keep
@@ -645,12 +627,41 @@ impl<A: Node> System<A> {
         actions: &[<Self as Model>::Action],
         set: &[usize],
     ) -> bool {
+        set.iter().any(|&k| self.is_key(state, &actions[k]))
+    }
+
+    /// Whether `action` can be the step of a set that stays enabled ([`can_be_key`]).
+    fn is_key(&self, state: &SysState<A>, action: &<Self as Model>::Action) -> bool {
         // (A random choice or a restart always leads somewhere: `handle` does not run them.)
-        set.iter().any(|&k| {
-            can_be_key(&actions[k], || {
-                self.handle(state, &actions[k]).is_none_or(|h| h.is_some())
-            })
+        can_be_key(action, || {
+            self.handle(state, action).is_none_or(|h| h.is_some())
         })
+    }
+
+    /// Every step in `actions` of the actor with the fewest steps among those `eligible`
+    /// accepts (the first such actor on a tie), into `out`; nothing when no actor has
+    /// steps, or the only one has every step. `eligible` is asked only of actors that
+    /// would be smaller than the best found so far.
+    fn steps_of_fewest(
+        &self,
+        actions: &[<Self as Model>::Action],
+        mut eligible: impl FnMut(usize) -> bool,
+        out: &mut Vec<usize>,
+    ) {
+        let mut steps = vec![0usize; self.actors.actors.len()];
+        for a in actions {
+            steps[usize::from(actor_of(a))] += 1;
+        }
+        let mut best: Option<(usize, usize)> = None; // (actor, steps)
+        for (i, &n) in steps.iter().enumerate() {
+            if n > 0 && n < actions.len() && best.is_none_or(|(_, m)| n < m) && eligible(i) {
+                best = Some((i, n));
+            }
+        }
+        if let Some((i, _)) = best {
+            let id = Id::from(i);
+            out.extend((0..actions.len()).filter(|&k| actor_of(&actions[k]) == id));
+        }
     }
 
     /// The first delivery to a stateless server (or else to a sink, or of a message its
@@ -723,7 +734,8 @@ impl<A: Node> System<A> {
     /// Whether the only sets [`System::smallest_persistent_set`] names are those of quiet
     /// actors ([`System::with_quiet`]): no server is declared stateless, a sink or frozen,
     /// no message handled without state or absorbed, and no client sets are named (not
-    /// every actor declares [`Node::replies_once`]). Then a path the reduced search finds
+    /// every actor declares [`Node::replies_once`]); so no sinks, and
+    /// [`System::sets_keep_rest_paths`] holds too. Then a path the reduced search finds
     /// to a violation is a shortest one (see [`crate::trace::Narrate::keeps_violation_paths`]).
     pub(crate) fn sets_keep_violation_paths(&self) -> bool {
         self.quiet.is_some()
@@ -814,21 +826,7 @@ impl<A: Node> System<A> {
         if !self.replies_once() || matches!(state.net.network, Network::UnorderedDuplicating(..)) {
             return;
         }
-        let mut best: Option<(usize, usize)> = None; // (client, steps)
-        for i in 0..self.actors.actors.len() {
-            if !self.client_is_settled(state, i) {
-                continue;
-            }
-            let id = Id::from(i);
-            let steps = actions.iter().filter(|a| actor_of(a) == id).count();
-            if steps > 0 && steps < actions.len() && best.is_none_or(|(_, n)| steps < n) {
-                best = Some((i, steps));
-            }
-        }
-        if let Some((i, _)) = best {
-            let id = Id::from(i);
-            out.extend((0..actions.len()).filter(|&k| actor_of(&actions[k]) == id));
-        }
+        self.steps_of_fewest(actions, |i| self.client_is_settled(state, i), out);
     }
 
     /// Why [`System::client_persistent_set`] never names a set for this system, if so.
@@ -946,8 +944,14 @@ impl<A: Node> System<A> {
         checked: &mut usize,
     ) -> Option<String> {
         self.quiet?;
+        let quiet: Vec<usize> = (0..self.actors.actors.len())
+            .filter(|&i| self.is_quiet(state, i))
+            .collect();
+        if quiet.is_empty() {
+            return None;
+        }
         // What is on its way to actor `i` in `s` that it does not ignore for good.
-        let heard = |s: &SysState<A>, i: usize| {
+        let heard = |s: &'_ SysState<A>, i: usize| {
             let (actor, mut heard) = (&self.actors.actors[i], Vec::new());
             each_message(&s.net.network, |src, dst, msg| {
                 if usize::from(dst) == i
@@ -956,17 +960,30 @@ impl<A: Node> System<A> {
                     heard.push((src, msg.clone()));
                 }
             });
-            heard.sort();
             heard
         };
-        for i in 0..self.actors.actors.len() {
-            if !self.is_quiet(state, i) {
-                continue;
-            }
+        let checks: Vec<bool> = self
+            .properties
+            .iter()
+            .map(|p| (p.check)(self, state))
+            .collect();
+        // The `always`/`sometimes` property each step turns, if any (worked out once).
+        let turned: Vec<Option<&str>> = nexts
+            .iter()
+            .map(|next| {
+                let next = next.as_ref()?;
+                (self.properties.iter().zip(&checks))
+                    .find(|(p, &before)| {
+                        p.kind != Kind::Eventually && (p.check)(self, next) != before
+                    })
+                    .map(|(p, _)| p.name)
+            })
+            .collect();
+        for i in quiet {
             *checked += 1;
             let (id, before) = (Id::from(i), heard(state, i));
             let server = self.actors.actors[i].as_client().is_none();
-            for (action, next) in actions.iter().zip(nexts) {
+            for ((action, next), turned) in actions.iter().zip(nexts).zip(&turned) {
                 let Some(next) = next else { continue };
                 let told = |what: String| {
                     format!(
@@ -976,20 +993,15 @@ impl<A: Node> System<A> {
                     )
                 };
                 let own = actor_of(action) == id;
-                if !own || server {
-                    let seen = (self.properties.iter())
-                        .filter(|p| p.kind != Kind::Eventually)
-                        .find(|p| (p.check)(self, state) != (p.check)(self, next));
-                    if let Some(p) = seen {
-                        return Some(told(format!("changes the check of {}", p.name)));
-                    }
+                if let (true, Some(name)) = (!own || server, turned) {
+                    return Some(told(format!("changes the check of {name}")));
                 }
                 if own {
                     continue;
                 }
                 let mut left = before.clone();
                 for (src, msg) in heard(next, i) {
-                    match left.iter().position(|m| *m == (src, msg.clone())) {
+                    match left.iter().position(|(s, m)| *s == src && *m == msg) {
                         Some(at) => {
                             left.swap_remove(at);
                         }

@@ -1191,7 +1191,7 @@ impl<A: Node> Narrate for System<A> {
     }
 
     fn keeps_violation_paths(&self) -> bool {
-        self.sets_keep_rest_paths() && self.sets_keep_violation_paths()
+        self.sets_keep_violation_paths()
     }
 
     fn symmetric_fingerprint(&self, state: &Self::State) -> Option<u64> {

@@ -48,14 +48,17 @@
 //! "holds" without having been checked. The proof bounds keep crashes at 0.)
 //!
 //! **Sloppy quorum and the partition.** A coordinator cannot tell a partitioned replica
-//! from a slow one: it gives a replica up when its timer fires first. A timer can fire at
-//! any moment in the model (there is no clock), so the partition the `sloppy-quorum`
-//! writer suffers is any delay long enough to look like one ("writer times out waiting
-//! for write x=1"); `--crashes 1` adds real outages. When the timer fires, the writer
-//! hands the copy of the first home replica that has not acknowledged to the fallback
-//! node, which keeps it as a hint, acknowledges in that replica's place (counted toward
-//! W) and, on its next periodic scan, hands it off to the home replica. One fallback node
-//! holds one copy, so a sloppy write has at least W - 1 copies on home replicas; reads ask
+//! from a slow one: it gives up on a replica that has not acknowledged when it has waited
+//! long enough. There is no clock in the model, so the sloppy-quorum writer may give up
+//! at any moment on any home replica still silent ("writer picks replica2 to give up on
+//! (no ack in time)"): the partition it suffers is any delay long enough to look like
+//! one, and `--crashes 1` adds real outages. Which replica it gives up on is a choice of
+//! its own (one per silent replica, offered again as acknowledgements arrive), so no
+//! replica is singled out and the replicas stay interchangeable. It hands that replica's
+//! copy to the fallback node, which keeps it as a hint, acknowledges in that replica's
+//! place (counted toward W) and, on its next periodic scan, hands it off to the home
+//! replica. One fallback node holds one copy, so a sloppy write has at least W - 1 copies
+//! on home replicas; reads ask
 //! home replicas only. A stale read therefore needs R + W - 1 <= N: true at N = 3 and 5
 //! (R = W = 2, 3), false at N = 4 (R = W = 3), where `reads_see_latest_write` holds.
 //!
@@ -103,6 +106,9 @@ use std::borrow::Cow;
 /// The one register of the model.
 const KEY: u8 = 0;
 
+/// The key of the sloppy-quorum writer's choice of a home replica to give up on.
+const GIVE_UP: &str = "give up";
+
 /// How reads and writes are coordinated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
@@ -130,7 +136,8 @@ pub struct Config {
     /// Whether a read sends the newest version it saw to every replica not known to
     /// hold it.
     pub read_repair: bool,
-    /// Whether a write whose timer fires goes to the fallback node (sloppy quorum).
+    /// Whether a write may give up on a silent home replica and go to the fallback node
+    /// in its place (sloppy quorum).
     pub sloppy: bool,
 }
 
@@ -241,13 +248,22 @@ pub enum Peer {
     },
 }
 
-/// The replicas a read asks: bit i for replica i + 1 (the driver's choice of R of the N).
+/// A driver's choice.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ask(pub u8);
+pub enum Pick {
+    /// The replicas a read asks: bit i for replica i + 1 (R of the N).
+    Ask(u8),
+    /// The sloppy-quorum writer stops waiting for home replica i + 1 (0-based `i`), which
+    /// has not acknowledged, and hands its copy to the fallback.
+    GiveUp(u8),
+}
 
-impl std::fmt::Debug for Ask {
+impl std::fmt::Debug for Pick {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} to read from", replica_names(self.0))
+        match self {
+            Pick::Ask(mask) => write!(f, "{} to read from", replica_names(*mask)),
+            Pick::GiveUp(i) => write!(f, "replica{} to give up on (no ack in time)", i + 1),
+        }
     }
 }
 
@@ -565,19 +581,17 @@ impl Driver {
                         }),
                     );
                 }
-                if self.config.sloppy {
-                    o.set_timer(Timer::Backend, model_timeout());
-                }
                 st.busy = Some(InProgress::Write {
                     acked: 0,
                     hinted: false,
                 });
+                self.offer_give_up(st, o);
             }
             _ => {
                 let n = self.replicas.len() as u8;
-                let choices: Vec<Ask> = (1u8..(1 << n))
+                let choices: Vec<Pick> = (1u8..(1 << n))
                     .filter(|m| count(*m) == self.config.r)
-                    .map(Ask)
+                    .map(Pick::Ask)
                     .collect();
                 o.choose_random("ask", choices);
                 st.busy = Some(InProgress::Read(ReadRound {
@@ -593,8 +607,8 @@ impl Driver {
         if let Some(last) = st.client.log.last_mut() {
             last.outcome = Outcome::Replied(reply);
         }
-        if matches!(st.busy, Some(InProgress::Write { .. })) && self.config.sloppy {
-            o.cancel_timer(Timer::Backend);
+        if matches!(st.busy, Some(InProgress::Write { hinted: false, .. })) && self.config.sloppy {
+            o.remove_random(GIVE_UP);
         }
         st.busy = None;
         let next_turn = self.turn_of(st.client.seq) + 1;
@@ -669,6 +683,8 @@ impl Driver {
                 if done {
                     let version = self.versions[seq as usize];
                     self.finish(st, Reply::Written { version }, o);
+                } else {
+                    self.offer_give_up(st, o);
                 }
             }
             Peer::Value {
@@ -704,20 +720,40 @@ impl Driver {
         }
     }
 
-    /// The sloppy-quorum writer gives up on the first home replica that has not
-    /// acknowledged and hands its copy to the fallback (one node, one copy).
-    fn on_timeout(&self, st: &mut DriverState, o: &mut Out<Node>) {
-        let (Some(fallback), Some(InProgress::Write { acked, hinted })) =
+    /// The sloppy-quorum writer may stop waiting, at any moment (there is no clock), for
+    /// any home replica that has not acknowledged yet: one choice per such replica,
+    /// offered again as acknowledgements arrive, until it gives one up or the write is
+    /// done.
+    fn offer_give_up(&self, st: &DriverState, o: &mut Out<Node>) {
+        let Some(InProgress::Write {
+            acked,
+            hinted: false,
+        }) = st.busy
+        else {
+            return;
+        };
+        if self.fallback.is_none() {
+            return;
+        }
+        let late: Vec<Pick> = (0..self.replicas.len() as u8)
+            .filter(|i| acked & (1 << i) == 0)
+            .map(Pick::GiveUp)
+            .collect();
+        o.choose_random(GIVE_UP, late);
+    }
+
+    /// The sloppy-quorum writer gives up on home replica `home`, which has not
+    /// acknowledged, and hands its copy to the fallback (one node, one copy).
+    fn give_up(&self, st: &mut DriverState, home: u8, o: &mut Out<Node>) {
+        let (Some(fallback), Some(InProgress::Write { hinted, .. })) =
             (self.fallback, &mut st.busy)
         else {
             return;
         };
+        // (Its choices are offered again at every acknowledgement: `home` has none.)
         if *hinted {
             return;
         }
-        let Some(home) = (0..self.replicas.len() as u8).find(|i| *acked & (1 << i) == 0) else {
-            return;
-        };
         *hinted = true;
         let seq = st.client.seq;
         let value = match self.client.workload[seq as usize].op {
@@ -782,7 +818,7 @@ impl Actor for Node {
     type Timer = Timer;
     type State = NodeState;
     type Storage = Saved;
-    type Random = Ask;
+    type Random = Pick;
 
     fn on_start(&self, _id: Id, storage: &Option<Saved>, o: &mut Out<Self>) -> NodeState {
         match self {
@@ -830,24 +866,34 @@ impl Actor for Node {
         }
     }
 
-    fn on_random(&self, _id: Id, state: &mut Cow<NodeState>, random: &Ask, o: &mut Out<Self>) {
-        if let (Node::Client(d), NodeState::Client(st)) = (self, &**state) {
-            if let Some(InProgress::Read(round)) = &st.busy {
+    fn on_random(&self, _id: Id, state: &mut Cow<NodeState>, random: &Pick, o: &mut Out<Self>) {
+        let (Node::Client(d), NodeState::Client(st)) = (self, &**state) else {
+            return;
+        };
+        match (random, &st.busy) {
+            (Pick::Ask(mask), Some(InProgress::Read(round))) => {
                 for (i, &r) in d.replicas.iter().enumerate() {
-                    if random.0 & (1 << i) != 0 {
+                    if mask & (1 << i) != 0 {
                         o.send(r, Msg::Peer(Peer::Read { seq: round.seq }));
                     }
                 }
             }
+            (Pick::GiveUp(home), Some(InProgress::Write { .. })) => {
+                let mut next = st.clone();
+                d.give_up(&mut next, *home, o);
+                if next != *st {
+                    *state.to_mut() = NodeState::Client(next);
+                }
+            }
+            _ => {}
         }
     }
 
     fn on_timeout(&self, _id: Id, state: &mut Cow<NodeState>, _t: &Timer, o: &mut Out<Self>) {
         let mut next = (**state).clone();
-        match (self, &mut next) {
-            (Node::Fallback(f), NodeState::Fallback(st)) => f.on_timeout(st, o),
-            (Node::Client(d), NodeState::Client(st)) => d.on_timeout(st, o),
-            _ => {}
+        // Only the fallback sets a timer (its periodic scan).
+        if let (Node::Fallback(f), NodeState::Fallback(st)) = (self, &mut next) {
+            f.on_timeout(st, o);
         }
         if next != **state {
             *state.to_mut() = next;
@@ -1008,9 +1054,16 @@ impl NodeTrait for Node {
         })
     }
 
-    // A driver offers its picks in increasing order of their bit sets.
-    fn renamed_choices(choices: &[Ask], r: &Renaming) -> Option<Vec<Ask>> {
-        let mut out: Vec<Ask> = choices.iter().map(|a| Ask(r.mask(a.0, 0))).collect();
+    // A driver offers its picks in increasing order (of their bit sets, of the replicas
+    // it may give up on).
+    fn renamed_choices(choices: &[Pick], r: &Renaming) -> Option<Vec<Pick>> {
+        let mut out: Vec<Pick> = choices
+            .iter()
+            .map(|p| match *p {
+                Pick::Ask(mask) => Pick::Ask(r.mask(mask, 0)),
+                Pick::GiveUp(i) => Pick::GiveUp(r.index(usize::from(i)) as u8),
+            })
+            .collect();
         out.sort();
         Some(out)
     }
@@ -1283,10 +1336,9 @@ pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> LeaderlessSy
             }),
         ));
     }
-    // The replicas are interchangeable: every write goes to all of them and a read may
-    // pick any R. Not with a fallback, which stands in for the first home replica that
-    // has not acknowledged (an order among them).
-    let symmetric = if config.sloppy || n > crate::symmetry::MAX_GROUP {
+    // The replicas are interchangeable: every write goes to all of them, a read may pick
+    // any R, and the sloppy writer may give up on any that has not acknowledged.
+    let symmetric = if n > crate::symmetry::MAX_GROUP {
         Vec::new()
     } else {
         (0..n).collect()
@@ -1305,9 +1357,9 @@ pub fn build_with(mode: Mode, bug: Option<Bug>, bounds: &Bounds) -> LeaderlessSy
 /// - a replica is quiet when no client will act before it does: every client is done, or
 ///   the one holding the turn is reading, has picked whom to ask, and cannot count R
 ///   answers without this replica's step (it asked it, or a request it sent was lost),
-///   with no turn on its way; and in the sloppy quorum, no write is under way (its timer
-///   hints), no hinted write is on its way and the fallback holds no hint for it (it hands
-///   hints off until they arrive).
+///   with no turn on its way; and in the sloppy quorum, no write is under way (the writer
+///   may still give up on a replica), no hinted write is on its way and the fallback
+///   holds no hint for it (it hands hints off until they arrive).
 fn quiet(sys: &LeaderlessSystem, state: &SysState<Node>, i: usize) -> bool {
     let net = &state.net;
     let stateright::actor::Network::UnorderedNonDuplicating(in_flight) = &net.network else {
@@ -1735,7 +1787,7 @@ mod tests {
         let t = r.results[0].trace.as_ref().expect("a counterexample");
         let text = t.to_text();
         assert!(
-            text.contains("writer              times out waiting for write x=1"),
+            text.contains("writer              picks replica2 to give up on (no ack in time)"),
             "{text}"
         );
         assert!(

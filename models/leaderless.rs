@@ -58,9 +58,9 @@
 //! copy to the fallback node, which keeps it as a hint, acknowledges in that replica's
 //! place (counted toward W) and, on its next periodic scan, hands it off to the home
 //! replica. One fallback node holds one copy, so a sloppy write has at least W - 1 copies
-//! on home replicas; reads ask
-//! home replicas only. A stale read therefore needs R + W - 1 <= N: true at N = 3 and 5
-//! (R = W = 2, 3), false at N = 4 (R = W = 3), where `reads_see_latest_write` holds.
+//! on home replicas; reads ask home replicas only. A stale read therefore needs
+//! R + W - 1 <= N: true at N = 3 and 5 (R = W = 2, 3), false at N = 4 (R = W = 3), where
+//! `reads_see_latest_write` holds.
 //!
 //! **Expected verdicts** (at the proof bounds: unordered network, one lost message):
 //! - `r1-w1` (R = W = 1): `reads_see_latest_write` violated: the write is acknowledged by

@@ -1020,6 +1020,18 @@ impl NodeTrait for Node {
         })
     }
 
+    // A register names no replica; a client names them only in the operation under way
+    // (acks, replies) and in what it knows each holds (read repair).
+    fn renaming_keeps(state: &NodeState) -> bool {
+        match state {
+            NodeState::Replica(_) => true,
+            NodeState::Fallback(h) => h.hints.is_empty(),
+            NodeState::Client(d) => {
+                d.busy.is_none() && d.known.iter().all(|&k| Some(&k) == d.known.first())
+            }
+        }
+    }
+
     fn renamed_peer(msg: &Peer, r: &Renaming) -> Option<Peer> {
         let home = |h: u8| r.index(usize::from(h)) as u8;
         Some(match *msg {

@@ -270,7 +270,11 @@ impl<A: Node> System<A> {
         let net = &state.net;
         let mut sum = state.rest_part();
         for (i, s) in net.actor_states.iter().enumerate() {
-            let renamed = A::renamed_state(s, r)?;
+            let renamed = if A::renaming_keeps(s) {
+                state.memo.state(&net.actor_states, i)
+            } else {
+                state_hash(&A::renamed_state(s, r)?)
+            };
             let storage = match net.actor_storages.get(i) {
                 Some(st) => Some(Self::renamed_storage_slot(st, r)?),
                 None => None,
@@ -281,7 +285,7 @@ impl<A: Node> System<A> {
             };
             sum = sum.wrapping_add(SysState::<A>::actor_part_at(
                 r.index(i),
-                state_hash(&renamed),
+                renamed,
                 net.timers_set.get(i).map_or(0, timer_bits),
                 net.crashed.get(i),
                 storage.as_ref(),

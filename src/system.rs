@@ -188,6 +188,15 @@ pub trait Node:
         None
     }
 
+    /// Whether every renaming leaves this actor state as it is (nothing in it names an
+    /// interchangeable actor): the engine then takes the state's own hash for the renamed
+    /// state's instead of building it (see [`Node::renamed_state`]; the symmetry audit
+    /// checks the two agree). `false` by default.
+    fn renaming_keeps(state: &Self::State) -> bool {
+        let _ = state;
+        false
+    }
+
     /// A server-to-server message renamed (see [`Node::renamed_state`]).
     fn renamed_peer(msg: &Self::Peer, r: &crate::symmetry::Renaming) -> Option<Self::Peer> {
         let _ = (msg, r);

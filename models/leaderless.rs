@@ -607,7 +607,9 @@ impl Driver {
         if let Some(last) = st.client.log.last_mut() {
             last.outcome = Outcome::Replied(reply);
         }
-        if matches!(st.busy, Some(InProgress::Write { hinted: false, .. })) && self.config.sloppy {
+        if matches!(st.busy, Some(InProgress::Write { hinted: false, .. }))
+            && self.fallback.is_some()
+        {
             o.remove_random(GIVE_UP);
         }
         st.busy = None;

@@ -746,7 +746,8 @@ where
     // What no step will read is forgotten (see `Narrate::forget`), and the order of
     // client steps where no property searched reads it.
     let forgetting = Forgetting::of(forget, properties);
-    let (keeps_rest_paths, keeps_paths) = (model.keeps_rest_paths(), model.keeps_violation_paths());
+    let (keeps_rest_paths, keeps_violation_paths) =
+        (model.keeps_rest_paths(), model.keeps_violation_paths());
     for mut s in model.init_states() {
         forgetting.apply(model, &mut s);
         if !model.within_boundary(&s) {
@@ -1023,7 +1024,7 @@ where
                             continue;
                         };
                         let at_rest = properties[i].kind == Kind::Eventually;
-                        let kept = keeps_paths || (at_rest && keeps_rest_paths);
+                        let kept = keeps_violation_paths || (at_rest && keeps_rest_paths);
                         settled[i] = Some(if reduced_states == 0 || kept {
                             // Nothing was reduced yet, or the reduced search reaches this
                             // violation (a state at rest, or any where the model's sets

@@ -1034,6 +1034,39 @@ impl NodeTrait for Node {
         }
     }
 
+    // A client's acks, replies and known versions, and the fallback's hints, per replica.
+    fn mentions(state: &NodeState, note: &mut dyn FnMut(usize, u64)) {
+        match state {
+            NodeState::Replica(_) => {}
+            NodeState::Fallback(h) => {
+                for hint in &h.hints {
+                    let what = u64::from(hint.value) << 8 | u64::from(hint.version) << 16;
+                    note(usize::from(hint.home), 1 | what);
+                }
+            }
+            NodeState::Client(d) => {
+                match &d.busy {
+                    Some(InProgress::Write { acked, .. }) => {
+                        for j in (0..8).filter(|j| acked & (1 << j) != 0) {
+                            note(j, 2);
+                        }
+                    }
+                    Some(InProgress::Read(round)) => {
+                        for (j, reply) in round.replies.iter().enumerate() {
+                            if let Some((version, value)) = reply {
+                                note(j, 3 | u64::from(*version) << 8 | u64::from(*value) << 16);
+                            }
+                        }
+                    }
+                    None => {}
+                }
+                for (j, &known) in d.known.iter().enumerate() {
+                    note(j, 4 | u64::from(known) << 8);
+                }
+            }
+        }
+    }
+
     fn renamed_peer(msg: &Peer, r: &Renaming) -> Option<Peer> {
         let home = |h: u8| r.index(usize::from(h)) as u8;
         Some(match *msg {

@@ -13,15 +13,22 @@
 //! The model says how a renaming acts on what its actors keep and send
 //! ([`Node::renamed_state`] and its siblings: ids, per-replica vectors and bit sets);
 //! [`audit`] checks, over a whole unreduced state space, that every renaming maps each
-//! state's steps onto the renamed state's steps and keeps every property's check.
+//! state's steps onto the renamed state's steps and keeps every property's check, and
+//! that the renamed state gets the state's orbit key (what sorts the servers, including
+//! what other actors say about them, [`Node::mentions`], follows the renaming).
 
 use crate::system::{state_hash, timer_bits, Memo};
 use crate::system::{Msg, Node, SysState, System};
 use crate::trace::Narrate;
+use smallvec::SmallVec;
 use stateright::actor::{Envelope, Id, Network, RandomChoices};
 use stateright::util::{HashableHashMap, HashableHashSet};
 use stateright::Model;
 use std::sync::Arc;
+
+/// Actors (and group members) a renaming keeps inline, without a heap allocation: the
+/// catalog's systems have fewer (a larger system spills to the heap).
+const INLINE: usize = 16;
 
 /// Most actors a symmetry group may hold (5! = 120 renamings per state).
 pub const MAX_GROUP: usize = 5;
@@ -29,7 +36,7 @@ pub const MAX_GROUP: usize = 5;
 /// A permutation of a system's actors that moves interchangeable ones only.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Renaming {
-    to: Vec<usize>,
+    to: SmallVec<[usize; INLINE]>,
 }
 
 impl Renaming {
@@ -49,6 +56,11 @@ impl Renaming {
         for (slot, &k) in order.iter().enumerate() {
             self.to[group[k]] = group[slot];
         }
+    }
+
+    /// Whether the renaming moves no actor.
+    pub fn is_identity(&self) -> bool {
+        self.to.iter().enumerate().all(|(i, &j)| i == j)
     }
 
     /// The actor that actor `i` becomes.
@@ -194,6 +206,26 @@ impl<A: Node> System<A> {
         Some(renamed)
     }
 
+    /// [`System::renamed_random`], borrowing `choices` where the renaming changes none
+    /// of them (reads offered every set of R replicas, say), instead of copying them.
+    fn renamed_random_if_changed<'c>(
+        choices: &'c RandomChoices<A::Random>,
+        r: &Renaming,
+    ) -> Option<std::borrow::Cow<'c, RandomChoices<A::Random>>> {
+        use std::borrow::Cow;
+        let mut renamed: Option<RandomChoices<A::Random>> = None;
+        for (key, offered) in choices.map.iter() {
+            let new = A::renamed_choices(offered, r)?;
+            if new != *offered {
+                renamed
+                    .get_or_insert_with(|| choices.clone())
+                    .map
+                    .insert(key.clone(), new);
+            }
+        }
+        Some(renamed.map_or(Cow::Borrowed(choices), Cow::Owned))
+    }
+
     fn renamed_network(
         network: &Network<Msg<A::Peer>>,
         r: &Renaming,
@@ -280,7 +312,7 @@ impl<A: Node> System<A> {
                 None => None,
             };
             let random = match net.random_choices.get(i).filter(|c| !c.map.is_empty()) {
-                Some(c) => Some(Self::renamed_random(c, r)?),
+                Some(c) => Some(Self::renamed_random_if_changed(c, r)?),
                 None => None,
             };
             sum = sum.wrapping_add(SysState::<A>::actor_part_at(
@@ -289,7 +321,7 @@ impl<A: Node> System<A> {
                 net.timers_set.get(i).map_or(0, timer_bits),
                 net.crashed.get(i),
                 storage.as_ref(),
-                random.as_ref(),
+                random.as_deref(),
             ));
         }
         let network = match &net.network {
@@ -325,17 +357,28 @@ impl<A: Node> System<A> {
         let hasher = foldhash::fast::FixedState::with_seed(0x51_3e_77_0d);
         let net = &state.net;
         let group = &symmetry.group;
-        let mut looks: Vec<u64> = group
+        let mut looks: SmallVec<[u64; INLINE]> = group
             .iter()
             .map(|&i| {
                 hasher.hash_one((
-                    &net.actor_states[i],
+                    state.memo.state(&net.actor_states, i),
                     net.timers_set.get(i).map_or(0, timer_bits),
                     net.crashed.get(i),
                     net.actor_storages.get(i),
                 ))
             })
             .collect();
+        // What the other actors say about them.
+        for (i, s) in net.actor_states.iter().enumerate() {
+            if group.contains(&i) {
+                continue;
+            }
+            A::mentions(s, &mut |j, what| {
+                if let Some(k) = group.iter().position(|&g| g == j) {
+                    looks[k] = looks[k].wrapping_add(hasher.hash_one((2u8, i, what)));
+                }
+            });
+        }
         let mut note = |src: Id, dst: Id, msg: &Msg<A::Peer>, copies: u64| {
             for (end, who) in [(0u8, dst), (1u8, src)] {
                 if let Some(k) = group.iter().position(|&g| g == usize::from(who)) {
@@ -363,9 +406,9 @@ impl<A: Node> System<A> {
                 }
             }
         }
-        let mut order: Vec<usize> = (0..group.len()).collect();
+        let mut order: SmallVec<[usize; INLINE]> = (0..group.len()).collect();
         order.sort_by_key(|&k| (looks[k], k));
-        let mut blocks = Vec::new();
+        let mut blocks: SmallVec<[(usize, usize); INLINE]> = SmallVec::new();
         let mut lo = 0;
         for hi in 1..=order.len() {
             if hi == order.len() || looks[order[hi]] != looks[order[lo]] {
@@ -391,7 +434,13 @@ impl<A: Node> System<A> {
         let symmetry = self.symmetry.as_ref()?;
         let mut smallest: Option<u64> = None;
         self.candidate_renamings(symmetry, state, |r| {
-            if let Some(fp) = self.renamed_fingerprint(state, r) {
+            // The renaming that moves no actor leaves the state as it is.
+            let fp = if r.is_identity() {
+                Some(crate::exhaustive::fingerprint(state))
+            } else {
+                self.renamed_fingerprint(state, r)
+            };
+            if let Some(fp) = fp {
                 smallest = Some(smallest.map_or(fp, |s| s.min(fp)));
             }
         });
@@ -501,6 +550,16 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                     "the renamed state's steps do not lead to the renamed successors ({} vs {}): {}",
                     got.len(),
                     expected.len(),
+                    where_()
+                ));
+            }
+            // Not needed for soundness (any renamings tried give a sound key), but for
+            // the reduction to be whole: what sorts the actors follows renaming.
+            if sys.orbit_fingerprint(state) != sys.orbit_fingerprint(&renamed) {
+                return Err(format!(
+                    "the renamed state gets another orbit key than the state (what sorts \
+                     the interchangeable actors, see Node::mentions, does not follow the \
+                     renaming): {}",
                     where_()
                 ));
             }

@@ -197,6 +197,19 @@ pub trait Node:
         false
     }
 
+    /// What this actor's state says about each interchangeable actor it names:
+    /// `note(j, what)` for actor `j` (by index). The symmetry reduction sorts the
+    /// interchangeable actors by what they hold and what is in flight to and from them,
+    /// and tries every order among those that look alike; what the other actors say
+    /// about them tells more of them apart, so fewer orders are tried. What is noted
+    /// must follow renaming: `renamed_state(state, r)` notes `what` about `r.index(j)`
+    /// wherever `state` notes it about `j` (the symmetry audit checks that every state of
+    /// an orbit gets one key). Only actors outside the group are asked. Nothing by
+    /// default.
+    fn mentions(state: &Self::State, note: &mut dyn FnMut(usize, u64)) {
+        let _ = (state, note);
+    }
+
     /// A server-to-server message renamed (see [`Node::renamed_state`]).
     fn renamed_peer(msg: &Self::Peer, r: &crate::symmetry::Renaming) -> Option<Self::Peer> {
         let _ = (msg, r);

@@ -439,18 +439,24 @@ impl<S> Expansion<S> {
 }
 
 /// Splits `items` into one contiguous run per buffer and applies `f` to each run with its
-/// buffer, each on a thread of the current rayon pool (inline when there is one buffer or
-/// few items).
-fn in_parallel<T: Sync, B: Send>(items: &[T], buffers: &mut [B], f: impl Fn(&[T], &mut B) + Sync) {
-    if buffers.len() <= 1 || items.len() < 64 {
+/// buffer, each on a thread of `pool` (inline, on this thread, when there is no pool, one
+/// buffer or few items: a small search never waits for the pool's threads).
+fn in_parallel<T: Sync, B: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    items: &[T],
+    buffers: &mut [B],
+    f: impl Fn(&[T], &mut B) + Sync,
+) {
+    let pool = pool.filter(|_| buffers.len() > 1 && items.len() >= 64);
+    let Some(pool) = pool else {
         if let Some(b) = buffers.first_mut() {
             f(items, b);
         }
         return;
-    }
+    };
     let per = items.len().div_ceil(buffers.len());
     let f = &f;
-    rayon::scope(|scope| {
+    pool.scope(|scope| {
         let mut runs = items.chunks(per).zip(buffers.iter_mut());
         let first = runs.next();
         for (run, b) in runs {
@@ -915,8 +921,11 @@ where
     let mut run_buffer: Vec<(Held<M>, u64)> = Vec::new();
 
     let mut depth = 0usize;
-    // The levels are searched on a pool of `threads` threads (see `pool_of`: kept for
-    // this thread's later searches).
+    // Runs of states are expanded on a pool of `threads` threads (see `pool_of`: kept for
+    // this thread's later searches), where levels are large enough to share; the search
+    // itself stays on this thread. A one-thread search (every shortening search of a
+    // one-thread check among them) uses no pool.
+    let pool = (threads > 1).then(|| pool_of(threads)).flatten();
     let mut levels = || {
         'search: while !level.is_empty() {
             max_depth = depth;
@@ -975,7 +984,7 @@ where
                 let seen = &parents;
                 let open = open_properties(&found);
                 let found_here = &next_fps;
-                in_parallel(chunk, &mut buffers, |run, out| {
+                in_parallel(pool.as_deref(), chunk, &mut buffers, |run, out| {
                     expand(run, at_depth_limit, pack, seen, found_here, &open, por, out)
                 });
                 let mut over_limit = false;
@@ -1073,13 +1082,7 @@ where
             }
         }
     };
-    // A one-thread search (every shortening search of a one-thread check among them)
-    // uses no pool.
-    let pool = (threads > 1).then(|| pool_of(threads)).flatten();
-    match pool {
-        Some(pool) => pool.install(levels),
-        None => levels(),
-    }
+    levels();
 
     let findings = found
         .iter()
@@ -1154,14 +1157,14 @@ where
     };
     let mut actions = Vec::new();
     for want in &chain[1..] {
-        let cur: M::State = path.last().clone();
+        let cur = path.last();
         actions.clear();
-        model.actions(&cur, &mut actions);
+        model.actions(cur, &mut actions);
         let (a, s) = actions
             .drain(..)
             .find_map(|a| {
                 model
-                    .next_state(&cur, a.clone())
+                    .next_state(cur, a.clone())
                     .filter(|s| key_of(s) == *want)
                     .map(|s| (a, s))
             })

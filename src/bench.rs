@@ -309,18 +309,19 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
                 let (base, spin_por) = (of("stateright", "none"), of("spin", "por"));
                 for r in rows.iter_mut() {
                     let mine = secs(r);
-                    // SPIN reports its time in hundredths of a second: below that, no
-                    // ratio with a SPIN time in it. stateright's and splitbrain's are
+                    // SPIN reports its time in hundredths of a second: no ratio with a
+                    // SPIN time below that in it. stateright's and splitbrain's are
                     // timed alike, to the microsecond.
-                    let ratio = |other: Option<f64>, least: f64| match (mine, other) {
-                        (Some(a), Some(b)) if a >= least && b >= least && b > 0.0 => {
+                    let spin_row = r["tool"] == "spin";
+                    let least_mine = if spin_row { 0.01 } else { 0.0 };
+                    let ratio = |other: Option<f64>, least_other: f64| match (mine, other) {
+                        (Some(a), Some(b)) if a >= least_mine && b >= least_other && b > 0.0 => {
                             json!(a / b)
                         }
                         _ => Value::Null,
                     };
-                    let spin_row = r["tool"] == "spin";
                     r["ratio_to_spin_por"] = ratio(spin_por, 0.01);
-                    r["ratio_to_stateright"] = ratio(base, if spin_row { 0.01 } else { 0.0 });
+                    r["ratio_to_stateright"] = ratio(base, 0.0);
                 }
                 for r in &rows {
                     if text {

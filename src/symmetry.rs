@@ -193,22 +193,9 @@ impl<A: Node> System<A> {
         }
     }
 
-    fn renamed_random(
-        choices: &RandomChoices<A::Random>,
-        r: &Renaming,
-    ) -> Option<RandomChoices<A::Random>> {
-        let mut renamed = choices.clone();
-        for (key, offered) in choices.map.iter() {
-            renamed
-                .map
-                .insert(key.clone(), A::renamed_choices(offered, r)?);
-        }
-        Some(renamed)
-    }
-
-    /// [`System::renamed_random`], borrowing `choices` where the renaming changes none
-    /// of them (reads offered every set of R replicas, say), instead of copying them.
-    fn renamed_random_if_changed<'c>(
+    /// An actor's pending random choices renamed, borrowing `choices` where the renaming
+    /// changes none of them (reads offered every set of R replicas, say).
+    fn renamed_random<'c>(
         choices: &'c RandomChoices<A::Random>,
         r: &Renaming,
     ) -> Option<std::borrow::Cow<'c, RandomChoices<A::Random>>> {
@@ -284,7 +271,7 @@ impl<A: Node> System<A> {
             if let (Some(c), Some(slot)) =
                 (net.random_choices.get(i), out.random_choices.get_mut(j))
             {
-                *slot = Self::renamed_random(c, r)?;
+                *slot = Self::renamed_random(c, r)?.into_owned();
             }
         }
         out.network = Self::renamed_network(&net.network, r)?;
@@ -312,7 +299,7 @@ impl<A: Node> System<A> {
                 None => None,
             };
             let random = match net.random_choices.get(i).filter(|c| !c.map.is_empty()) {
-                Some(c) => Some(Self::renamed_random_if_changed(c, r)?),
+                Some(c) => Some(Self::renamed_random(c, r)?),
                 None => None,
             };
             sum = sum.wrapping_add(SysState::<A>::actor_part_at(
@@ -500,6 +487,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
     let mut renamings = 0;
     let mut actions = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, _, nexts| {
+        let orbit = sys.orbit_fingerprint(state);
         for r in symmetry.renamings() {
             renamings += 1;
             let where_ = || {
@@ -555,7 +543,7 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
             }
             // Not needed for soundness (any renamings tried give a sound key), but for
             // the reduction to be whole: what sorts the actors follows renaming.
-            if sys.orbit_fingerprint(state) != sys.orbit_fingerprint(&renamed) {
+            if orbit != sys.orbit_fingerprint(&renamed) {
                 return Err(format!(
                     "the renamed state gets another orbit key than the state (what sorts \
                      the interchangeable actors, see Node::mentions, does not follow the \

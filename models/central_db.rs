@@ -327,6 +327,17 @@ impl NodeTrait for Node {
         }
     }
 
+    fn client_state_mut(state: &mut NodeState) -> Option<&mut ClientState> {
+        match state {
+            NodeState::Client(c) => Some(c),
+            NodeState::App | NodeState::Db(_) => None,
+        }
+    }
+
+    fn history_unread() -> bool {
+        true
+    }
+
     fn facts(&self, state: &NodeState) -> Vec<(&'static str, String)> {
         match (self, state) {
             (Node::Client(c), NodeState::Client(s)) => c.facts(s),

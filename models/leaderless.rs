@@ -920,6 +920,18 @@ impl NodeTrait for Node {
         }
     }
 
+    fn client_state_mut(state: &mut NodeState) -> Option<&mut ClientState> {
+        match state {
+            NodeState::Client(d) => Some(&mut d.client),
+            _ => None,
+        }
+    }
+
+    /// A driver reads its log only to tell a trace what it last did.
+    fn history_unread() -> bool {
+        true
+    }
+
     fn facts(&self, state: &NodeState) -> Vec<(&'static str, String)> {
         match (self, state) {
             (Node::Replica(_), NodeState::Replica(r)) => {

@@ -371,6 +371,10 @@ impl NodeTrait for Node {
             NodeState::Master(_) => None,
         }
     }
+
+    fn history_unread() -> bool {
+        true
+    }
 }
 
 /// The model type: masters and clients.

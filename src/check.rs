@@ -432,7 +432,7 @@ fn reduction_words<M: Narrate>(
                 "; por: {forgotten} states {FORGOTTEN}; no state was expanded with a persistent set: {why}"
             )
         };
-        return words + &apart_words(chosen, s);
+        return words + &settled_words(s) + &apart_words(chosen, s);
     }
     let mut words = format!(
         "; por: {} states expanded with a persistent set or without crashes that only delay",
@@ -449,8 +449,19 @@ fn reduction_words<M: Narrate>(
     } else if model.keeps_violation_paths() {
         words.push_str("; paths shortest as found (only quiet actors' sets were named)");
     }
+    words.push_str(&settled_words(s));
     words.push_str(&apart_words(chosen, s));
     words
+}
+
+/// When the search forgot the operations clients finished (see
+/// `Narrate::forget_settled`), for the end line.
+fn settled_words<M: Narrate>(s: &exhaustive::Search<M>) -> String {
+    s.settled_after.map_or_else(String::new, |d| {
+        format!(
+            "; answered client operations forgotten in the states after depth {d} (every property left undecided reads only the servers)"
+        )
+    })
 }
 
 /// What the search of the properties that read the order of client steps, run apart, did

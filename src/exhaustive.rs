@@ -11,7 +11,7 @@
 use crate::progress::{Progress, Tick};
 use crate::property::{ClientSteps, Kind, Property};
 use crate::reduction::Reduce;
-use crate::trace::{Narrate, Path};
+use crate::trace::{Forgetting, Narrate, Path};
 use foldhash::fast::FixedState;
 use stateright::Model;
 use std::collections::hash_map::Entry;
@@ -93,6 +93,10 @@ pub struct Search<M: Model> {
     pub forgetting_states: usize,
     /// The unreduced search that shortened a reduced search's paths, if one ran.
     pub shortening: Option<Shortening>,
+    /// The depth after which the operations clients finished were forgotten
+    /// ([`Narrate::forget_settled`]): from there on, every undecided property read only
+    /// the servers.
+    pub settled_after: Option<usize>,
     /// The search of the properties that read the order of client steps, when they were
     /// searched apart from the others (see [`search_on`]); its figures are included in the
     /// ones above.
@@ -137,7 +141,7 @@ fn shortened<M>(
     limits: &Limits,
     threads: usize,
     reduce: Reduce,
-    (parents, forgot): (&Visited, Forgetting),
+    (parents, forgot, settled_after, known): (&Visited, Forgetting, Option<usize>, &[&OrbitMemo]),
     fp: u64,
     started: Instant,
     stats: &mut Shortening,
@@ -147,7 +151,7 @@ where
     M::State: Hash + Clone + Send + Sync,
     M::Action: Clone + Send,
 {
-    let path = rebuild(model, parents, fp, reduce, forgot);
+    let path = rebuild(model, parents, fp, reduce, (forgot, settled_after), known);
     let depth = path.actions.len();
     let bounded = Limits {
         max_depth: Some(depth),
@@ -175,16 +179,6 @@ where
     }
 }
 
-/// What a search takes out of the states it stores.
-#[derive(Clone, Copy)]
-struct Forgetting {
-    /// What nobody will read ([`Narrate::forget`]).
-    unread: bool,
-    /// The order of client steps, where no property searched reads it
-    /// ([`Narrate::forget_order`]).
-    order: bool,
-}
-
 impl Forgetting {
     /// What a search with `forget` on forgets, searching `properties`.
     fn of<M: Model>(forget: bool, properties: &[Property<M>]) -> Forgetting {
@@ -194,6 +188,8 @@ impl Forgetting {
                 && properties
                     .iter()
                     .all(|p| p.client_steps != ClientSteps::Order),
+            // Switched on during the search, see `search_forgetting`.
+            settled: false,
         }
     }
 
@@ -203,7 +199,19 @@ impl Forgetting {
         if self.order {
             model.forget_order(state);
         }
+        if self.settled {
+            model.forget_settled(state);
+        }
         forgot
+    }
+
+    /// What is forgotten from the states found at `depth` by a search that forgot the
+    /// operations clients finished from the states after depth `settled_after` on.
+    fn at_depth(self, depth: usize, settled_after: Option<usize>) -> Forgetting {
+        Forgetting {
+            settled: settled_after.is_some_and(|d| depth > d),
+            ..self
+        }
     }
 }
 
@@ -654,6 +662,7 @@ where
         (a.unique_states, a.transitions, a.max_depth);
     let (mut reduced_states, mut forgetting_states, mut shortening) =
         (a.reduced_states, a.forgetting_states, a.shortening);
+    let mut settled_after = a.settled_after;
     if let Some((b, b_began)) = b {
         for (&i, f) in others.iter().zip(b.findings) {
             findings[i] = Some(later(f, b_began));
@@ -664,6 +673,7 @@ where
         reduced_states += b.reduced_states;
         forgetting_states += b.forgetting_states;
         shortening = b.shortening.or(shortening);
+        settled_after = b.settled_after.or(settled_after);
     }
     Search {
         findings: findings.into_iter().flatten().collect(),
@@ -675,6 +685,7 @@ where
         reduced_states,
         forgetting_states,
         shortening,
+        settled_after,
         apart: Some(Apart {
             properties: apart.to_vec(),
             unique_states: a.unique_states,
@@ -751,7 +762,10 @@ where
     let mut level: Vec<(Held<M>, u64)> = Vec::new();
     // What no step will read is forgotten (see `Narrate::forget`), and the order of
     // client steps where no property searched reads it.
-    let forgetting = Forgetting::of(forget, properties);
+    let mut forgetting = Forgetting::of(forget, properties);
+    // Once every undecided property reads only the servers, the states found after this
+    // depth have the operations clients finished taken out (see `Narrate::forget_settled`).
+    let mut settled_after: Option<usize> = None;
     let (keeps_rest_paths, keeps_violation_paths) =
         (model.keeps_rest_paths(), model.keeps_violation_paths());
     for mut s in model.init_states() {
@@ -786,6 +800,8 @@ where
                   next_fps: &Fingerprints,
                   open: &[usize],
                   por: Por,
+                  forgetting: Forgetting,
+                  tell: bool,
                   out: &mut Expansion<Held<M>>| {
         let mut actions = Vec::new();
         let mut mine: Fingerprints = Default::default();
@@ -809,7 +825,9 @@ where
                 actions.retain(|a| !model.only_for_eventually(state, a));
             }
             told.clear();
-            model.successor_fingerprints(state, &actions, forget, &mut told);
+            if tell {
+                model.successor_fingerprints(state, &actions, forgetting, &mut told);
+            }
             // Partial-order reduction: only the persistent set's steps that lead
             // somewhere, if they all lead to states not seen at this depth or before
             // (states built to tell are kept for the expansion below).
@@ -930,6 +948,21 @@ where
         'search: while !level.is_empty() {
             max_depth = depth;
             let at_depth_limit = limits.max_depth.is_some_and(|d| depth >= d);
+            // The operations clients finished are forgotten from the next level on, once
+            // every property left undecided reads only the servers.
+            if forget
+                && settled_after.is_none()
+                && model.forgets_settled()
+                && (0..properties.len()).all(|i| {
+                    found[i].is_some() || properties[i].client_steps == ClientSteps::Invisible
+                })
+            {
+                settled_after = Some(depth);
+                forgetting.settled = true;
+            }
+            // The model tells where steps lead only from states that hold nothing the
+            // search forgets: not from the level's at the switch.
+            let tell = settled_after != Some(depth);
             // Name sets of client steps at this level only if every property open at its
             // start allows it (decided at the start of the level, so that the result does
             // not depend on the threads).
@@ -985,7 +1018,18 @@ where
                 let open = open_properties(&found);
                 let found_here = &next_fps;
                 in_parallel(pool.as_deref(), chunk, &mut buffers, |run, out| {
-                    expand(run, at_depth_limit, pack, seen, found_here, &open, por, out)
+                    expand(
+                        run,
+                        at_depth_limit,
+                        pack,
+                        seen,
+                        found_here,
+                        &open,
+                        por,
+                        forgetting,
+                        tell,
+                        out,
+                    )
                 });
                 let mut over_limit = false;
                 let mut cut_by_depth = false;
@@ -1028,6 +1072,7 @@ where
                     ));
                 }
                 if reduce.por() {
+                    let known: Vec<&OrbitMemo> = buffers.iter().map(|b| &b.orbits).collect();
                     for (i, f) in found.iter().enumerate() {
                         let (Some((fp, seconds)), None) = (f, &settled[i]) else {
                             continue;
@@ -1040,7 +1085,14 @@ where
                             // keep paths) as soon as the full one does: the path is a
                             // shortest one.
                             Finding {
-                                path: Some(rebuild(model, &parents, *fp, reduce, forgetting)),
+                                path: Some(rebuild(
+                                    model,
+                                    &parents,
+                                    *fp,
+                                    reduce,
+                                    (forgetting, settled_after),
+                                    &known,
+                                )),
                                 seconds: Some(*seconds),
                                 shortest: true,
                             }
@@ -1052,7 +1104,7 @@ where
                                 limits,
                                 threads,
                                 reduce,
-                                (&parents, forgetting),
+                                (&parents, forgetting, settled_after, &known),
                                 *fp,
                                 started,
                                 &mut shortening,
@@ -1084,12 +1136,22 @@ where
     };
     levels();
 
+    let known: Vec<&OrbitMemo> = buffers.iter().map(|b| &b.orbits).collect();
     let findings = found
         .iter()
         .zip(settled)
         .map(|(f, settled)| {
             settled.unwrap_or_else(|| Finding {
-                path: f.map(|(fp, _)| rebuild(model, &parents, fp, reduce, forgetting)),
+                path: f.map(|(fp, _)| {
+                    rebuild(
+                        model,
+                        &parents,
+                        fp,
+                        reduce,
+                        (forgetting, settled_after),
+                        &known,
+                    )
+                }),
                 seconds: f.map(|(_, s)| s),
                 shortest: true,
             })
@@ -1105,6 +1167,7 @@ where
         reduced_states,
         forgetting_states,
         shortening: (shortening.unique_states > 0).then_some(shortening),
+        settled_after,
         apart: None,
     }
 }
@@ -1120,7 +1183,8 @@ fn rebuild<M>(
     parents: &Visited,
     target: u64,
     reduce: Reduce,
-    forget: Forgetting,
+    (forget, settled_after): (Forgetting, Option<usize>),
+    known: &[&OrbitMemo],
 ) -> Path<M>
 where
     M: Narrate,
@@ -1137,26 +1201,37 @@ where
         cur = p;
     }
     chain.reverse();
-    let key_of = |s: &M::State| {
-        if forget.unread || forget.order {
+    let key_of = |s: &M::State, depth: usize| {
+        let forget = forget.at_depth(depth, settled_after);
+        let kept;
+        let s = if forget.unread || forget.order || forget.settled {
             let mut s = s.clone();
             forget.apply(model, &mut s);
-            key(model, reduce, &s)
+            kept = s;
+            &kept
         } else {
-            key(model, reduce, s)
+            s
+        };
+        // The search's workers remember the orbit keys they worked out.
+        if reduce.symmetry() {
+            let own = fingerprint(s);
+            if let Some(k) = known.iter().find_map(|m| m.get(own)) {
+                return k;
+            }
         }
+        key(model, reduce, s)
     };
     let start = model
         .init_states()
         .into_iter()
-        .find(|s| key_of(s) == chain[0])
+        .find(|s| key_of(s, 0) == chain[0])
         .expect("the chain starts at a start state");
     let mut path: Path<M> = Path {
         states: vec![start],
         actions: Vec::new(),
     };
     let mut actions = Vec::new();
-    for want in &chain[1..] {
+    for (at, want) in chain.iter().enumerate().skip(1) {
         let cur = path.last();
         actions.clear();
         model.actions(cur, &mut actions);
@@ -1165,7 +1240,7 @@ where
             .find_map(|a| {
                 model
                     .next_state(cur, a.clone())
-                    .filter(|s| key_of(s) == *want)
+                    .filter(|s| key_of(s, at) == *want)
                     .map(|s| (a, s))
             })
             .expect("every recorded parent link is a transition of the model");
@@ -1225,7 +1300,7 @@ where
     let mut forgetting_actions = Vec::new();
     walk(model, max_states, |state, actions, nexts| {
         told.clear();
-        model.successor_fingerprints(state, actions, false, &mut told);
+        model.successor_fingerprints(state, actions, Forgetting::default(), &mut told);
         enabled.clear();
         model.successors_enabled(state, actions, &mut enabled);
         for (k, (action, next)) in actions.iter().zip(nexts).enumerate() {
@@ -1260,18 +1335,22 @@ where
             }
         }
         // The same, on the state with what the model may forget taken out, and also
-        // without the order of client steps.
-        for order in [false, true] {
+        // without the order of client steps, or without the operations clients finished.
+        for (order, settled) in [(false, false), (true, false), (false, true)] {
+            if settled && !model.forgets_settled() {
+                continue;
+            }
             let forget = Forgetting {
                 unread: true,
                 order,
+                settled,
             };
             let mut kept = state.clone();
             forget.apply(model, &mut kept);
             forgetting_actions.clear();
             model.actions(&kept, &mut forgetting_actions);
             told.clear();
-            model.successor_fingerprints(&kept, &forgetting_actions, true, &mut told);
+            model.successor_fingerprints(&kept, &forgetting_actions, forget, &mut told);
             for (k, action) in forgetting_actions.iter().enumerate() {
                 let Some(&Some(said)) = told.get(k) else {
                     continue;
@@ -1282,7 +1361,13 @@ where
                     return Err(format!(
                         "step '{}' was told to lead to {said:?} but leads to {truth:?} (forgetting{})",
                         model.format_action(action),
-                        if order { " the order of client steps" } else { "" }
+                        if order {
+                            " the order of client steps"
+                        } else if settled {
+                            " the operations clients finished"
+                        } else {
+                            ""
+                        }
                     ));
                 }
                 compared += 1;

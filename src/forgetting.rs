@@ -75,13 +75,38 @@
 //! a property test in `src/real_time.rs` does so on random histories, invalid ones
 //! included.
 //!
+//! # Operations clients finished
+//!
+//! A client's log keeps every attempt and its outcome, and the real-time history keeps
+//! the order of them all; where the model declares that no step reads the attempts that
+//! were answered ([`Node::history_unread`]: a client reads only what it still waits
+//! for), they are there for the properties alone. (Attempts that timed out stay: whether
+//! their replies may still come decides which client steps the reduction may put first.) Once every property still undecided
+//! reads only the servers and the messages between them
+//! ([`crate::property::ClientSteps::Invisible`]: `always` and `sometimes` ones found, the
+//! rest such), `--reduce por` takes them out of every state found from the next level
+//! on: write `e(s)` for `s` with the answered attempts taken out of every client
+//! log and without the real-time history. Each step of `s` is a step of `e(s)` and the
+//! other way round (the same actions, as no step reads what was taken out), to states
+//! `t` and `t'` with `e(t) = e(t')`, and every undecided property's check is the same on
+//! `s` and `e(s)`, as is whether a state is at rest. So `e` is a bisimulation that keeps
+//! depths, like forgetting, and the search from that level on is the search of the
+//! states as `e` gives them, started from the level's states: it finds every state at
+//! rest and every violation left at its distance from the start. States the search met
+//! before the switch may be met again (their keys change), which costs time, never a
+//! verdict. Paths are replayed on full states, each key worked out the way it was at its
+//! depth. The audit checks, on every state of the unreduced space, that `e` gives the
+//! same steps, to states that `e` makes equal (what nobody will read forgotten too), the
+//! same persistent sets and losses that are no work, and the same checks of the
+//! properties declared to read only the servers.
+//!
 //! [`crate::reduction::audit`] checks the declarations over whole unreduced state spaces:
 //! that delivering a message declared ignored changes nothing, that its recipient still
 //! ignores it after every step, that every property's check is the same without the
 //! messages forgotten and with a loss fewer counted, and that at rest no `eventually`
 //! check changes when a message in flight is taken out.
 
-use crate::history::Outcome;
+use crate::history::{Event, Outcome};
 use crate::system::{Msg, Node, SysState, System};
 use stateright::actor::{Envelope, Id, Network};
 use std::sync::Arc;
@@ -100,7 +125,35 @@ pub(crate) fn msg_as_read<A: Node>(msg: &Msg<A::Peer>) -> Option<Msg<A::Peer>> {
     }
 }
 
+/// Whether `event` is an attempt that was answered: an operation its client finished (see
+/// [`Node::history_unread`]).
+pub(crate) fn settled(event: &Event) -> bool {
+    matches!(event.outcome, Outcome::Replied(_))
+}
+
 impl<A: Node> System<A> {
+    /// Takes out of `state` the answered attempts of client logs and the
+    /// real-time history, where the model declares that no step reads them
+    /// ([`Node::history_unread`]); true if it took something.
+    pub(crate) fn forget_settled_operations(&self, state: &mut SysState<A>) -> bool {
+        if !A::history_unread() {
+            return false;
+        }
+        let mut changed = state.real_time.take().is_some();
+        for slot in state.net.actor_states.iter_mut() {
+            if A::client_state(slot).is_none_or(|c| !c.log.iter().any(settled)) {
+                continue;
+            }
+            let mut st = (**slot).clone();
+            if let Some(c) = A::client_state_mut(&mut st) {
+                c.log.retain(|e| !settled(e));
+                *slot = Arc::new(st);
+                changed = true;
+            }
+        }
+        changed
+    }
+
     /// Whether `dst`, whose state is `dst_state`, ignores the message `msg` from `src` for
     /// good ([`Node::ignores_for_good`]).
     pub(crate) fn forgettable(

@@ -225,6 +225,7 @@
 use crate::history::Outcome;
 use crate::property::{ClientSteps, Kind};
 use crate::system::{Msg, Node, SysState, System};
+use crate::trace::Narrate;
 use clap::ValueEnum;
 use serde::Serialize;
 use stateright::actor::{ActorModelAction, Id, Network};
@@ -1200,6 +1201,91 @@ impl<A: Node> System<A> {
         None
     }
 
+    /// The first breach, in `state`, of what [`Node::history_unread`] declares (see
+    /// [`crate::forgetting`]): with the operations clients finished taken out, the steps
+    /// differ, or the persistent sets, or which steps are no work or only delay others, or
+    /// whether the state is within the boundary, or a step leads to a state that differs
+    /// once both are taken out (also with what nobody will read forgotten), or the check
+    /// of a property declared to read only the servers changes. True in `taken` if
+    /// something was taken out of `state`.
+    fn settled_breach(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        nexts: &[Option<SysState<A>>],
+        taken: &mut bool,
+    ) -> Option<String> {
+        const TAKEN: &str = "when the operations clients finished are taken out";
+        let mut without = state.clone();
+        *taken = self.forget_settled_operations(&mut without);
+        if !*taken {
+            return None;
+        }
+        if let Some(p) = self.properties.iter().find(|p| {
+            p.client_steps == ClientSteps::Invisible
+                && (p.check)(self, state) != (p.check)(self, &without)
+        }) {
+            return Some(format!(
+                "{} is declared to read only the servers, but its check changes {TAKEN}",
+                p.name
+            ));
+        }
+        if self.within_boundary(state) != self.within_boundary(&without) {
+            return Some(format!(
+                "whether the state is within the boundary changes {TAKEN}"
+            ));
+        }
+        let mut there = Vec::new();
+        self.actions(&without, &mut there);
+        if there != actions {
+            return Some(format!("the steps change {TAKEN}"));
+        }
+        for client_steps in [true, false] {
+            let (mut here_set, mut there_set) = (Vec::new(), Vec::new());
+            self.smallest_persistent_set(state, actions, client_steps, &mut here_set);
+            self.smallest_persistent_set(&without, &there, client_steps, &mut there_set);
+            if here_set != there_set {
+                return Some(format!("the persistent set changes {TAKEN}"));
+            }
+        }
+        let taken_out = |s: &SysState<A>, unread: bool| {
+            let mut s = s.clone();
+            if unread {
+                Narrate::forget(self, &mut s);
+            }
+            self.forget_settled_operations(&mut s);
+            s
+        };
+        for (action, next) in actions.iter().zip(nexts) {
+            let step = || self.format_action(action);
+            if Narrate::spontaneous(self, state, action)
+                != Narrate::spontaneous(self, &without, action)
+                || Narrate::only_delays(self, state, action)
+                    != Narrate::only_delays(self, &without, action)
+            {
+                return Some(format!(
+                    "whether '{}' is work left or only delays others changes {TAKEN}",
+                    step()
+                ));
+            }
+            let leads = self.next_state(&without, action.clone());
+            let same = match (next, &leads) {
+                (None, None) => true,
+                (Some(n), Some(l)) => [false, true]
+                    .into_iter()
+                    .all(|unread| taken_out(n, unread) == taken_out(l, unread)),
+                _ => false,
+            };
+            if !same {
+                return Some(format!(
+                    "'{}' does not lead to the same state {TAKEN}",
+                    step()
+                ));
+            }
+        }
+        None
+    }
+
     /// A sink (see [`System::with_sinks`]) in `state` with a timer set or a random choice
     /// pending, or one that some step of `actions` makes send something, told.
     fn sink_breach(
@@ -1515,6 +1601,9 @@ pub struct Audit {
     /// Real-time histories judged both by stateright's linearizability tester and as
     /// `--reduce por` keeps them (see [`crate::forgetting`]), each to the same verdict.
     pub histories_judged: usize,
+    /// States with operations clients finished, where the model declares no step reads
+    /// them ([`Node::history_unread`]), each checked with every step taken out and not.
+    pub settled: usize,
 }
 
 /// Checks, over every state reachable within `max_states` (unreduced), the declarations
@@ -1533,12 +1622,16 @@ pub struct Audit {
 /// `eventually` check when a message in flight is taken out; and where the model reads
 /// replies only in part ([`Node::reply_as_read`]), no check changes and every step leads
 /// to the same state when replies are kept as read; and every real-time history gets the
-/// same linearizability verdict from stateright's tester and kept as `por` keeps it.
+/// same linearizability verdict from stateright's tester and kept as `por` keeps it; and
+/// where the model declares that no step reads the operations clients finished
+/// ([`Node::history_unread`]), taking them out changes no step, no persistent set, no
+/// state a step leads to (taken out too) and no check of a property declared to read only
+/// the servers.
 /// Returns the first breach, told with the step that breaks it.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
     let (mut histories_judged, mut frozen, mut without_state, mut absorbed) = (0, 0, 0, 0);
-    let mut quiet = 0;
+    let (mut quiet, mut settled) = (0, 0);
     let start = sys.init_states().into_iter().next();
     let mut set = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, actions, nexts| {
@@ -1572,6 +1665,11 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
             return Err(format!("at [{state:?}]: {breach}"));
         }
         replies_kept += usize::from(blurred);
+        let mut taken = false;
+        if let Some(breach) = sys.settled_breach(state, actions, nexts, &mut taken) {
+            return Err(format!("at [{state:?}]: {breach}"));
+        }
+        settled += usize::from(taken);
         if let Some(history) = &state.real_time {
             // Searches of properties that do not read the order of client steps forget it.
             let mut without = state.clone();
@@ -1695,5 +1793,6 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
         absorbed,
         quiet,
         histories_judged,
+        settled,
     })
 }

@@ -5,9 +5,10 @@
 //! network loses without limit), the client history, and the property declarations.
 
 use crate::client::{Client, ClientState};
+use crate::forgetting::settled;
 use crate::history::{History, Op, Reply, ReqId};
 use crate::property::Property;
-use crate::trace::{Narrate, Step};
+use crate::trace::{Forgetting, Narrate, Step};
 use clap::ValueEnum;
 use serde::Serialize;
 use stateright::actor::{
@@ -173,10 +174,21 @@ pub trait Node:
     }
 
     /// The client state inside this actor state, to rewrite its log (see
-    /// [`Node::reply_as_read`]). `None` by default.
+    /// [`Node::reply_as_read`] and [`Node::history_unread`]). `None` by default.
     fn client_state_mut(state: &mut Self::State) -> Option<&mut ClientState> {
         let _ = state;
         None
+    }
+
+    /// Whether no step of this model's actors reads what a client keeps of the operations
+    /// it finished: the answered attempts of its log (and the real-time history), kept
+    /// for the properties only. A client's steps write its log and read only what it is
+    /// waiting for. `--reduce por` then forgets them once every property left undecided
+    /// reads only the servers (see [`crate::forgetting`]); the model answers
+    /// [`Node::client_state_mut`], and [`crate::reduction::audit`] checks the claim over
+    /// whole state spaces. `false` by default.
+    fn history_unread() -> bool {
+        false
     }
 
     /// Symmetry reduction (`--reduce symmetry`, see [`crate::symmetry`]): this actor state
@@ -762,11 +774,20 @@ impl<A: Node> System<A> {
         base: u64,
         parts: &[u64],
         action: &<Self as Model>::Action,
-        forget: bool,
+        forget: Forgetting,
     ) -> Option<Option<u64>> {
-        let Some(h) = self.handle(state, action)? else {
+        let Some(mut h) = self.handle(state, action)? else {
             return Some(None);
         };
+        // A client whose operation was answered: what the search forgets of it goes before
+        // its part is worked out.
+        if forget.settled && A::client_state(&h.after).is_some_and(|c| c.log.iter().any(settled)) {
+            let mut after =
+                std::mem::replace(&mut h.after, std::borrow::Cow::Borrowed(h.before)).into_owned();
+            A::client_state_mut(&mut after)?.log.retain(|e| !settled(e));
+            h.after = std::borrow::Cow::Owned(after);
+        }
+        let forget = forget.unread;
         let i = h.i;
         let timers = state.net.timers_set.get(i).map_or(0, timer_bits);
         let (sum, timers) = match action {
@@ -1122,7 +1143,7 @@ impl<A: Node> Narrate for System<A> {
         &self,
         state: &Self::State,
         actions: &[Self::Action],
-        forget: bool,
+        forget: Forgetting,
         out: &mut Vec<Option<Option<u64>>>,
     ) {
         // On the unordered, non-duplicating network: a delivery or a timeout changes its
@@ -1187,6 +1208,14 @@ impl<A: Node> Narrate for System<A> {
 
     fn forget_order(&self, state: &mut Self::State) -> bool {
         state.real_time.take().is_some()
+    }
+
+    fn forget_settled(&self, state: &mut Self::State) -> bool {
+        self.forget_settled_operations(state)
+    }
+
+    fn forgets_settled(&self) -> bool {
+        A::history_unread()
     }
 
     fn only_for_eventually(&self, _state: &Self::State, action: &Self::Action) -> bool {

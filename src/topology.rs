@@ -1616,6 +1616,17 @@ impl NodeTrait for TNode {
         }
     }
 
+    fn client_state_mut(state: &mut TState) -> Option<&mut ClientState> {
+        match state {
+            TState::Client(c) => Some(c),
+            TState::Server(_) => None,
+        }
+    }
+
+    fn history_unread() -> bool {
+        true
+    }
+
     fn facts(&self, state: &TState) -> Vec<(&'static str, String)> {
         match (self, state) {
             (TNode::Client(c), TState::Client(s)) => c.facts(s),

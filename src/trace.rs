@@ -4,6 +4,19 @@
 use serde::Serialize;
 use stateright::Model;
 
+/// What a search takes out of the states it stores (see [`crate::forgetting`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forgetting {
+    /// What nobody will read ([`Narrate::forget`]).
+    pub unread: bool,
+    /// The order of client steps, where no property searched reads it
+    /// ([`Narrate::forget_order`]).
+    pub order: bool,
+    /// The operations clients have finished, once every property still undecided reads
+    /// only the servers ([`Narrate::forget_settled`]).
+    pub settled: bool,
+}
+
 /// A model that can tell its own runs in its own words.
 pub trait Narrate: Model {
     /// A compact form of a state, for the exhaustive engine's frontier.
@@ -31,14 +44,15 @@ pub trait Narrate: Model {
     /// an action that leads nowhere (`next_state` is `None`), `None` where the model cannot
     /// tell. Fills `out` with one entry per action, or leaves it empty (the default). The
     /// exhaustive engine builds only the states it has not seen. A model that answers
-    /// must keep its `within_boundary` always true. With `forget`, `state` is one
-    /// [`Narrate::forget`] left nothing to take out of, and the fingerprints told are those
-    /// of the next states with [`Narrate::forget`] applied.
+    /// must keep its `within_boundary` always true. `state` is one `forget` left nothing to
+    /// take out of, and the fingerprints told are those of the next states with what
+    /// `forget` names taken out ([`Narrate::forget`], [`Narrate::forget_order`],
+    /// [`Narrate::forget_settled`]).
     fn successor_fingerprints(
         &self,
         state: &Self::State,
         actions: &[Self::Action],
-        forget: bool,
+        forget: Forgetting,
         out: &mut Vec<Option<Option<u64>>>,
     ) {
         let _ = (state, actions, forget, out);
@@ -66,7 +80,7 @@ pub trait Narrate: Model {
         out: &mut Vec<Option<bool>>,
     ) {
         let mut told = Vec::new();
-        self.successor_fingerprints(state, actions, false, &mut told);
+        self.successor_fingerprints(state, actions, Forgetting::default(), &mut told);
         out.extend(told.into_iter().map(|t| t.map(|fp| fp.is_some())));
     }
 
@@ -102,6 +116,24 @@ pub trait Narrate: Model {
     /// properties may). Returns whether there was one. The default: nothing to take out.
     fn forget_order(&self, state: &mut Self::State) -> bool {
         let _ = state;
+        false
+    }
+
+    /// Takes out of `state` what clients keep of the operations they have finished (the
+    /// answered attempts in their logs, and the real-time history): for a search
+    /// in which every property still undecided reads only the servers and the messages
+    /// between them ([`crate::property::ClientSteps::Invisible`]). Every step of the state
+    /// taken out is a step of the state before, to a state that gives the same when taken
+    /// out, and the other way round; those properties' checks are the same on both (see
+    /// [`crate::forgetting`]). Returns whether it took something. The default: nothing.
+    fn forget_settled(&self, state: &mut Self::State) -> bool {
+        let _ = state;
+        false
+    }
+
+    /// Whether [`Narrate::forget_settled`] takes anything out (the model declares that no
+    /// step reads the operations clients have finished). The default: no.
+    fn forgets_settled(&self) -> bool {
         false
     }
 

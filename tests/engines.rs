@@ -494,13 +494,16 @@ fn told_fingerprints_match_the_states_built() {
 /// property's check changed when it is forgotten; and where a model reads replies only in
 /// part (master-master: not the balance they carry), no check changes and every step
 /// leads to the same state with replies kept as read; and every real-time history gets
-/// the same linearizability verdict from stateright's tester and kept as judged.
+/// the same linearizability verdict from stateright's tester and kept as judged; and
+/// taking out the operations clients finished changes no step, no persistent set, no
+/// state a step leads to (taken out too) and no check declared to read only the servers.
 #[test]
 fn reduction_declarations_hold_on_the_whole_catalog() {
     let (mut steps, mut sets, mut ignored, mut replies_kept) = (0, 0, 0, 0);
-    let (mut histories, mut absorbed, mut quiet) = (0, 0, 0);
+    let (mut histories, mut absorbed, mut quiet, mut settled) = (0, 0, 0, 0);
     for_every_system_at_every_proof_bound(|sys| {
         let audit = sys.audit_reduction(20_000)?;
+        settled += audit.settled;
         (steps, sets) = (steps + audit.steps, sets + audit.sets);
         ignored += audit.ignored;
         replies_kept += audit.replies_kept;
@@ -513,14 +516,38 @@ fn reduction_declarations_hold_on_the_whole_catalog() {
     assert!(quiet > 10_000, "only {quiet} quiet actors checked");
     assert!(histories > 10_000, "only {histories} histories judged");
     assert!(absorbed > 0, "no delivery of an absorbed message checked");
+    assert!(
+        settled > 10_000,
+        "only {settled} states with finished operations checked"
+    );
     assert!(ignored > 10_000, "only {ignored} ignored messages checked");
     assert!(
         replies_kept > 10_000,
         "only {replies_kept} states with replies read in part checked"
     );
     eprintln!(
-        "{steps} steps audited, {sets} named sets checked one step deep, {ignored} messages declared ignored checked, {replies_kept} states with replies read in part checked, {histories} histories judged both ways, {absorbed} deliveries of absorbed messages checked, {quiet} quiet actors checked"
+        "{steps} steps audited, {sets} named sets checked one step deep, {ignored} messages declared ignored checked, {replies_kept} states with replies read in part checked, {histories} histories judged both ways, {absorbed} deliveries of absorbed messages checked, {quiet} quiet actors checked, {settled} states checked with the operations clients finished taken out"
     );
+}
+
+/// The reduction audit's first breach on master-master `async-ops` at the default bounds
+/// with `extra` added to its properties (whose own pass).
+fn master_master_audit_with(
+    extra: splitbrain::property::Property<
+        splitbrain::system::System<splitbrain::models::master_master::Node>,
+    >,
+) -> String {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::models::master_master::{build, Mode};
+    let b = splitbrain::models::find("master-master")
+        .unwrap()
+        .default_bounds();
+    build(Mode::AsyncOps, &b)
+        .audit_reduction(20_000)
+        .expect("the model's own properties pass");
+    let mut reads = build(Mode::AsyncOps, &b);
+    reads.properties.push(extra);
+    reads.audit_reduction(20_000).unwrap_err()
 }
 
 /// The reduction audit catches a property that reads what the model declares nobody
@@ -528,17 +555,9 @@ fn reduction_declarations_hold_on_the_whole_catalog() {
 /// that balance is reported; the model's own properties pass.
 #[test]
 fn reduction_audit_rejects_a_check_that_reads_what_replies_are_kept_without() {
-    use splitbrain::architecture::Buildable;
     use splitbrain::history::{Outcome, Reply};
-    use splitbrain::models::master_master::{build, Mode};
     use splitbrain::property::{ClientSteps, Kind, Property};
-    let arch = splitbrain::models::find("master-master").unwrap();
-    let b = arch.default_bounds();
-    build(Mode::AsyncOps, &b)
-        .audit_reduction(20_000)
-        .expect("no property reads the balance a reply carries");
-    let mut reads = build(Mode::AsyncOps, &b);
-    reads.properties.push(Property {
+    let err = master_master_audit_with(Property {
         name: "replies_show_an_empty_account",
         claim: "every approval tells the client the account is empty",
         kind: Kind::Always,
@@ -550,10 +569,37 @@ fn reduction_audit_rejects_a_check_that_reads_what_replies_are_kept_without() {
         },
         values: |_, _| String::new(),
     });
-    let err = reads.audit_reduction(20_000).unwrap_err();
     assert!(
         err.contains(
             "the check of replies_show_an_empty_account changes when replies are kept as the model reads them"
+        ),
+        "{err}"
+    );
+}
+
+/// The reduction audit catches a property declared to read only the servers that reads
+/// what clients keep of the operations they finished (which `--reduce por` forgets once
+/// every undecided property reads only the servers): an `eventually` claim about the
+/// replies clients got, which no other check of the audit would catch (client steps
+/// change it, and only `always` and `sometimes` checks are audited step by step).
+#[test]
+fn reduction_audit_rejects_a_server_only_check_that_reads_finished_operations() {
+    use splitbrain::history::{Outcome, Reply};
+    use splitbrain::property::{ClientSteps, Kind, Property};
+    let err = master_master_audit_with(Property {
+        name: "no_withdrawal_approved",
+        claim: "runs end with no client told its withdrawal was approved",
+        kind: Kind::Eventually,
+        client_steps: ClientSteps::Invisible,
+        check: |sys, s| {
+            (sys.history(s).iter())
+                .all(|e| !matches!(e.outcome, Outcome::Replied(Reply::Approved { .. })))
+        },
+        values: |_, _| String::new(),
+    });
+    assert!(
+        err.contains(
+            "no_withdrawal_approved is declared to read only the servers, but its check changes when the operations clients finished are taken out"
         ),
         "{err}"
     );

@@ -1,7 +1,7 @@
 //! `splitbrain bench`: for every benchmark bound of every model and each of its variants,
 //! the complete exhaustive search by plain stateright BFS (the baseline), by splitbrain's
 //! BFS on one and on two threads, without reduction, with partial-order reduction, with
-//! symmetry reduction and with both, and by SPIN on the model's Promela twin
+//! symmetry reduction (one thread) and with both, and by SPIN on the model's Promela twin
 //! (`bench/spin/*.pml`, with and without partial-order reduction), side by side in the
 //! same run; then splitbrain's random engine against stateright's simulation checker on
 //! the deep master-master bound no exhaustive search finishes.
@@ -35,13 +35,14 @@ pub const BENCH_MAX_STATES: usize = 2_000_000;
 pub const WALK_SECONDS: f64 = 5.0;
 
 /// The tools of an exhaustive row, in the order they run.
-const TOOLS: [(&str, &str, usize); 9] = [
+const TOOLS: [(&str, &str, usize); 10] = [
     ("stateright", "none", 1),
     ("splitbrain", "none", 1),
     ("splitbrain", "none", 2),
     ("splitbrain", "por", 1),
     ("splitbrain", "por", 2),
     ("splitbrain", "symmetry", 1),
+    ("splitbrain", "all", 1),
     ("splitbrain", "all", 2),
     ("spin", "none", 1),
     ("spin", "por", 1),

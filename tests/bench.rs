@@ -42,15 +42,15 @@ fn bench_json_rows_agree_on_states_across_tools() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
-    // 2 bench bounds x 3 variants x 9 tools.
-    assert_eq!(rows.len(), 54, "{rows:#?}");
+    // 2 bench bounds x 3 variants x 10 tools.
+    assert_eq!(rows.len(), 60, "{rows:#?}");
     let spin_missing = splitbrain::spin::spin_missing();
     for r in &rows {
         for k in KEYS {
             assert!(r.get(k).is_some(), "row without '{k}': {r}");
         }
     }
-    for group in rows.chunks(9) {
+    for group in rows.chunks(10) {
         let find = |tool: &str, reduction: &str, threads: u64| {
             group
                 .iter()
@@ -75,6 +75,7 @@ fn bench_json_rows_agree_on_states_across_tools() {
             ("splitbrain", "none", 2, ours),
             ("splitbrain", "por", 2, por),
             ("splitbrain", "symmetry", 1, ours),
+            ("splitbrain", "all", 1, por),
             ("splitbrain", "all", 2, por),
         ] {
             assert_eq!(

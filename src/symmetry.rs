@@ -472,8 +472,9 @@ pub struct Audit {
 /// symmetry is one: for every renaming, the model renames the state (and the fingerprint
 /// the engine works out for it is the renamed state's), every property's
 /// check gives the same answer on the renamed state, and the renamed state's steps lead
-/// exactly to the renamed successors (as sets of fingerprints); and the start states are
-/// closed under renaming. Returns the first breach, told with the state's actors' facts.
+/// exactly to the renamed successors (as sets of fingerprints), and taking the answered
+/// operations out (see [`crate::forgetting`]) commutes with renaming; and the start states
+/// are closed under renaming. Returns the first breach, told with the state's actors' facts.
 pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, String> {
     let Some(symmetry) = sys.symmetry.clone() else {
         return Ok(Audit {
@@ -488,6 +489,12 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
     let mut actions = Vec::new();
     let states = crate::exhaustive::walk(sys, max_states, |state, _, nexts| {
         let orbit = sys.orbit_fingerprint(state);
+        // The state with its answered operations taken out (see `crate::forgetting`), if
+        // it held any.
+        let mut settled = state.clone();
+        let settled = sys
+            .forget_settled_operations(&mut settled)
+            .then_some(settled);
         for r in symmetry.renamings() {
             renamings += 1;
             let where_ = || {
@@ -550,6 +557,18 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                      renaming): {}",
                     where_()
                 ));
+            }
+            // `--reduce all` renames states with their answered operations taken out: the
+            // same as taking them out of the renamed state.
+            if let Some(settled) = &settled {
+                let mut renamed_settled = renamed.clone();
+                sys.forget_settled_operations(&mut renamed_settled);
+                if sys.renamed(settled, r).as_ref() != Some(&renamed_settled) {
+                    return Err(format!(
+                        "taking the answered operations out and renaming do not commute: {}",
+                        where_()
+                    ));
+                }
             }
             if starts.contains(&fingerprint(state)) && !starts.contains(&fingerprint(&renamed)) {
                 return Err(format!(

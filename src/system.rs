@@ -318,18 +318,29 @@ pub(crate) struct Memo {
 }
 
 impl Memo {
-    /// The hashes of `states`, taken from `like` where it holds the same `Arc`, else
-    /// worked out.
-    pub(crate) fn of<S: Hash>(states: &[std::sync::Arc<S>], like: Option<&Memo>) -> Memo {
-        let known = like.map_or(&[][..], |m| m.states.as_slice());
+    /// The hashes of `states`, taken from `like` (a memo and the states it belongs to)
+    /// where it holds the same `Arc` and that `Arc` is still its state's, else worked out.
+    /// (An entry whose `Arc` its state no longer holds, replaced when the search took
+    /// something out of the state, names an address the allocator may give to another
+    /// state's `Arc`.)
+    pub(crate) fn of<S: Hash>(
+        states: &[std::sync::Arc<S>],
+        like: Option<(&Memo, &[std::sync::Arc<S>])>,
+    ) -> Memo {
+        let (known, theirs) = like.map_or((&[][..], &[][..]), |(m, s)| (m.states.as_slice(), s));
         Memo {
             states: states
                 .iter()
                 .enumerate()
                 .map(|(i, s)| {
                     let at = std::sync::Arc::as_ptr(s) as usize;
+                    let still_theirs = |p: usize| {
+                        theirs
+                            .get(i)
+                            .is_some_and(|t| std::sync::Arc::as_ptr(t) as usize == p)
+                    };
                     match known.get(i) {
-                        Some(&(p, h)) if p == at => (p, h),
+                        Some(&(p, h)) if p == at && still_theirs(p) => (p, h),
                         _ => (at, state_hash(&**s)),
                     }
                 })
@@ -1083,7 +1094,10 @@ where
         let lost = last.lost + u8::from(matches!(action, ActorModelAction::Drop(_)));
         let net = self.actors.next_state(&last.net, action)?;
         let mut next = SysState {
-            memo: Memo::of(&net.actor_states, Some(&last.memo)),
+            memo: Memo::of(
+                &net.actor_states,
+                Some((&last.memo, &last.net.actor_states)),
+            ),
             net,
             lost,
             real_time: last.real_time.clone(),
@@ -1327,5 +1341,36 @@ impl<A: Node> Narrate for System<A> {
             text,
             changes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{state_hash, Memo};
+    use std::sync::Arc;
+
+    /// A memo entry is taken over only while its state still holds the `Arc` it was worked
+    /// out for: an `Arc` the search replaced (and the allocator may have freed and handed
+    /// to a successor's new state) does not lend its old hash.
+    #[test]
+    fn a_memo_entry_counts_only_while_its_state_holds_the_arc() {
+        let (held, replaced) = (Arc::new(1u64), Arc::new(2u64));
+        // A memo that names `held`'s address with a wrong hash, as a stale entry would.
+        let stale = Memo::known(std::slice::from_ref(&held), vec![12345]);
+        // Its state now holds `replaced`: the entry for `held`'s address must not count.
+        let child = Memo::of(
+            std::slice::from_ref(&held),
+            Some((&stale, std::slice::from_ref(&replaced))),
+        );
+        assert_eq!(
+            child.state(std::slice::from_ref(&held), 0),
+            state_hash(&1u64)
+        );
+        // While its state still holds the `Arc`, the entry is taken as it is.
+        let kept = Memo::of(
+            std::slice::from_ref(&held),
+            Some((&stale, std::slice::from_ref(&held))),
+        );
+        assert_eq!(kept.state(std::slice::from_ref(&held), 0), 12345);
     }
 }

@@ -210,8 +210,8 @@ pub fn run<M>(
     opts: &CheckOptions,
 ) -> Result<CheckReport, Error>
 where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
+    M: Narrate + Send + Sync + 'static,
+    M::State: Hash + Clone + Send + Sync + 'static,
     M::Action: Clone + Send + PartialEq,
 {
     let chosen: Vec<Property<M>> = select(properties, &opts.properties)?
@@ -314,9 +314,9 @@ fn interrupted_prefix() -> &'static str {
 
 fn bfs<M>(ctx: &Context<M>) -> Outcome
 where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone + Send,
+    M: Narrate + Send + Sync + 'static,
+    M::State: Hash + Clone + Send + Sync + 'static,
+    M::Action: Clone + Send + 'static,
 {
     let s = exhaustive::search_on(
         ctx.model,
@@ -496,7 +496,7 @@ fn shard_words(shard: Shard) -> String {
 
 fn random_search<M>(ctx: &Context<M>) -> Outcome
 where
-    M: Narrate + Sync,
+    M: Narrate + Send + Sync + 'static,
     M::State: Clone + Send,
     M::Action: Clone + Send + PartialEq,
 {
@@ -567,7 +567,7 @@ where
 
 fn swarm_search<M>(ctx: &Context<M>) -> Outcome
 where
-    M: Narrate + Sync,
+    M: Narrate + Send + Sync + 'static,
     M::State: Hash + Clone + Send,
     M::Action: Clone + Send + PartialEq,
 {
@@ -639,8 +639,8 @@ where
 /// search finishes, the trace is the shortest there is.
 fn replay<M>(ctx: &Context<M>, candidates: &[Candidate]) -> Result<Outcome, Error>
 where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
+    M: Narrate + Send + Sync + 'static,
+    M::State: Hash + Clone + Send + Sync + 'static,
     M::Action: Clone + Send + PartialEq,
 {
     let (model, opts) = (ctx.model, ctx.opts);

@@ -17,6 +17,8 @@ use stateright::Model;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Where a search must stop even if it has not finished.
@@ -130,52 +132,55 @@ pub struct Shortening {
     pub seconds: f64,
 }
 
-/// The finding of a reduced search for `property` at the state `fp`: its path replaced by
-/// a shortest one from a search without partial-order reduction down to its depth
-/// (stopped as soon as it finds one), or kept and marked not shortest if a limit stops
-/// that search first.
-#[allow(clippy::too_many_arguments)]
-fn shortened<M>(
+/// The search, without partial-order reduction, for a shortest path to `property` of at
+/// most `depth` steps (a reduced search found one of `depth`), stopped as soon as it
+/// finds one.
+fn shortest_within<M>(
     model: &M,
     property: &Property<M>,
     limits: &Limits,
     threads: usize,
     reduce: Reduce,
-    (parents, forgot, settled_after, known): (&Visited, Forgetting, Option<usize>, &[&OrbitMemo]),
-    fp: u64,
-    started: Instant,
-    stats: &mut Shortening,
-) -> Finding<M>
+    depth: usize,
+) -> Search<M>
 where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone + Send,
+    M: Narrate + Send + Sync + 'static,
+    M::State: Hash + Clone + Send + Sync + 'static,
+    M::Action: Clone + Send + 'static,
 {
-    let path = rebuild(model, parents, fp, reduce, (forgot, settled_after), known);
-    let depth = path.actions.len();
     let bounded = Limits {
         max_depth: Some(depth),
         until_found: true,
         ..*limits
     };
-    let hidden = Progress::hidden();
-    let short = search_forgetting(
+    search_forgetting(
         model,
         std::slice::from_ref(property),
         &bounded,
         threads,
         reduce.without_por(),
         true,
-        &hidden,
-    );
-    stats.depth = stats.depth.max(depth);
+        &Progress::hidden(),
+    )
+}
+
+/// The finding of a reduced search that found `path`, once [`shortest_within`] its
+/// length gave `short` (done `seconds` after the search began): the shortest path that
+/// search found, or `path` kept and marked not shortest if a limit stopped it first.
+fn shortened<M: Model>(
+    path: Path<M>,
+    short: Search<M>,
+    seconds: f64,
+    stats: &mut Shortening,
+) -> Finding<M> {
+    stats.depth = stats.depth.max(path.actions.len());
     stats.unique_states += short.unique_states;
     stats.seconds += short.seconds;
     let found = short.findings.into_iter().next().and_then(|f| f.path);
     Finding {
         shortest: found.is_some(),
         path: Some(found.unwrap_or(path)),
-        seconds: Some(started.elapsed().as_secs_f64()),
+        seconds: Some(seconds),
     }
 }
 
@@ -370,6 +375,86 @@ fn pool_of(threads: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
     })
 }
 
+/// The fewest states found at the next depth for a search to hand a shortening search to
+/// the pool: with fewer, it is about to end and would only wait for the pool (a thread of
+/// the pool takes tens of microseconds to wake, what a very small search takes in all).
+const SIDE_FRONTIER: usize = 8;
+
+/// How long the search that handed a shortening search to the pool waits for it awake,
+/// in microseconds, before it sleeps until it ends.
+const SPIN_MICROS: u64 = 200;
+
+/// What a shortening search found, and when it ended (seconds after the search that
+/// started it began).
+type Shortest<M> = (Search<M>, f64);
+
+/// A shortening search handed to the pool.
+type ShorteningJob<M> = Arc<SideJob<Shortest<M>>>;
+
+/// A job handed to the pool (a shortening search): the first to claim it runs it, a
+/// thread of the pool or the search that handed it over, once that has nothing else left
+/// to do (so a small search never waits for a pool thread to wake up).
+struct SideJob<T> {
+    claimed: AtomicBool,
+    /// Set once `result` holds what the job gave (or its panic).
+    finished: AtomicBool,
+    result: Mutex<Option<std::thread::Result<T>>>,
+    ended: Condvar,
+}
+
+impl<T> Default for SideJob<T> {
+    fn default() -> Self {
+        SideJob {
+            claimed: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            result: Mutex::new(None),
+            ended: Condvar::new(),
+        }
+    }
+}
+
+impl<T> SideJob<T> {
+    /// Runs `job` on this thread of the pool, unless it was claimed already.
+    fn run(&self, job: impl FnOnce() -> T) {
+        if self.claimed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        *self.result.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+        self.finished.store(true, Ordering::Release);
+        self.ended.notify_all();
+    }
+
+    /// What the job gave, waiting for it if a thread of the pool runs it (its panic, if
+    /// it panicked, goes on here); `None` if none has started it (it is now the caller's
+    /// to run).
+    fn claim(&self) -> Option<T> {
+        if !self.claimed.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        // A small search ends soon: waiting for it awake costs less than being woken.
+        let waiting = Instant::now();
+        while !self.finished.load(Ordering::Acquire)
+            && waiting.elapsed() < Duration::from_micros(SPIN_MICROS)
+        {
+            std::hint::spin_loop();
+        }
+        let mut result = self.result.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match result.take() {
+                Some(Ok(found)) => return Some(found),
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => {
+                    result = self
+                        .ended
+                        .wait(result)
+                        .unwrap_or_else(PoisonError::into_inner)
+                }
+            }
+        }
+    }
+}
+
 /// A state waiting in the frontier to be expanded: packed ([`Narrate::pack`]), or whole
 /// where levels are small (see [`HELD_WHOLE_BELOW`]).
 enum Held<M: Narrate> {
@@ -480,9 +565,9 @@ fn in_parallel<T: Sync, B: Send>(
 /// `properties` as it goes. Found paths are shortest.
 pub fn search<M>(model: &M, properties: &[Property<M>], limits: &Limits) -> Search<M>
 where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone + Send,
+    M: Narrate + Send + Sync + 'static,
+    M::State: Hash + Clone + Send + Sync + 'static,
+    M::Action: Clone + Send + 'static,
 {
     search_with_progress(model, properties, limits, &Progress::hidden())
 }
@@ -495,9 +580,9 @@ pub fn search_with_progress<M>(
     progress: &Progress,
 ) -> Search<M>
 where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone + Send,
+    M: Narrate + Send + Sync + 'static,
+    M::State: Hash + Clone + Send + Sync + 'static,
+    M::Action: Clone + Send + 'static,
 {
     search_on(model, properties, limits, 1, Reduce::None, progress)
 }
@@ -513,10 +598,11 @@ where
 /// invisible or its verdict stable), and only when all the steps lead to states new at
 /// the next depth (so every cycle passes a fully expanded state); steps that only hold
 /// back others ([`Narrate::only_delays`]) are left out of every expansion. A path found
-/// once some state was reduced is replaced, as soon as it is found, by a shortest one
-/// from an unreduced search down to its depth ([`Search::shortening`]), unless the model's
-/// sets keep it shortest as found ([`Narrate::keeps_rest_paths`] for `eventually`
-/// properties, [`Narrate::keeps_violation_paths`] for all). Properties that
+/// once some state was reduced is replaced by a shortest one from an unreduced search
+/// down to its depth ([`Search::shortening`]), started as soon as the path is found
+/// (with two threads or more it runs beside the reduced search, on the pool), unless the
+/// model's sets keep it shortest as found ([`Narrate::keeps_rest_paths`] for
+/// `eventually` properties, [`Narrate::keeps_violation_paths`] for all). Properties that
 /// read only the order of client steps ([`ClientSteps::Order`]) are searched apart, by a
 /// search without persistent sets that stops once they are found, and the others' search
 /// forgets that order ([`Search::apart`]).
@@ -534,9 +620,9 @@ pub fn search_on<M>(
     progress: &Progress,
 ) -> Search<M>
 where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone + Send,
+    M: Narrate + Send + Sync + 'static,
+    M::State: Hash + Clone + Send + Sync + 'static,
+    M::Action: Clone + Send + 'static,
 {
     let order =
         |p: &Property<M>| p.client_steps == ClientSteps::Order && p.kind != Kind::Eventually;
@@ -576,9 +662,9 @@ fn search_apart<M>(
     progress: &Progress,
 ) -> Search<M>
 where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone + Send,
+    M: Narrate + Send + Sync + 'static,
+    M::State: Hash + Clone + Send + Sync + 'static,
+    M::Action: Clone + Send + 'static,
 {
     let started = Instant::now();
     let others: Vec<usize> = (0..properties.len())
@@ -710,9 +796,9 @@ fn search_forgetting<M>(
     progress: &Progress,
 ) -> Search<M>
 where
-    M: Narrate + Sync,
-    M::State: Hash + Clone + Send + Sync,
-    M::Action: Clone + Send,
+    M: Narrate + Send + Sync + 'static,
+    M::State: Hash + Clone + Send + Sync + 'static,
+    M::Action: Clone + Send + 'static,
 {
     let started = Instant::now();
     let threads = threads.max(1);
@@ -735,6 +821,9 @@ where
     // before finding it), and what shortening them cost.
     let mut settled: Vec<Option<Finding<M>>> = (0..properties.len()).map(|_| None).collect();
     let mut shortening = Shortening::default();
+    // Findings whose shortening search was started (beside this search, where it has
+    // two threads or more, until it ends).
+    let mut shortening_started = vec![false; properties.len()];
     // The fingerprints found at the depth being discovered (with `parents`, they tell a
     // state seen at this depth or before from one found at the next): kept for `por`.
     let mut next_fps: Fingerprints = Fingerprints::default();
@@ -944,6 +1033,8 @@ where
     // itself stays on this thread. A one-thread search (every shortening search of a
     // one-thread check among them) uses no pool.
     let pool = (threads > 1).then(|| pool_of(threads)).flatten();
+    // Shortening searches handed to the pool, to run beside this one.
+    let mut beside: Vec<(usize, Path<M>, ShorteningJob<M>)> = Vec::new();
     let mut levels = || {
         'search: while !level.is_empty() {
             max_depth = depth;
@@ -1074,42 +1165,60 @@ where
                 if reduce.por() {
                     let known: Vec<&OrbitMemo> = buffers.iter().map(|b| &b.orbits).collect();
                     for (i, f) in found.iter().enumerate() {
-                        let (Some((fp, seconds)), None) = (f, &settled[i]) else {
+                        let (Some((fp, seconds)), None, false) =
+                            (f, &settled[i], shortening_started[i])
+                        else {
                             continue;
                         };
                         let at_rest = properties[i].kind == Kind::Eventually;
                         let kept = keeps_violation_paths || (at_rest && keeps_rest_paths);
-                        settled[i] = Some(if reduced_states == 0 || kept {
+                        let path = rebuild(
+                            model,
+                            &parents,
+                            *fp,
+                            reduce,
+                            (forgetting, settled_after),
+                            &known,
+                        );
+                        if reduced_states == 0 || kept {
                             // Nothing was reduced yet, or the reduced search reaches this
                             // violation (a state at rest, or any where the model's sets
                             // keep paths) as soon as the full one does: the path is a
                             // shortest one.
-                            Finding {
-                                path: Some(rebuild(
-                                    model,
-                                    &parents,
-                                    *fp,
-                                    reduce,
-                                    (forgetting, settled_after),
-                                    &known,
-                                )),
+                            settled[i] = Some(Finding {
+                                path: Some(path),
                                 seconds: Some(*seconds),
                                 shortest: true,
-                            }
+                            });
+                            continue;
+                        }
+                        let (property, depth) = (properties[i], path.actions.len());
+                        shortening_started[i] = true;
+                        let twin = pool
+                            .as_deref()
+                            .filter(|_| next_level.len() >= SIDE_FRONTIER)
+                            .and_then(|p| Some((p, model.twin()?)));
+                        if let Some((pool, twin)) = twin {
+                            // Beside this search, on the pool (with tables of its own,
+                            // where the model packs states), unless this search gets
+                            // to it first.
+                            let job = Arc::new(SideJob::default());
+                            let (mine, bounds) = (Arc::clone(&job), *limits);
+                            pool.spawn(move || {
+                                mine.run(|| {
+                                    let short = shortest_within(
+                                        &twin, &property, &bounds, 1, reduce, depth,
+                                    );
+                                    (short, started.elapsed().as_secs_f64())
+                                })
+                            });
+                            beside.push((i, path, job));
                         } else {
-                            let p = &properties[i];
-                            shortened(
-                                model,
-                                p,
-                                limits,
-                                threads,
-                                reduce,
-                                (&parents, forgetting, settled_after, &known),
-                                *fp,
-                                started,
-                                &mut shortening,
-                            )
-                        });
+                            let short =
+                                shortest_within(model, &property, limits, threads, reduce, depth);
+                            let done = started.elapsed().as_secs_f64();
+                            settled[i] = Some(shortened(path, short, done, &mut shortening));
+                        }
                     }
                 }
                 if limits.until_found && found.iter().all(Option::is_some) {
@@ -1135,6 +1244,16 @@ where
         }
     };
     levels();
+    // What the shortening searches handed to the pool found: each is run here if no
+    // thread of the pool has started it yet.
+    for (i, path, job) in beside {
+        let depth = path.actions.len();
+        let (short, done) = job.claim().unwrap_or_else(|| {
+            let short = shortest_within(model, &properties[i], limits, threads, reduce, depth);
+            (short, started.elapsed().as_secs_f64())
+        });
+        settled[i] = Some(shortened(path, short, done, &mut shortening));
+    }
 
     let known: Vec<&OrbitMemo> = buffers.iter().map(|b| &b.orbits).collect();
     let findings = found
@@ -1376,4 +1495,50 @@ where
         Ok(())
     })?;
     Ok(compared)
+}
+
+#[cfg(test)]
+mod side_job_tests {
+    use super::SideJob;
+
+    #[test]
+    fn a_job_claimed_before_a_pool_thread_starts_it_is_the_claimers_to_run() {
+        let job = SideJob::<u32>::default();
+        assert_eq!(job.claim(), None);
+        let mut ran = false;
+        job.run(|| {
+            ran = true;
+            7
+        });
+        assert!(!ran, "a claimed job ran again on the pool");
+    }
+
+    #[test]
+    fn a_job_the_pool_ran_gives_its_result_to_the_claimer() {
+        let job = std::sync::Arc::new(SideJob::<u32>::default());
+        let pool = std::sync::Arc::clone(&job);
+        let worker = std::thread::spawn(move || pool.run(|| 7));
+        worker.join().expect("the job ran");
+        assert_eq!(job.claim(), Some(7));
+    }
+
+    #[test]
+    fn a_claimer_waits_for_a_job_still_running_and_gets_its_panic() {
+        let job = std::sync::Arc::new(SideJob::<u32>::default());
+        let pool = std::sync::Arc::clone(&job);
+        let (started, start) = std::sync::mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            pool.run(|| {
+                started.send(()).expect("the test waits");
+                // Longer than the claimer waits awake: it must sleep and be woken.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                panic!("the job broke")
+            })
+        });
+        start.recv().expect("the job started");
+        let claimed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.claim()));
+        let panic = claimed.expect_err("the job's panic goes on to the claimer");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"the job broke"));
+        worker.join().expect("run catches the panic");
+    }
 }

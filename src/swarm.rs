@@ -248,7 +248,7 @@ pub fn search<M>(
     progress: &Progress,
 ) -> Swarm<M>
 where
-    M: Narrate + Sync,
+    M: Narrate + Send + Sync + 'static,
     M::State: Hash + Clone + Send,
     M::Action: Clone + PartialEq,
 {

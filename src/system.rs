@@ -104,16 +104,17 @@ pub trait Node:
     Actor<
         Msg = Msg<Self::Peer>,
         Timer = Timer,
-        State: Send + Sync,
-        Storage: Send + Sync,
-        Random: Send + Sync,
+        State: Send + Sync + 'static,
+        Storage: Send + Sync + 'static,
+        Random: Send + Sync + 'static,
     > + Clone
     + Debug
     + Send
     + Sync
+    + 'static
 {
     /// Messages between servers.
-    type Peer: Clone + Debug + Eq + Hash + Ord + Send + Sync;
+    type Peer: Clone + Debug + Eq + Hash + Ord + Send + Sync + 'static;
 
     /// The client building block inside this actor, if it is a client.
     fn as_client(&self) -> Option<&Client>;

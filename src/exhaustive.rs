@@ -821,9 +821,6 @@ where
     // before finding it), and what shortening them cost.
     let mut settled: Vec<Option<Finding<M>>> = (0..properties.len()).map(|_| None).collect();
     let mut shortening = Shortening::default();
-    // Findings whose shortening search was started (beside this search, where it has
-    // two threads or more, until it ends).
-    let mut shortening_started = vec![false; properties.len()];
     // The fingerprints found at the depth being discovered (with `parents`, they tell a
     // state seen at this depth or before from one found at the next): kept for `por`.
     let mut next_fps: Fingerprints = Fingerprints::default();
@@ -1033,8 +1030,14 @@ where
     // itself stays on this thread. A one-thread search (every shortening search of a
     // one-thread check among them) uses no pool.
     let pool = (threads > 1).then(|| pool_of(threads)).flatten();
-    // Shortening searches handed to the pool, to run beside this one.
+    // Shortening searches handed to the pool, to run beside this one (their findings are
+    // settled once it ends).
     let mut beside: Vec<(usize, Path<M>, ShorteningJob<M>)> = Vec::new();
+    // The shortening search for property `i` down to `depth`, run on this thread.
+    let shorten_here = |i: usize, depth: usize| -> Shortest<M> {
+        let short = shortest_within(model, &properties[i], limits, threads, reduce, depth);
+        (short, started.elapsed().as_secs_f64())
+    };
     let mut levels = || {
         'search: while !level.is_empty() {
             max_depth = depth;
@@ -1165,9 +1168,8 @@ where
                 if reduce.por() {
                     let known: Vec<&OrbitMemo> = buffers.iter().map(|b| &b.orbits).collect();
                     for (i, f) in found.iter().enumerate() {
-                        let (Some((fp, seconds)), None, false) =
-                            (f, &settled[i], shortening_started[i])
-                        else {
+                        let pending = beside.iter().any(|(j, _, _)| *j == i);
+                        let (Some((fp, seconds)), None, false) = (f, &settled[i], pending) else {
                             continue;
                         };
                         let at_rest = properties[i].kind == Kind::Eventually;
@@ -1193,7 +1195,6 @@ where
                             continue;
                         }
                         let (property, depth) = (properties[i], path.actions.len());
-                        shortening_started[i] = true;
                         let twin = pool
                             .as_deref()
                             .filter(|_| next_level.len() >= SIDE_FRONTIER)
@@ -1214,9 +1215,7 @@ where
                             });
                             beside.push((i, path, job));
                         } else {
-                            let short =
-                                shortest_within(model, &property, limits, threads, reduce, depth);
-                            let done = started.elapsed().as_secs_f64();
+                            let (short, done) = shorten_here(i, depth);
                             settled[i] = Some(shortened(path, short, done, &mut shortening));
                         }
                     }
@@ -1248,10 +1247,7 @@ where
     // thread of the pool has started it yet.
     for (i, path, job) in beside {
         let depth = path.actions.len();
-        let (short, done) = job.claim().unwrap_or_else(|| {
-            let short = shortest_within(model, &properties[i], limits, threads, reduce, depth);
-            (short, started.elapsed().as_secs_f64())
-        });
+        let (short, done) = job.claim().unwrap_or_else(|| shorten_here(i, depth));
         settled[i] = Some(shortened(path, short, done, &mut shortening));
     }
 

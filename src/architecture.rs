@@ -246,7 +246,7 @@ where
             Error::BadInput(format!("no `always` property '{property}' in this model"))
         })?;
 
-    // splitbrain: the random engine's own walk (random::run_schedule) on drawn schedules.
+    // splitbrain: the random engine's own walk (random::walk) on drawn schedules.
     let started = std::time::Instant::now();
     let strategy = proptest::collection::vec(proptest::arbitrary::any::<u16>(), 0..=MAX_STEPS);
     let mut runner = TestRunner::new_with_rng(
@@ -264,9 +264,9 @@ where
             .new_tree(&mut runner)
             .map_err(|e| Error::BadInput(format!("drawing a schedule: {e}")))?
             .current();
-        let (path, hit) = crate::random::run_schedule(&sys, &p, &schedule);
+        let (steps, hit) = crate::random::walk(&sys, &p, &schedule);
         ours.walks += 1;
-        ours.steps += path.actions.len() as u64;
+        ours.steps += steps as u64;
         if hit && ours.first_hit_seconds.is_none() {
             ours.first_hit_seconds = Some(started.elapsed().as_secs_f64());
         }

@@ -66,34 +66,101 @@ where
     M::Action: Clone,
 {
     let mut path = start_path(model);
+    let (_, hit) = walk_from(model, p, schedule, path.states[0].clone(), |a, s| {
+        path.actions.push(a.clone());
+        path.states.push(s.clone());
+    });
+    (path, hit)
+}
+
+/// Runs `schedule` from the (first) start state as [`run_schedule`] does, keeping only the
+/// state it is in: returns the steps taken and whether the property `p` was hit. (A
+/// search walks many schedules and needs the path of the one that hits only;
+/// [`run_schedule`] builds it.)
+pub fn walk<M>(model: &M, p: &Property<M>, schedule: &[u16]) -> (usize, bool)
+where
+    M: Narrate,
+    M::Action: Clone,
+{
+    let start = model
+        .init_states()
+        .into_iter()
+        .next()
+        .expect("a model has a start state");
+    walk_from(model, p, schedule, start, |_, _| {})
+}
+
+/// The walk of [`run_schedule`] and [`walk`] from `start`: at each state, number `k` of
+/// `schedule` takes enabled step `k mod n` of the `n` ([`enabled_steps`]), handed to
+/// `taken` with the state it leads to. Returns the steps taken and whether `p` was hit.
+fn walk_from<M>(
+    model: &M,
+    p: &Property<M>,
+    schedule: &[u16],
+    start: M::State,
+    mut taken: impl FnMut(&M::Action, &M::State),
+) -> (usize, bool)
+where
+    M: Narrate,
+    M::Action: Clone,
+{
     let hits = |s: &M::State| hits_in_state(model, p, s);
-    if hits(path.last()) {
-        return (path, true);
+    let mut cur = start;
+    if hits(&cur) {
+        return (0, true);
     }
     let mut choices = schedule.iter();
+    let (mut actions, mut told) = (Vec::new(), Vec::new());
+    // The steps enabled (positions in `actions`), and the states built to tell whether
+    // a step leads somewhere, where the model could not tell without.
+    let mut enabled: smallvec::SmallVec<[usize; 32]> = smallvec::SmallVec::new();
+    let mut built: Vec<(usize, M::State)> = Vec::new();
+    let mut steps = 0;
     loop {
-        let cur = path.last();
-        let mut enabled = enabled_steps_told(model, cur);
-        if enabled.iter().all(|(a, _)| model.spontaneous(cur, a)) {
+        actions.clear();
+        model.actions(&cur, &mut actions);
+        told.clear();
+        model.successors_enabled(&cur, &actions, &mut told);
+        enabled.clear();
+        built.clear();
+        for (k, a) in actions.iter().enumerate() {
+            match told.get(k) {
+                Some(Some(false)) => {}
+                Some(Some(true)) => enabled.push(k),
+                _ => {
+                    if let Some(s) = model.next_state(&cur, a.clone()) {
+                        if model.within_boundary(&s) {
+                            enabled.push(k);
+                            built.push((k, s));
+                        }
+                    }
+                }
+            }
+        }
+        if enabled
+            .iter()
+            .all(|&k| model.spontaneous(&cur, &actions[k]))
+        {
             // At rest (only crashes and losses of messages nobody will read left): judge
             // `eventually` here and end the run.
-            let at_rest_broken = p.kind == Kind::Eventually && !(p.check)(model, cur);
-            return (path, at_rest_broken);
+            let at_rest_broken = p.kind == Kind::Eventually && !(p.check)(model, &cur);
+            return (steps, at_rest_broken);
         }
-        let Some(&k) = choices.next() else {
-            return (path, false);
+        let Some(&c) = choices.next() else {
+            return (steps, false);
         };
-        let (a, s) = enabled.swap_remove(k as usize % enabled.len());
-        let s = match s {
-            Some(s) => s,
+        let k = enabled[c as usize % enabled.len()];
+        let next = match built.iter().position(|(j, _)| *j == k) {
+            Some(at) => built.swap_remove(at).1,
             None => model
-                .next_state(cur, a.clone())
+                .next_state(&cur, actions[k].clone())
                 .expect("a step the model said leads somewhere leads somewhere"),
         };
-        path.actions.push(a);
-        path.states.push(s);
-        if hits(path.last()) {
-            return (path, true);
+        taken(&actions[k], &next);
+        cur = next;
+        steps += 1;
+        if hits(&cur) {
+            return (steps, true);
         }
     }
 }
@@ -218,7 +285,7 @@ where
             if crate::exhaustive::interrupted() {
                 return Ok(());
             }
-            let (_, hit) = run_schedule(model, p, &schedule);
+            let (_, hit) = walk(model, p, &schedule);
             if hit {
                 if first.get().is_none() {
                     first.set(Some(started.elapsed().as_secs_f64()));

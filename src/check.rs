@@ -400,6 +400,7 @@ fn reduction_words<M: Narrate>(
 ) -> String {
     const FORGOTTEN: &str =
         "found with what nobody will read forgotten (messages, parts of replies)";
+    const LOSSES_WAITED: &str = "expanded with their losses left for the end of the run";
     let forgotten = s.forgetting_states;
     if s.reduced_states == 0 {
         let visible: Vec<&str> = chosen
@@ -425,11 +426,19 @@ fn reduction_words<M: Narrate>(
                 )
             }
         });
-        let words = if forgotten == 0 {
+        let words = if forgotten == 0 && s.losses_waited == 0 {
             format!("; por reduced no state: {why}")
         } else {
+            let mut done = Vec::new();
+            if s.losses_waited > 0 {
+                done.push(format!("{} states {LOSSES_WAITED}", s.losses_waited));
+            }
+            if forgotten > 0 {
+                done.push(format!("{forgotten} states {FORGOTTEN}"));
+            }
             format!(
-                "; por: {forgotten} states {FORGOTTEN}; no state was expanded with a persistent set: {why}"
+                "; por: {}; no state was expanded with a persistent set: {why}",
+                done.join(", ")
             )
         };
         return words + &settled_words(s) + &apart_words(chosen, s);
@@ -438,6 +447,9 @@ fn reduction_words<M: Narrate>(
         "; por: {} states expanded with a persistent set or without crashes that only delay",
         s.reduced_states
     );
+    if s.losses_waited > 0 {
+        words.push_str(&format!(", {} {LOSSES_WAITED}", s.losses_waited));
+    }
     if forgotten > 0 {
         words.push_str(&format!(", {forgotten} {FORGOTTEN}"));
     }

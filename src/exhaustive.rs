@@ -93,6 +93,9 @@ pub struct Search<M: Model> {
     /// States found with what nobody will read forgotten (messages, parts of replies) (`--reduce por`, see
     /// [`crate::forgetting`]).
     pub forgetting_states: usize,
+    /// States expanded with their losses left for the end of the run (`--reduce por`, see
+    /// "Losses last" in [`crate::reduction`]).
+    pub losses_waited: usize,
     /// The unreduced search that shortened a reduced search's paths, if one ran.
     pub shortening: Option<Shortening>,
     /// The depth after which the operations clients finished were forgotten
@@ -514,6 +517,8 @@ struct Expansion<P> {
     cut_by_depth: bool,
     /// Parents expanded with a persistent subset of their steps.
     reduced: usize,
+    /// Parents expanded with their losses left for the end of the run.
+    losses_waited: usize,
     /// Orbit keys worked out by this worker (symmetry reduction).
     orbits: OrbitMemo,
 }
@@ -526,6 +531,7 @@ impl<S> Expansion<S> {
             transitions: 0,
             cut_by_depth: false,
             reduced: 0,
+            losses_waited: 0,
             orbits: OrbitMemo::default(),
         }
     }
@@ -748,6 +754,7 @@ where
         (a.unique_states, a.transitions, a.max_depth);
     let (mut reduced_states, mut forgetting_states, mut shortening) =
         (a.reduced_states, a.forgetting_states, a.shortening);
+    let mut losses_waited = a.losses_waited;
     let mut settled_after = a.settled_after;
     if let Some((b, b_began)) = b {
         for (&i, f) in others.iter().zip(b.findings) {
@@ -758,6 +765,7 @@ where
         max_depth = max_depth.max(b.max_depth);
         reduced_states += b.reduced_states;
         forgetting_states += b.forgetting_states;
+        losses_waited += b.losses_waited;
         shortening = b.shortening.or(shortening);
         settled_after = b.settled_after.or(settled_after);
     }
@@ -770,6 +778,7 @@ where
         end,
         reduced_states,
         forgetting_states,
+        losses_waited,
         shortening,
         settled_after,
         apart: Some(Apart {
@@ -816,6 +825,7 @@ where
     let mut transitions = 0;
     let mut reduced_states = 0;
     let mut forgetting_states = 0;
+    let mut losses_waited = 0;
     let mut end = End::Complete;
     // Findings whose path is final (shortened, where the search had reduced a state
     // before finding it), and what shortening them cost.
@@ -947,11 +957,23 @@ where
                 }
                 out.reduced += usize::from(!taken.is_empty() || left_out);
             }
+            // Partial-order reduction, losses last: where no set was taken, losses wait
+            // until the state is at rest but for them (see `crate::reduction`).
+            let losses_wait = matches!(por, Por::On { .. })
+                && taken.is_empty()
+                && actions.iter().any(|a| model.is_loss(a))
+                && model.losses_wait(state, &actions, &told);
+            out.losses_waited += usize::from(losses_wait);
             // Whether some step that leads somewhere is not spontaneous (else the state is
             // at rest).
             let mut work_left = false;
             for (k, action) in actions.drain(..).enumerate() {
                 if !taken.is_empty() && !taken.contains(&k) {
+                    continue;
+                }
+                if losses_wait && model.is_loss(&action) {
+                    // (A loss leads somewhere: it counts as work, as it would taken.)
+                    work_left |= !model.spontaneous(state, &action);
                     continue;
                 }
                 // (Asked only until one is found.)
@@ -1130,6 +1152,7 @@ where
                 for exp in &mut buffers {
                     transitions += std::mem::take(&mut exp.transitions);
                     reduced_states += std::mem::take(&mut exp.reduced);
+                    losses_waited += std::mem::take(&mut exp.losses_waited);
                     cut_by_depth |= std::mem::take(&mut exp.cut_by_depth);
                     for (fp, failing) in exp.at_rest_failures.drain(..) {
                         for i in failing {
@@ -1281,6 +1304,7 @@ where
         end,
         reduced_states,
         forgetting_states,
+        losses_waited,
         shortening: (shortening.unique_states > 0).then_some(shortening),
         settled_after,
         apart: None,

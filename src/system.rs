@@ -1217,6 +1217,19 @@ impl<A: Node> Narrate for System<A> {
         self.crash_only_delays(state, action)
     }
 
+    fn is_loss(&self, action: &Self::Action) -> bool {
+        matches!(action, ActorModelAction::Drop(_))
+    }
+
+    fn losses_wait(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        told: &[Option<Option<u64>>],
+    ) -> bool {
+        self.losses_may_wait(state, actions, told)
+    }
+
     fn twin(&self) -> Option<Self> {
         Some(System::twin(self))
     }

@@ -158,6 +158,31 @@ pub trait Narrate: Model {
         false
     }
 
+    /// For partial-order reduction: whether `action` is the loss of a message. The
+    /// default: no step is.
+    fn is_loss(&self, action: &Self::Action) -> bool {
+        let _ = action;
+        false
+    }
+
+    /// For partial-order reduction, losses last (see [`crate::reduction`]): whether the
+    /// losses enabled in `state` may wait, left out of its expansion where no step set is
+    /// named. They may not where `state` is at rest but for messages it may still lose:
+    /// every step that leads somewhere, but for losses and crashes, is the delivery of a
+    /// message that may be lost, and the loss budget covers every copy of them (losing
+    /// them all then brings the run to rest). `told` is what
+    /// [`Narrate::successor_fingerprints`] told of `actions` (possibly nothing). The
+    /// default: losses never wait.
+    fn losses_wait(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        told: &[Option<Option<u64>>],
+    ) -> bool {
+        let _ = (state, actions, told);
+        false
+    }
+
     /// Whether every persistent set this model names keeps each state at rest at its
     /// distance from the start: the set holds a step that is neither a loss nor a crash
     /// and that still leads somewhere after any steps outside the set (no later step

@@ -1145,3 +1145,68 @@ fn partial_order_reduction_shrinks_master_master() {
         );
     }
 }
+
+/// Losses wait for the end of a run under `--reduce por` (see "Losses last" in
+/// `splitbrain::reduction`): leaderless `quorum`'s lost write is lost last, on a path as
+/// long as the unreduced search's, in fewer states; and a check that reads the losses
+/// counted, which would make a loss matter midway, is caught by the audit.
+#[test]
+fn losses_wait_for_the_end_of_a_run_and_a_check_reading_them_is_caught() {
+    use splitbrain::architecture::Buildable;
+    use splitbrain::check::CheckOptions;
+    use splitbrain::models::leaderless::{build, Mode, Node};
+    use splitbrain::property::{ClientSteps, Kind, Property};
+    use splitbrain::system::{SysState, System};
+    let arch = splitbrain::models::find("leaderless").unwrap();
+    let b = arch.default_bounds();
+    assert_eq!(b.loss, 1);
+    let variant = arch.variant("quorum").unwrap();
+    let run = |reduce| {
+        let opts = CheckOptions {
+            reduce,
+            ..CheckOptions::default()
+        };
+        arch.check(variant, &b, &opts).unwrap()
+    };
+    let (full, por) = (
+        run(splitbrain::reduction::Reduce::None),
+        run(splitbrain::reduction::Reduce::Por),
+    );
+    assert!(
+        por.end
+            .contains("expanded with their losses left for the end of the run"),
+        "{}",
+        por.end
+    );
+    assert!(por.results[0].unique_states < full.results[0].unique_states);
+    let converge = |r: &splitbrain::report::CheckReport| {
+        let p = r.results.iter().find(|p| p.property == "replicas_converge");
+        p.unwrap().trace.clone().unwrap()
+    };
+    let (a, b2) = (converge(&full), converge(&por));
+    assert_eq!(a.len(), b2.len(), "a shortest counterexample either way");
+    assert_eq!(
+        a.steps[0].action, "lose",
+        "the full search loses the write first"
+    );
+    assert_eq!(b2.steps.last().unwrap().action, "lose", "losses come last");
+    assert!(b2.steps[..b2.len() - 1].iter().all(|s| s.action != "lose"));
+
+    let mut sys = build(Mode::Quorum, &b);
+    fn nothing_lost(_: &System<Node>, s: &SysState<Node>) -> bool {
+        s.lost == 0
+    }
+    sys.properties.push(Property {
+        name: "nothing_lost",
+        claim: "no message is lost (reads the loss count)",
+        kind: Kind::Always,
+        client_steps: ClientSteps::Invisible,
+        check: nothing_lost,
+        values: |_, _| String::new(),
+    });
+    let err = sys.audit_reduction(20_000).unwrap_err();
+    assert!(
+        err.contains("nothing_lost's check changes by 'lost ") && err.contains("losses wait"),
+        "{err}"
+    );
+}

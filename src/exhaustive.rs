@@ -903,6 +903,7 @@ where
         let mut mine: Fingerprints = Default::default();
         let mut told = Vec::new();
         let (mut persistent, mut taken, mut prebuilt) = (Vec::new(), Vec::new(), Vec::new());
+        let mut rest = Vec::new();
         let mut unpacked = None;
         for (held, fp) in run {
             let state = held.state(model, &mut unpacked);
@@ -920,8 +921,11 @@ where
             if no_eventually {
                 actions.retain(|a| !model.only_for_eventually(state, a));
             }
+            // Where steps lead, told by the model: under the partial-order reduction, the
+            // persistent set's steps first, the others only if the set is not taken.
             told.clear();
-            if tell {
+            let sets = matches!(por, Por::On { .. }) && !at_depth_limit;
+            if tell && !sets {
                 model.successor_fingerprints(state, &actions, forgetting, &mut told);
             }
             // Partial-order reduction: only the persistent set's steps that lead
@@ -929,9 +933,18 @@ where
             // (states built to tell are kept for the expansion below).
             taken.clear();
             prebuilt.clear();
+            persistent.clear();
             if let (Por::On { client_steps }, false) = (por, at_depth_limit) {
-                persistent.clear();
                 model.persistent_set(state, &actions, client_steps, &mut persistent);
+                if tell {
+                    model.successor_fingerprints_of(
+                        state,
+                        &actions,
+                        &persistent,
+                        forgetting,
+                        &mut told,
+                    );
+                }
                 for &k in &persistent {
                     let nfp = match told_key(&told, k, reduce, &out.orbits) {
                         Some(None) => continue,
@@ -956,6 +969,11 @@ where
                     taken.push(k);
                 }
                 out.reduced += usize::from(!taken.is_empty() || left_out);
+            }
+            if tell && sets && taken.is_empty() {
+                rest.clear();
+                rest.extend((0..actions.len()).filter(|k| !persistent.contains(k)));
+                model.successor_fingerprints_of(state, &actions, &rest, forgetting, &mut told);
             }
             // Partial-order reduction, losses last: where no set was taken, losses wait
             // until the state is at rest but for them (see `crate::reduction`).

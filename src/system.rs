@@ -773,6 +773,50 @@ impl<A: Node> System<A> {
         }
     }
 
+    /// Tells where the steps `which` of `actions` lead (see
+    /// [`Narrate::successor_fingerprints`]): `out` is made one entry per action, and the
+    /// entries of `which` are filled (on the unordered, non-duplicating network only).
+    fn tell_fingerprints(
+        &self,
+        state: &SysState<A>,
+        actions: &[<Self as Model>::Action],
+        which: impl Iterator<Item = usize>,
+        forget: Forgetting,
+        out: &mut Vec<Option<Option<u64>>>,
+    ) {
+        // On the unordered, non-duplicating network: a delivery or a timeout changes its
+        // actor's part and adds what it sends (the delivered message leaves), a loss takes
+        // the message away and counts it, a crash changes its actor's part. Restarts,
+        // random choices and other networks the engine builds.
+        if !matches!(state.net.network, Network::UnorderedNonDuplicating(_)) {
+            return;
+        }
+        let actor_parts: Vec<u64> = (0..state.net.actor_states.len())
+            .map(|i| state.actor_part(i))
+            .collect();
+        let base = state.composed_with(actor_parts.iter().copied());
+        let part = |id: &Id| actor_parts.get(usize::from(*id)).copied().unwrap_or(0);
+        out.resize(actions.len(), None);
+        for k in which {
+            let (Some(a), Some(slot)) = (actions.get(k), out.get_mut(k)) else {
+                continue;
+            };
+            *slot = match a {
+                ActorModelAction::Deliver { .. } | ActorModelAction::Timeout(..) => {
+                    self.handled_fingerprint(state, base, &actor_parts, a, forget)
+                }
+                ActorModelAction::Drop(env) => Some(Some(self.drop_fingerprint(state, base, env))),
+                ActorModelAction::Crash(id) => Some(Some(self.crash_fingerprint(
+                    state,
+                    base,
+                    part(id),
+                    usize::from(*id),
+                ))),
+                _ => None,
+            };
+        }
+    }
+
     /// The fingerprint of the state a delivery or a timeout leads to (see
     /// [`Narrate::successor_fingerprints`]; on the unordered, non-duplicating network):
     /// `base` is `state.composed()` and `parts` its actors' parts. The delivered message
@@ -1161,31 +1205,20 @@ impl<A: Node> Narrate for System<A> {
         forget: Forgetting,
         out: &mut Vec<Option<Option<u64>>>,
     ) {
-        // On the unordered, non-duplicating network: a delivery or a timeout changes its
-        // actor's part and adds what it sends (the delivered message leaves), a loss takes
-        // the message away and counts it, a crash changes its actor's part. Restarts,
-        // random choices and other networks the engine builds.
-        if !matches!(state.net.network, Network::UnorderedNonDuplicating(_)) {
-            return;
+        self.tell_fingerprints(state, actions, 0..actions.len(), forget, out);
+    }
+
+    fn successor_fingerprints_of(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        which: &[usize],
+        forget: Forgetting,
+        out: &mut Vec<Option<Option<u64>>>,
+    ) {
+        if !which.is_empty() {
+            self.tell_fingerprints(state, actions, which.iter().copied(), forget, out);
         }
-        let actor_parts: Vec<u64> = (0..state.net.actor_states.len())
-            .map(|i| state.actor_part(i))
-            .collect();
-        let base = state.composed_with(actor_parts.iter().copied());
-        let part = |id: &Id| actor_parts.get(usize::from(*id)).copied().unwrap_or(0);
-        out.extend(actions.iter().map(|a| match a {
-            ActorModelAction::Deliver { .. } | ActorModelAction::Timeout(..) => {
-                self.handled_fingerprint(state, base, &actor_parts, a, forget)
-            }
-            ActorModelAction::Drop(env) => Some(Some(self.drop_fingerprint(state, base, env))),
-            ActorModelAction::Crash(id) => Some(Some(self.crash_fingerprint(
-                state,
-                base,
-                part(id),
-                usize::from(*id),
-            ))),
-            _ => None,
-        }));
     }
 
     fn successors_enabled(

@@ -58,6 +58,25 @@ pub trait Narrate: Model {
         let _ = (state, actions, forget, out);
     }
 
+    /// [`Narrate::successor_fingerprints`] for the steps `which` of `actions` only, so that
+    /// a search that takes a few of a state's steps tells only those: `out` is made one
+    /// entry per action (`None` for the steps not told yet) and the entries of `which` are
+    /// filled; the others are left as they are. The default tells every step, once (it
+    /// does nothing where `out` holds entries already).
+    fn successor_fingerprints_of(
+        &self,
+        state: &Self::State,
+        actions: &[Self::Action],
+        which: &[usize],
+        forget: Forgetting,
+        out: &mut Vec<Option<Option<u64>>>,
+    ) {
+        let _ = which;
+        if out.is_empty() {
+            self.successor_fingerprints(state, actions, forget, out);
+        }
+    }
+
     /// For partial-order reduction: takes out of `state` what no step will ever read (see
     /// [`crate::forgetting`]), so that states differing only by it are searched once; true
     /// if it took something. Every step of the state taken out is a step of the state

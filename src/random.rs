@@ -113,30 +113,17 @@ where
     let (mut actions, mut told) = (Vec::new(), Vec::new());
     // The steps enabled (positions in `actions`), and the states built to tell whether
     // a step leads somewhere, where the model could not tell without.
-    let mut enabled: smallvec::SmallVec<[usize; 32]> = smallvec::SmallVec::new();
+    let mut enabled = Enabled::new();
     let mut built: Vec<(usize, M::State)> = Vec::new();
     let mut steps = 0;
     loop {
-        actions.clear();
-        model.actions(&cur, &mut actions);
-        told.clear();
-        model.successors_enabled(&cur, &actions, &mut told);
-        enabled.clear();
-        built.clear();
-        for (k, a) in actions.iter().enumerate() {
-            match told.get(k) {
-                Some(Some(false)) => {}
-                Some(Some(true)) => enabled.push(k),
-                _ => {
-                    if let Some(s) = model.next_state(&cur, a.clone()) {
-                        if model.within_boundary(&s) {
-                            enabled.push(k);
-                            built.push((k, s));
-                        }
-                    }
-                }
-            }
-        }
+        steps_enabled(
+            model,
+            &cur,
+            (&mut actions, &mut told),
+            &mut enabled,
+            &mut built,
+        );
         if enabled
             .iter()
             .all(|&k| model.spontaneous(&cur, &actions[k]))
@@ -324,42 +311,66 @@ where
     M: Narrate,
     M::Action: Clone,
 {
-    enabled_steps_told(model, state)
-        .into_iter()
-        .map(|(a, s)| {
-            let s = s.unwrap_or_else(|| {
-                model
-                    .next_state(state, a.clone())
-                    .expect("a step the model said leads somewhere leads somewhere")
-            });
-            (a, s)
+    let (mut actions, mut told) = (Vec::new(), Vec::new());
+    let (mut enabled, mut built) = (Enabled::new(), Vec::new());
+    steps_enabled(
+        model,
+        state,
+        (&mut actions, &mut told),
+        &mut enabled,
+        &mut built,
+    );
+    enabled
+        .iter()
+        .map(|&k| {
+            let s = match built.iter().position(|(j, _)| *j == k) {
+                Some(at) => built.swap_remove(at).1,
+                None => model
+                    .next_state(state, actions[k].clone())
+                    .expect("a step the model said leads somewhere leads somewhere"),
+            };
+            (actions[k].clone(), s)
         })
         .collect()
 }
 
-/// [`enabled_steps`], with the state a step leads to left unbuilt (`None`) where the
-/// model can tell that it leads somewhere (see `Narrate::successors_enabled`).
-fn enabled_steps_told<M>(model: &M, state: &M::State) -> Vec<(M::Action, Option<M::State>)>
-where
+/// Positions of the steps enabled in a state, in the model's order.
+type Enabled = smallvec::SmallVec<[usize; 32]>;
+
+/// The steps enabled in `state` ([`enabled_steps`]): fills `actions` with the model's
+/// actions, `enabled` with the positions of those that change the state and stay within
+/// the model's boundary, and `built` with the states built to tell, where the model
+/// could not tell without (`told` is scratch space).
+fn steps_enabled<M>(
+    model: &M,
+    state: &M::State,
+    (actions, told): (&mut Vec<M::Action>, &mut Vec<Option<bool>>),
+    enabled: &mut Enabled,
+    built: &mut Vec<(usize, M::State)>,
+) where
     M: Narrate,
     M::Action: Clone,
 {
-    let mut actions = Vec::new();
-    model.actions(state, &mut actions);
-    let mut told = Vec::new();
-    model.successors_enabled(state, &actions, &mut told);
-    actions
-        .into_iter()
-        .enumerate()
-        .filter_map(|(k, a)| match told.get(k) {
-            Some(Some(false)) => None,
-            Some(Some(true)) => Some((a, None)),
+    actions.clear();
+    model.actions(state, actions);
+    told.clear();
+    model.successors_enabled(state, actions, told);
+    enabled.clear();
+    built.clear();
+    for (k, a) in actions.iter().enumerate() {
+        match told.get(k) {
+            Some(Some(false)) => {}
+            Some(Some(true)) => enabled.push(k),
             _ => {
-                let s = model.next_state(state, a.clone())?;
-                model.within_boundary(&s).then_some((a, Some(s)))
+                if let Some(s) = model.next_state(state, a.clone()) {
+                    if model.within_boundary(&s) {
+                        enabled.push(k);
+                        built.push((k, s));
+                    }
+                }
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// The choices that replay `path` exactly: at each state, the position of the step taken

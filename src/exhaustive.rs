@@ -1358,21 +1358,23 @@ where
         cur = p;
     }
     chain.reverse();
-    let key_of = |s: &M::State, depth: usize| {
+    // The state the search stored for `s` at `depth`: `s` with what it forgets there
+    // taken out.
+    let stored = |s: &M::State, depth: usize| -> Option<M::State> {
         let forget = forget.at_depth(depth, settled_after);
-        let kept;
-        let s = if forget.unread || forget.order || forget.settled {
+        (forget.unread || forget.order || forget.settled).then(|| {
             let mut s = s.clone();
             forget.apply(model, &mut s);
-            kept = s;
-            &kept
-        } else {
             s
-        };
-        // The search's workers remember the orbit keys they worked out.
+        })
+    };
+    // The orbit key the search's workers remember for a state (by its own fingerprint).
+    let remembered = |own: u64| known.iter().find_map(|m| m.get(own));
+    let key_of = |s: &M::State, depth: usize| {
+        let kept = stored(s, depth);
+        let s = kept.as_ref().unwrap_or(s);
         if reduce.symmetry() {
-            let own = fingerprint(s);
-            if let Some(k) = known.iter().find_map(|m| m.get(own)) {
+            if let Some(k) = remembered(fingerprint(s)) {
                 return k;
             }
         }
@@ -1387,22 +1389,73 @@ where
         states: vec![start],
         actions: Vec::new(),
     };
-    let mut actions = Vec::new();
+    let (mut actions, mut told) = (Vec::new(), Vec::new());
+    // The path's last state as the search stored it, where something was taken out.
+    let mut cur_kept = stored(path.last(), 0);
     for (at, want) in chain.iter().enumerate().skip(1) {
         let cur = path.last();
-        actions.clear();
-        model.actions(cur, &mut actions);
-        let (a, s) = actions
-            .drain(..)
-            .find_map(|a| {
-                model
-                    .next_state(cur, a.clone())
-                    .filter(|s| key_of(s, at) == *want)
-                    .map(|s| (a, s))
+        // Whether `next`, at depth `at`, is a state of the recorded key (with the state
+        // the search stored for it, where something was taken out): by the orbit key the
+        // workers remember for it, else (unless `quick`) by its key worked out.
+        let recorded = |next: &M::State, quick: bool| -> Option<Option<M::State>> {
+            let kept = stored(next, at);
+            let s = kept.as_ref().unwrap_or(next);
+            let found = (reduce.symmetry() && remembered(fingerprint(s)) == Some(*want))
+                || (!quick && key(model, reduce, s) == *want);
+            found.then_some(kept)
+        };
+        // Under the symmetry reduction, where working keys out costs most, the step the
+        // search took is found cheaply where the model tells where steps lead: from the
+        // state the search stored, the first step told to lead to a state whose orbit key
+        // the workers remember (the path's states were keyed) as the recorded one, checked
+        // once built on the full state.
+        let told_step = |actions: &mut Vec<M::Action>, told: &mut Vec<Option<Option<u64>>>| {
+            let there = forget.at_depth(at, settled_after);
+            if !reduce.symmetry() || forget.at_depth(at - 1, settled_after) != there {
+                return None;
+            }
+            let from = cur_kept.as_ref().unwrap_or(cur);
+            actions.clear();
+            model.actions(from, actions);
+            told.clear();
+            model.successor_fingerprints(from, actions, there, told);
+            let k = told
+                .iter()
+                .position(|t| t.flatten().and_then(remembered) == Some(*want))?;
+            let action = actions.swap_remove(k);
+            // (A step of the stored state, with something taken out, may be none of the
+            // full state's.)
+            if cur_kept.is_some() && !model.has_step(cur, &action) {
+                return None;
+            }
+            let next = model.next_state(cur, action.clone())?;
+            let kept = recorded(&next, true)?;
+            Some((action, next, kept))
+        };
+        // Else the steps of the full state, built: first (under the symmetry reduction)
+        // to a state whose orbit key the workers remember as the recorded one, then, if
+        // none, to one whose key worked out is.
+        let built_step = |actions: &mut Vec<M::Action>, quick: bool| {
+            actions.clear();
+            model.actions(cur, actions);
+            actions.drain(..).find_map(|a| {
+                let next = model.next_state(cur, a.clone())?;
+                let kept = recorded(&next, quick)?;
+                Some((a, next, kept))
             })
+        };
+        let (a, s, kept) = told_step(&mut actions, &mut told)
+            .or_else(|| {
+                reduce
+                    .symmetry()
+                    .then(|| built_step(&mut actions, true))
+                    .flatten()
+            })
+            .or_else(|| built_step(&mut actions, false))
             .expect("every recorded parent link is a transition of the model");
         path.actions.push(a);
         path.states.push(s);
+        cur_kept = kept;
     }
     path
 }

@@ -1254,6 +1254,12 @@ impl<A: Node> Narrate for System<A> {
         matches!(action, ActorModelAction::Drop(_))
     }
 
+    fn has_step(&self, state: &Self::State, action: &Self::Action) -> bool {
+        let mut steps = Vec::new();
+        self.actions(state, &mut steps);
+        steps.contains(action)
+    }
+
     fn losses_wait(
         &self,
         state: &Self::State,

@@ -177,6 +177,14 @@ pub trait Narrate: Model {
         false
     }
 
+    /// Whether `action` is one of `state`'s steps (a step of the state with what a search
+    /// forgets taken out need not be one of the full state's): lets a path be replayed on
+    /// full states from steps found on stored ones. The default: none is known to be.
+    fn has_step(&self, state: &Self::State, action: &Self::Action) -> bool {
+        let _ = (state, action);
+        false
+    }
+
     /// For partial-order reduction: whether `action` is the loss of a message. The
     /// default: no step is.
     fn is_loss(&self, action: &Self::Action) -> bool {

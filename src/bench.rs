@@ -61,7 +61,7 @@ pub enum Format {
 pub const REPEAT_BELOW: f64 = 0.25;
 
 /// Runs of a quick search measured at least, and at most.
-pub const RUNS: (usize, usize) = (5, 25);
+pub const RUNS: (usize, usize) = (5, 200);
 
 /// Seconds of quick runs measured, in all, before the runs stop (once [`RUNS`]`.0` ran).
 const REPEAT_SECONDS: f64 = 0.5;

@@ -834,6 +834,8 @@ where
     // The fingerprints found at the depth being discovered (with `parents`, they tell a
     // state seen at this depth or before from one found at the next): kept for `por`.
     let mut next_fps: Fingerprints = Fingerprints::default();
+    // The paths rebuilt so far (see `rebuild`).
+    let mut rebuilt = Rebuilt(Vec::new());
 
     // The not-yet-decided `always`/`sometimes` properties, and which of them a new state
     // decides (checked on the workers, before the state is packed).
@@ -1222,6 +1224,7 @@ where
                             reduce,
                             (forgetting, settled_after),
                             &known,
+                            &mut rebuilt,
                         );
                         if reduced_states == 0 || kept {
                             // Nothing was reduced yet, or the reduced search reaches this
@@ -1306,6 +1309,7 @@ where
                         reduce,
                         (forgetting, settled_after),
                         &known,
+                        &mut rebuilt,
                     )
                 }),
                 seconds: f.map(|(_, s)| s),
@@ -1342,6 +1346,7 @@ fn rebuild<M>(
     reduce: Reduce,
     (forget, settled_after): (Forgetting, Option<usize>),
     known: &[&OrbitMemo],
+    rebuilt: &mut Rebuilt<M>,
 ) -> Path<M>
 where
     M: Narrate,
@@ -1380,19 +1385,32 @@ where
         }
         key(model, reduce, s)
     };
-    let start = model
-        .init_states()
-        .into_iter()
-        .find(|s| key_of(s, 0) == chain[0])
-        .expect("the chain starts at a start state");
-    let mut path: Path<M> = Path {
-        states: vec![start],
-        actions: Vec::new(),
+    // The steps an earlier path shares with this one (the start of its chain) are taken
+    // from it.
+    let shared = rebuilt
+        .0
+        .iter()
+        .map(|(c, p)| (c.iter().zip(&chain).take_while(|(a, b)| a == b).count(), p))
+        .max_by_key(|(n, _)| *n)
+        .filter(|(n, _)| *n > 0);
+    let mut path: Path<M> = match shared {
+        Some((n, p)) => Path {
+            states: p.states[..n].to_vec(),
+            actions: p.actions[..n - 1].to_vec(),
+        },
+        None => Path {
+            states: vec![model
+                .init_states()
+                .into_iter()
+                .find(|s| key_of(s, 0) == chain[0])
+                .expect("the chain starts at a start state")],
+            actions: Vec::new(),
+        },
     };
     let (mut actions, mut told) = (Vec::new(), Vec::new());
     // The path's last state as the search stored it, where something was taken out.
-    let mut cur_kept = stored(path.last(), 0);
-    for (at, want) in chain.iter().enumerate().skip(1) {
+    let mut cur_kept = stored(path.last(), path.actions.len());
+    for (at, want) in chain.iter().enumerate().skip(path.states.len()) {
         let cur = path.last();
         // Whether `next`, at depth `at`, is a state of the recorded key (with the state
         // the search stored for it, where something was taken out): by the orbit key the
@@ -1457,8 +1475,19 @@ where
         path.states.push(s);
         cur_kept = kept;
     }
+    rebuilt.0.push((
+        chain,
+        Path {
+            states: path.states.clone(),
+            actions: path.actions.clone(),
+        },
+    ));
     path
 }
+
+/// The paths a search rebuilt, each with the chain of keys it follows: a path whose
+/// chain starts as an earlier one's takes those steps from it.
+struct Rebuilt<M: Model>(Vec<(Vec<u64>, Path<M>)>);
 
 /// Visits every state reachable from the start states, breadth-first and unreduced, up
 /// to `max_states` unique states: `visit` gets each state, its steps and where each leads

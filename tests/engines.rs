@@ -1210,3 +1210,38 @@ fn losses_wait_for_the_end_of_a_run_and_a_check_reading_them_is_caught() {
         "{err}"
     );
 }
+
+/// `Narrate::has_step`, which lets a path found on stored states be replayed on full
+/// ones, answers yes for every step of a state and no for a step only a successor has
+/// (over master-master's whole default state space).
+#[test]
+fn has_step_knows_a_states_own_steps_from_its_successors() {
+    use splitbrain::models::master_master::{build, Mode};
+    use splitbrain::trace::Narrate;
+    let b = splitbrain::models::find("master-master")
+        .unwrap()
+        .default_bounds();
+    let sys = build(Mode::AsyncOps, &b);
+    let (mut own, mut foreign) = (0, 0);
+    exhaustive::walk(&sys, 20_000, |state, actions, nexts| {
+        for a in actions {
+            own += 1;
+            if !sys.has_step(state, a) {
+                return Err(format!("a step of the state is not one: {a:?}"));
+            }
+        }
+        for next in nexts.iter().flatten() {
+            let mut later = Vec::new();
+            sys.actions(next, &mut later);
+            for a in later.iter().filter(|a| !actions.contains(a)) {
+                foreign += 1;
+                if sys.has_step(state, a) {
+                    return Err(format!("a successor's step taken for the state's: {a:?}"));
+                }
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert!(own > 0 && foreign > 0, "{own} own steps, {foreign} foreign");
+}

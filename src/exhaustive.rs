@@ -1375,15 +1375,15 @@ where
     };
     // The orbit key the search's workers remember for a state (by its own fingerprint).
     let remembered = |own: u64| known.iter().find_map(|m| m.get(own));
-    let key_of = |s: &M::State, depth: usize| {
+    // Whether `s`, at `depth`, is a state of key `want` (with the state the search stored
+    // for it, where something was taken out): by the orbit key the workers remember for
+    // it, else (unless `quick`) by its key worked out.
+    let recorded = |s: &M::State, depth: usize, want: u64, quick: bool| {
         let kept = stored(s, depth);
-        let s = kept.as_ref().unwrap_or(s);
-        if reduce.symmetry() {
-            if let Some(k) = remembered(fingerprint(s)) {
-                return k;
-            }
-        }
-        key(model, reduce, s)
+        let t = kept.as_ref().unwrap_or(s);
+        let found = (reduce.symmetry() && remembered(fingerprint(t)) == Some(want))
+            || (!quick && key(model, reduce, t) == want);
+        found.then_some(kept)
     };
     // The steps an earlier path shares with this one (the start of its chain) are taken
     // from it.
@@ -1402,7 +1402,7 @@ where
             states: vec![model
                 .init_states()
                 .into_iter()
-                .find(|s| key_of(s, 0) == chain[0])
+                .find(|s| recorded(s, 0, chain[0], false).is_some())
                 .expect("the chain starts at a start state")],
             actions: Vec::new(),
         },
@@ -1412,16 +1412,6 @@ where
     let mut cur_kept = stored(path.last(), path.actions.len());
     for (at, want) in chain.iter().enumerate().skip(path.states.len()) {
         let cur = path.last();
-        // Whether `next`, at depth `at`, is a state of the recorded key (with the state
-        // the search stored for it, where something was taken out): by the orbit key the
-        // workers remember for it, else (unless `quick`) by its key worked out.
-        let recorded = |next: &M::State, quick: bool| -> Option<Option<M::State>> {
-            let kept = stored(next, at);
-            let s = kept.as_ref().unwrap_or(next);
-            let found = (reduce.symmetry() && remembered(fingerprint(s)) == Some(*want))
-                || (!quick && key(model, reduce, s) == *want);
-            found.then_some(kept)
-        };
         // Under the symmetry reduction, where working keys out costs most, the step the
         // search took is found cheaply where the model tells where steps lead: from the
         // state the search stored, the first step told to lead to a state whose orbit key
@@ -1447,7 +1437,7 @@ where
                 return None;
             }
             let next = model.next_state(cur, action.clone())?;
-            let kept = recorded(&next, true)?;
+            let kept = recorded(&next, at, *want, true)?;
             Some((action, next, kept))
         };
         // Else the steps of the full state, built: first (under the symmetry reduction)
@@ -1458,7 +1448,7 @@ where
             model.actions(cur, actions);
             actions.drain(..).find_map(|a| {
                 let next = model.next_state(cur, a.clone())?;
-                let kept = recorded(&next, quick)?;
+                let kept = recorded(&next, at, *want, quick)?;
                 Some((a, next, kept))
             })
         };

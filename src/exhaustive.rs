@@ -515,8 +515,13 @@ struct Expansion<P> {
     transitions: usize,
     /// Whether a parent at the depth limit still had somewhere to go.
     cut_by_depth: bool,
-    /// Parents expanded with a persistent subset of their steps.
+    /// Parents expanded with a persistent subset of their steps, or with crashes that only
+    /// delay left out.
     reduced: usize,
+    /// Parents expanded with a persistent subset of their steps.
+    sets_taken: usize,
+    /// Parents expanded with crashes that only delay left out.
+    delays_left_out: usize,
     /// Parents expanded with their losses left for the end of the run.
     losses_waited: usize,
     /// Orbit keys worked out by this worker (symmetry reduction).
@@ -531,6 +536,8 @@ impl<S> Expansion<S> {
             transitions: 0,
             cut_by_depth: false,
             reduced: 0,
+            sets_taken: 0,
+            delays_left_out: 0,
             losses_waited: 0,
             orbits: OrbitMemo::default(),
         }
@@ -824,6 +831,9 @@ where
     let mut max_depth = 0;
     let mut transitions = 0;
     let mut reduced_states = 0;
+    // The first depths at which a state was expanded with a persistent set, and with a
+    // crash that only delays left out (see `exact` below).
+    let (mut first_set, mut first_left_out): (Option<usize>, Option<usize>) = (None, None);
     let mut forgetting_states = 0;
     let mut losses_waited = 0;
     let mut end = End::Complete;
@@ -938,6 +948,15 @@ where
             persistent.clear();
             if let (Por::On { client_steps }, false) = (por, at_depth_limit) {
                 model.persistent_set(state, &actions, client_steps, &mut persistent);
+                // Under symmetry, a set that holds a loss is not taken where the state's
+                // losses wait: expanded without them, the state explores no loss at all,
+                // and the deliveries the set would put off often lead to one orbit.
+                if reduce.symmetry()
+                    && persistent.iter().any(|&k| model.is_loss(&actions[k]))
+                    && model.losses_wait(state, &actions, &[])
+                {
+                    persistent.clear();
+                }
                 if tell {
                     model.successor_fingerprints_of(
                         state,
@@ -971,6 +990,8 @@ where
                     taken.push(k);
                 }
                 out.reduced += usize::from(!taken.is_empty() || left_out);
+                out.sets_taken += usize::from(!taken.is_empty());
+                out.delays_left_out += usize::from(left_out);
             }
             if tell && sets && taken.is_empty() {
                 rest.clear();
@@ -1172,6 +1193,12 @@ where
                 for exp in &mut buffers {
                     transitions += std::mem::take(&mut exp.transitions);
                     reduced_states += std::mem::take(&mut exp.reduced);
+                    if std::mem::take(&mut exp.sets_taken) > 0 {
+                        first_set.get_or_insert(depth);
+                    }
+                    if std::mem::take(&mut exp.delays_left_out) > 0 {
+                        first_left_out.get_or_insert(depth);
+                    }
                     losses_waited += std::mem::take(&mut exp.losses_waited);
                     cut_by_depth |= std::mem::take(&mut exp.cut_by_depth);
                     for (fp, failing) in exp.at_rest_failures.drain(..) {
@@ -1226,11 +1253,26 @@ where
                             &known,
                             &mut rebuilt,
                         );
-                        if reduced_states == 0 || kept {
-                            // Nothing was reduced yet, or the reduced search reaches this
-                            // violation (a state at rest, or any where the model's sets
-                            // keep paths) as soon as the full one does: the path is a
-                            // shortest one.
+                        // A shortest run to a violation takes no loss and no crash that
+                        // only delays (its twin without them is shorter; see
+                        // `crate::reduction`), so while no set is taken, the levels hold
+                        // every state at its shortest distance from the start such runs
+                        // reach: a violation found one level below the last level that
+                        // took no set is found at its shortest distance. A state at
+                        // rest is, as far as no set was taken and no crash left out
+                        // above its own level.
+                        let len = path.actions.len();
+                        let exact = if at_rest {
+                            let first = [first_set, first_left_out].into_iter().flatten().min();
+                            first.is_none_or(|r| r >= len)
+                        } else {
+                            first_set.is_none_or(|r| r + 1 >= len)
+                        };
+                        if exact || kept {
+                            // Nothing that lengthens paths was done above it, or the
+                            // reduced search reaches this violation (a state at rest, or
+                            // any where the model's sets keep paths) as soon as the full
+                            // one does: the path is a shortest one.
                             settled[i] = Some(Finding {
                                 path: Some(path),
                                 seconds: Some(*seconds),

@@ -287,7 +287,9 @@ impl OrbitMemo {
         if let Some(k) = self.get(own) {
             return k;
         }
-        let k = key(model, reduce, state);
+        let k = model
+            .symmetric_fingerprint_knowing(state, own)
+            .unwrap_or(own);
         if self.0.len() >= ORBIT_MEMO_MAX {
             self.0.clear();
         }
@@ -946,16 +948,19 @@ where
             taken.clear();
             prebuilt.clear();
             persistent.clear();
+            // Whether the state's losses wait, where already worked out.
+            let mut losses_may_wait = None;
             if let (Por::On { client_steps }, false) = (por, at_depth_limit) {
                 model.persistent_set(state, &actions, client_steps, &mut persistent);
                 // Under symmetry, a set that holds a loss is not taken where the state's
                 // losses wait: expanded without them, the state explores no loss at all,
                 // and the deliveries the set would put off often lead to one orbit.
-                if reduce.symmetry()
-                    && persistent.iter().any(|&k| model.is_loss(&actions[k]))
-                    && model.losses_wait(state, &actions, &[])
-                {
-                    persistent.clear();
+                if reduce.symmetry() && persistent.iter().any(|&k| model.is_loss(&actions[k])) {
+                    let wait = model.losses_wait(state, &actions, &[]);
+                    losses_may_wait = Some(wait);
+                    if wait {
+                        persistent.clear();
+                    }
                 }
                 if tell {
                     model.successor_fingerprints_of(
@@ -1003,7 +1008,7 @@ where
             let losses_wait = matches!(por, Por::On { .. })
                 && taken.is_empty()
                 && actions.iter().any(|a| model.is_loss(a))
-                && model.losses_wait(state, &actions, &told);
+                && losses_may_wait.unwrap_or_else(|| model.losses_wait(state, &actions, &told));
             out.losses_waited += usize::from(losses_wait);
             // Whether some step that leads somewhere is not spontaneous (else the state is
             // at rest).

@@ -340,6 +340,31 @@ impl<A: Node> System<A> {
         state: &SysState<A>,
         mut each: impl FnMut(&Renaming),
     ) {
+        let looks = self.looks(symmetry, state);
+        let group = &symmetry.group;
+        let mut order: SmallVec<[usize; INLINE]> = (0..group.len()).collect();
+        order.sort_by_key(|&k| (looks[k], k));
+        let mut blocks: SmallVec<[(usize, usize); INLINE]> = SmallVec::new();
+        let mut lo = 0;
+        for hi in 1..=order.len() {
+            if hi == order.len() || looks[order[hi]] != looks[order[lo]] {
+                blocks.push((lo, hi));
+                lo = hi;
+            }
+        }
+        let mut renaming = Renaming {
+            to: (0..state.net.actor_states.len()).collect(),
+        };
+        orders_within_blocks(&mut order, &blocks, 0, 0, &mut |order| {
+            renaming.place(group, order);
+            each(&renaming);
+        });
+    }
+
+    /// What each interchangeable actor looks like in `state`, whatever its name: what it
+    /// holds, what is in flight to and from it, what the other actors say about it (a
+    /// renaming does not change it).
+    fn looks(&self, symmetry: &Symmetry, state: &SysState<A>) -> SmallVec<[u64; INLINE]> {
         use std::hash::BuildHasher;
         let hasher = foldhash::fast::FixedState::with_seed(0x51_3e_77_0d);
         let net = &state.net;
@@ -393,23 +418,7 @@ impl<A: Node> System<A> {
                 }
             }
         }
-        let mut order: SmallVec<[usize; INLINE]> = (0..group.len()).collect();
-        order.sort_by_key(|&k| (looks[k], k));
-        let mut blocks: SmallVec<[(usize, usize); INLINE]> = SmallVec::new();
-        let mut lo = 0;
-        for hi in 1..=order.len() {
-            if hi == order.len() || looks[order[hi]] != looks[order[lo]] {
-                blocks.push((lo, hi));
-                lo = hi;
-            }
-        }
-        let mut renaming = Renaming {
-            to: (0..net.actor_states.len()).collect(),
-        };
-        orders_within_blocks(&mut order, &blocks, 0, 0, &mut |order| {
-            renaming.place(group, order);
-            each(&renaming);
-        });
+        looks
     }
 
     /// The key of `state`'s orbit: the smallest fingerprint over the renamings worth
@@ -418,12 +427,22 @@ impl<A: Node> System<A> {
     /// states equal up to renaming (sound); the sort makes most of each orbit share one
     /// key (the reduction).
     pub fn orbit_fingerprint(&self, state: &SysState<A>) -> Option<u64> {
+        self.orbit_fingerprint_knowing(state, None)
+    }
+
+    /// [`System::orbit_fingerprint`], given the state's own fingerprint where known.
+    pub(crate) fn orbit_fingerprint_knowing(
+        &self,
+        state: &SysState<A>,
+        own: Option<u64>,
+    ) -> Option<u64> {
         let symmetry = self.symmetry.as_ref()?;
+        let own = || own.unwrap_or_else(|| crate::exhaustive::fingerprint(state));
         let mut smallest: Option<u64> = None;
         self.candidate_renamings(symmetry, state, |r| {
             // The renaming that moves no actor leaves the state as it is.
             let fp = if r.is_identity() {
-                Some(crate::exhaustive::fingerprint(state))
+                Some(own())
             } else {
                 self.renamed_fingerprint(state, r)
             };
@@ -431,7 +450,7 @@ impl<A: Node> System<A> {
                 smallest = Some(smallest.map_or(fp, |s| s.min(fp)));
             }
         });
-        smallest.or_else(|| Some(crate::exhaustive::fingerprint(state)))
+        smallest.or_else(|| Some(own()))
     }
 }
 

@@ -1316,6 +1316,10 @@ impl<A: Node> Narrate for System<A> {
         self.orbit_fingerprint(state)
     }
 
+    fn symmetric_fingerprint_knowing(&self, state: &Self::State, own: u64) -> Option<u64> {
+        self.orbit_fingerprint_knowing(state, Some(own))
+    }
+
     fn interchangeable(&self) -> Vec<String> {
         self.symmetry.as_ref().map_or(Vec::new(), |s| {
             s.group.iter().map(|&i| self.names[i].clone()).collect()

@@ -246,6 +246,13 @@ pub trait Narrate: Model {
         None
     }
 
+    /// [`Narrate::symmetric_fingerprint`], given `state`'s own fingerprint
+    /// ([`crate::exhaustive::fingerprint`]) where the caller has worked it out already.
+    fn symmetric_fingerprint_knowing(&self, state: &Self::State, own: u64) -> Option<u64> {
+        let _ = own;
+        self.symmetric_fingerprint(state)
+    }
+
     /// The names of the actors [`Narrate::symmetric_fingerprint`] treats as
     /// interchangeable (empty, the default, when the model declares none).
     fn interchangeable(&self) -> Vec<String> {

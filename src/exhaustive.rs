@@ -1260,12 +1260,11 @@ where
                         );
                         // A shortest run to a violation takes no loss and no crash that
                         // only delays (its twin without them is shorter; see
-                        // `crate::reduction`), so while no set is taken, the levels hold
-                        // every state at its shortest distance from the start such runs
-                        // reach: a violation found one level below the last level that
-                        // took no set is found at its shortest distance. A state at
-                        // rest is, as far as no set was taken and no crash left out
-                        // above its own level.
+                        // `crate::reduction`), and levels expanded without sets reach
+                        // each state of such a run at its place in it: a violation found
+                        // at depth d, with no set taken above depth d - 1, is at its
+                        // shortest distance; a state at rest, with no set taken and no
+                        // crash left out above its own depth.
                         let len = path.actions.len();
                         let exact = if at_rest {
                             let first = [first_set, first_left_out].into_iter().flatten().min();

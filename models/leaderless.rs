@@ -1265,10 +1265,7 @@ pub fn properties() -> Vec<Property<LeaderlessSystem>> {
             claim: "a read that starts after a write was acknowledged returns that write's version or a newer one",
             kind: Kind::Always,
             client_steps: ClientSteps::Stable,
-            check: |sys, s| {
-                let logs = s.net.actor_states.iter().filter_map(|a| Node::client_state(a));
-                stale_read_among(logs.flat_map(|c| c.log.iter()), client_count(sys)).is_none()
-            },
+            check: |sys, s| stale_read_among(sys.events(s), client_count(sys)).is_none(),
             values: |sys, s| {
                 let names = client_names(sys);
                 match stale_read(&sys.history(s), names.len() as u8) {

@@ -250,12 +250,13 @@ fn key<M: Narrate>(model: &M, reduce: Reduce, state: &M::State) -> u64
 where
     M::State: Hash,
 {
+    let own = fingerprint(state);
     if reduce.symmetry() {
-        if let Some(fp) = model.symmetric_fingerprint(state) {
+        if let Some(fp) = model.symmetric_fingerprint(state, own) {
             return fp;
         }
     }
-    fingerprint(state)
+    own
 }
 
 /// A worker's memory of the orbit keys it worked out under the symmetry reduction, by
@@ -287,9 +288,7 @@ impl OrbitMemo {
         if let Some(k) = self.get(own) {
             return k;
         }
-        let k = model
-            .symmetric_fingerprint_knowing(state, own)
-            .unwrap_or(own);
+        let k = model.symmetric_fingerprint(state, own).unwrap_or(own);
         if self.0.len() >= ORBIT_MEMO_MAX {
             self.0.clear();
         }
@@ -1511,13 +1510,7 @@ where
         path.states.push(s);
         cur_kept = kept;
     }
-    rebuilt.0.push((
-        chain,
-        Path {
-            states: path.states.clone(),
-            actions: path.actions.clone(),
-        },
-    ));
+    rebuilt.0.push((chain, path.clone()));
     path
 }
 

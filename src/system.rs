@@ -6,7 +6,7 @@
 
 use crate::client::{Client, ClientState};
 use crate::forgetting::settled;
-use crate::history::{History, Op, Reply, ReqId};
+use crate::history::{Event, History, Op, Reply, ReqId};
 use crate::property::Property;
 use crate::trace::{Forgetting, Narrate, Step};
 use clap::ValueEnum;
@@ -1015,13 +1015,17 @@ impl<A: Node> System<A> {
 
     /// The client history of a state: every attempt of every client, client by client.
     pub fn history(&self, state: &SysState<A>) -> History {
+        self.events(state).copied().collect()
+    }
+
+    /// The events of [`System::history`], client by client, without building it.
+    pub fn events<'s>(&self, state: &'s SysState<A>) -> impl Iterator<Item = &'s Event> + 's {
         state
             .net
             .actor_states
             .iter()
             .filter_map(|s| A::client_state(s))
-            .flat_map(|c| c.log.iter().copied())
-            .collect()
+            .flat_map(|c| c.log.iter())
     }
 
     /// Messages in flight (each once, even on a duplicating network).
@@ -1312,11 +1316,7 @@ impl<A: Node> Narrate for System<A> {
         self.sets_keep_violation_paths()
     }
 
-    fn symmetric_fingerprint(&self, state: &Self::State) -> Option<u64> {
-        self.orbit_fingerprint(state)
-    }
-
-    fn symmetric_fingerprint_knowing(&self, state: &Self::State, own: u64) -> Option<u64> {
+    fn symmetric_fingerprint(&self, state: &Self::State, own: u64) -> Option<u64> {
         self.orbit_fingerprint_knowing(state, Some(own))
     }
 

@@ -240,17 +240,12 @@ pub trait Narrate: Model {
 
     /// For symmetry reduction: the fingerprint of `state`'s orbit under the model's
     /// interchangeable actors, the same for every state of the orbit (see
-    /// [`crate::symmetry`]); `None` (the default) when the model declares none.
-    fn symmetric_fingerprint(&self, state: &Self::State) -> Option<u64> {
-        let _ = state;
+    /// [`crate::symmetry`]); `None` (the default) when the model declares none. `own` is
+    /// `state`'s own fingerprint ([`crate::exhaustive::fingerprint`]), which the engine has
+    /// worked out already.
+    fn symmetric_fingerprint(&self, state: &Self::State, own: u64) -> Option<u64> {
+        let _ = (state, own);
         None
-    }
-
-    /// [`Narrate::symmetric_fingerprint`], given `state`'s own fingerprint
-    /// ([`crate::exhaustive::fingerprint`]) where the caller has worked it out already.
-    fn symmetric_fingerprint_knowing(&self, state: &Self::State, own: u64) -> Option<u64> {
-        let _ = own;
-        self.symmetric_fingerprint(state)
     }
 
     /// The names of the actors [`Narrate::symmetric_fingerprint`] treats as
@@ -276,6 +271,19 @@ pub struct Path<M: Model> {
     pub states: Vec<M::State>,
     /// The actions taken, `actions[i]` leading from `states[i]` to `states[i + 1]`.
     pub actions: Vec<M::Action>,
+}
+
+impl<M: Model> Clone for Path<M>
+where
+    M::State: Clone,
+    M::Action: Clone,
+{
+    fn clone(&self) -> Self {
+        Path {
+            states: self.states.clone(),
+            actions: self.actions.clone(),
+        }
+    }
 }
 
 impl<M: Model> Path<M> {

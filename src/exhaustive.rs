@@ -5,8 +5,9 @@
 //! paths are not always the shortest. Here states are expanded strictly level by level
 //! and every property is checked when a state is first discovered; the first violating
 //! state found therefore lies at the smallest depth, and its parent chain is a shortest
-//! path. Visited states are kept as 64-bit fingerprints with their parent's fingerprint
-//! (about 16 bytes of payload per state); the path is rebuilt by replaying the model.
+//! path. Visited states are kept as 64-bit fingerprints with a link to their parent
+//! (about 16 bytes of payload per state: see [`link`]); the path is rebuilt by replaying
+//! the model.
 
 use crate::progress::{Progress, Tick};
 use crate::property::{ClientSteps, Kind, Property};
@@ -337,7 +338,50 @@ impl Hasher for PassThrough {
     }
 }
 
+/// Visited states: key -> link to the parent ([`link`]; 0 for a start state).
 type Visited = HashMap<u64, u64, BuildHasherDefault<PassThrough>>;
+
+/// The link a visited state keeps to its parent: the parent's key, with the place of the
+/// step taken from it (in the model's list of the parent's steps) mixed in, in the same 8
+/// bytes. A path is rebuilt by taking that step again rather than by trying them all
+/// ([`parent_of`] reads it back: mixing the same place in again gives the parent back).
+fn link(parent: u64, step: u32) -> u64 {
+    parent ^ STEP_MIX.wrapping_mul(u64::from(step) + 1)
+}
+
+/// Mixes a step's place into a link ([`link`]): any odd constant with its bits spread.
+const STEP_MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Places tried when a link is read back ([`parent_of`]): more than any state has steps.
+const MAX_STEP_PLACES: u32 = 1 << 16;
+
+/// The parent key and the step's place a link holds ([`link`]): the one place that turns
+/// the link into a visited key. Another place would do so only if an unrelated 64-bit
+/// value were a visited key (odds of about one in 2^64 / states per place tried, those of
+/// two states sharing a fingerprint); the path rebuilt is checked step by step anyway.
+fn parent_of(parents: &Visited, link: u64) -> Option<(u64, u32)> {
+    (0..MAX_STEP_PLACES).find_map(|step| {
+        let parent = self::link(link, step);
+        parents.contains_key(&parent).then_some((parent, step))
+    })
+}
+
+/// Keeps the steps `keep` accepts, and with each its place in the model's list
+/// (`places[k]` is the place of `actions[k]`).
+fn keep_steps<A>(actions: &mut Vec<A>, places: &mut Vec<u32>, mut keep: impl FnMut(&A) -> bool) {
+    let (mut read, mut write) = (0, 0);
+    actions.retain(|a| {
+        let kept = keep(a);
+        if kept {
+            places[write] = places[read];
+            write += 1;
+        }
+        read += 1;
+        kept
+    });
+    places.truncate(write);
+}
+
 type Fingerprints = std::collections::HashSet<u64, BuildHasherDefault<PassThrough>>;
 
 /// Parent states expanded between two looks at the limits, the clock and Ctrl-C.
@@ -504,11 +548,14 @@ enum Por {
     On { client_steps: bool },
 }
 
+/// A new state found: (the state held, its key, its link to its parent, the open
+/// properties it decides, whether messages were forgotten in it).
+type Successor<M> = (Held<M>, u64, u64, Vec<u16>, bool);
+
 /// What expanding a run of parent states produced, in order.
-struct Expansion<P> {
-    /// (successor packed, its fingerprint, its parent's fingerprint, the open properties
-    /// it decides, whether messages were forgotten in it), in discovery order.
-    successors: Vec<(P, u64, u64, Vec<u16>, bool)>,
+struct Expansion<M: Narrate> {
+    /// The new states found, in discovery order.
+    successors: Vec<Successor<M>>,
     /// Parents at rest (nothing but a crash can happen), with the `eventually`
     /// properties they fail.
     at_rest_failures: Vec<(u64, Vec<usize>)>,
@@ -527,9 +574,47 @@ struct Expansion<P> {
     losses_waited: usize,
     /// Orbit keys worked out by this worker (symmetry reduction).
     orbits: OrbitMemo,
+    /// The worker's working lists, kept from run to run (a search of a few states per
+    /// level would otherwise spend much of its time allocating them).
+    scratch: Scratch<M>,
 }
 
-impl<S> Expansion<S> {
+/// The lists a worker fills and empties for every state it expands.
+struct Scratch<M: Narrate> {
+    /// The state's steps.
+    actions: Vec<M::Action>,
+    /// The place of each step in the model's list (see [`keep_steps`]).
+    places: Vec<u32>,
+    /// The keys of the successors this worker found in this run.
+    mine: Fingerprints,
+    /// Where each step leads, where the model tells it.
+    told: Vec<Option<Option<u64>>>,
+    /// The persistent set named (steps by their place in `actions`).
+    persistent: Vec<usize>,
+    /// The steps of the persistent set taken.
+    taken: Vec<usize>,
+    /// The states built to tell where steps of the set lead, by step.
+    prebuilt: Vec<(usize, (M::State, bool))>,
+    /// The steps outside the persistent set.
+    rest: Vec<usize>,
+}
+
+impl<M: Narrate> Default for Scratch<M> {
+    fn default() -> Self {
+        Scratch {
+            actions: Vec::new(),
+            places: Vec::new(),
+            mine: Fingerprints::default(),
+            told: Vec::new(),
+            persistent: Vec::new(),
+            taken: Vec::new(),
+            prebuilt: Vec::new(),
+            rest: Vec::new(),
+        }
+    }
+}
+
+impl<M: Narrate> Expansion<M> {
     fn empty() -> Self {
         Expansion {
             successors: Vec::new(),
@@ -541,6 +626,7 @@ impl<S> Expansion<S> {
             delays_left_out: 0,
             losses_waited: 0,
             orbits: OrbitMemo::default(),
+            scratch: Scratch::default(),
         }
     }
 }
@@ -826,7 +912,7 @@ where
     } else {
         reduce
     };
-    // fingerprint -> parent fingerprint (0 for a start state)
+    // key -> link to the parent (see `link`; 0 for a start state)
     let mut parents: Visited = Visited::default();
     let mut found: Vec<Option<(u64, f64)>> = vec![None; properties.len()];
     let mut max_depth = 0;
@@ -845,8 +931,6 @@ where
     // The fingerprints found at the depth being discovered (with `parents`, they tell a
     // state seen at this depth or before from one found at the next): kept for `por`.
     let mut next_fps: Fingerprints = Fingerprints::default();
-    // The paths rebuilt so far (see `rebuild`).
-    let mut rebuilt = Rebuilt(Vec::new());
 
     // The not-yet-decided `always`/`sometimes` properties, and which of them a new state
     // decides (checked on the workers, before the state is packed).
@@ -911,28 +995,38 @@ where
                   por: Por,
                   forgetting: Forgetting,
                   tell: bool,
-                  out: &mut Expansion<Held<M>>| {
-        let mut actions = Vec::new();
-        let mut mine: Fingerprints = Default::default();
-        let mut told = Vec::new();
-        let (mut persistent, mut taken, mut prebuilt) = (Vec::new(), Vec::new(), Vec::new());
-        let mut rest = Vec::new();
+                  out: &mut Expansion<M>| {
+        let Scratch {
+            mut actions,
+            mut places,
+            mut mine,
+            mut told,
+            mut persistent,
+            mut taken,
+            mut prebuilt,
+            mut rest,
+        } = std::mem::take(&mut out.scratch);
+        mine.clear();
         let mut unpacked = None;
         for (held, fp) in run {
             let state = held.state(model, &mut unpacked);
             actions.clear();
             model.actions(state, &mut actions);
+            places.clear();
+            places.extend(0..actions.len() as u32);
             // Partial-order reduction: steps that only hold back others are left out.
             let mut left_out = false;
             if let Por::On { .. } = por {
                 let all = actions.len();
-                actions.retain(|a| !model.only_delays(state, a));
+                keep_steps(&mut actions, &mut places, |a| !model.only_delays(state, a));
                 left_out = actions.len() < all;
             }
             // Steps only `eventually` properties see, where none is searched for (this keeps
             // distances: no path gets longer).
             if no_eventually {
-                actions.retain(|a| !model.only_for_eventually(state, a));
+                keep_steps(&mut actions, &mut places, |a| {
+                    !model.only_for_eventually(state, a)
+                });
             }
             // Where steps lead, told by the model: under the partial-order reduction, the
             // persistent set's steps first, the others only if the set is not taken.
@@ -1068,8 +1162,13 @@ where
                 // the merge keeps what the first new state in order decides.
                 let (next, forgot) = next;
                 let decided = decides(open, &next);
-                out.successors
-                    .push((Held::new(model, next, pack), nfp, *fp, decided, forgot));
+                out.successors.push((
+                    Held::new(model, next, pack),
+                    nfp,
+                    link(*fp, places[k]),
+                    decided,
+                    forgot,
+                ));
             }
             if !work_left {
                 // A state at rest (nothing but a crash can happen): judge the
@@ -1085,10 +1184,20 @@ where
                 }
             }
         }
+        out.scratch = Scratch {
+            actions,
+            places,
+            mine,
+            told,
+            persistent,
+            taken,
+            prebuilt,
+            rest,
+        };
     };
     // One buffer per thread, kept from run to run: fresh buffers for every run cost more
     // in page faults than the search itself.
-    let mut buffers: Vec<Expansion<Held<M>>> = (0..threads).map(|_| Expansion::empty()).collect();
+    let mut buffers: Vec<Expansion<M>> = (0..threads).map(|_| Expansion::empty()).collect();
     let mut run_buffer: Vec<(Held<M>, u64)> = Vec::new();
 
     let mut depth = 0usize;
@@ -1255,7 +1364,6 @@ where
                             reduce,
                             (forgetting, settled_after),
                             &known,
-                            &mut rebuilt,
                         );
                         // A shortest run to a violation takes no loss and no crash that
                         // only delays (its twin without them is shorter; see
@@ -1354,7 +1462,6 @@ where
                         reduce,
                         (forgetting, settled_after),
                         &known,
-                        &mut rebuilt,
                     )
                 }),
                 seconds: f.map(|(_, s)| s),
@@ -1379,11 +1486,12 @@ where
 }
 
 /// Rebuilds the path to the state with key `target` by replaying the model along the
-/// chain of parent keys (with the symmetry reduction, each step leads to some state of
-/// the recorded orbit: renaming maps steps to steps). With the partial-order reduction
-/// or with `forget`, the keys are those of states with what the model may forget taken
-/// out ([`Narrate::forget`]), and the path is replayed on the states as they are: every
-/// step of the one is a step of the other.
+/// chain of parent keys: each step is the one the link names ([`link`]), checked by where
+/// it leads, else one found among the state's steps (with the symmetry reduction, each
+/// step leads to some state of the recorded orbit: renaming maps steps to steps). With
+/// the partial-order reduction or with `forget`, the keys are those of states with what
+/// the model may forget taken out ([`Narrate::forget`]), and the path is replayed on the
+/// states as they are: every step of the one is a step of the other.
 fn rebuild<M>(
     model: &M,
     parents: &Visited,
@@ -1391,23 +1499,27 @@ fn rebuild<M>(
     reduce: Reduce,
     (forget, settled_after): (Forgetting, Option<usize>),
     known: &[&OrbitMemo],
-    rebuilt: &mut Rebuilt<M>,
 ) -> Path<M>
 where
     M: Narrate,
     M::State: Hash + Clone,
     M::Action: Clone,
 {
-    let mut chain = vec![target];
+    // The keys from a start state to `target`, and the place of each step between them.
+    let (mut chain, mut places) = (vec![target], Vec::new());
     let mut cur = target;
-    while let Some(&p) = parents.get(&cur) {
-        if p == 0 {
+    while let Some(&l) = parents.get(&cur) {
+        if l == 0 {
             break;
         }
+        let (p, place) =
+            parent_of(parents, l).expect("every visited state's link names a visited parent");
         chain.push(p);
+        places.push(place);
         cur = p;
     }
     chain.reverse();
+    places.reverse();
     // The state the search stored for `s` at `depth`: `s` with what it forgets there
     // taken out.
     let stored = |s: &M::State, depth: usize| -> Option<M::State> {
@@ -1430,34 +1542,45 @@ where
             || (!quick && key(model, reduce, t) == want);
         found.then_some(kept)
     };
-    // The steps an earlier path shares with this one (the start of its chain) are taken
-    // from it.
-    let shared = rebuilt
-        .0
-        .iter()
-        .map(|(c, p)| (c.iter().zip(&chain).take_while(|(a, b)| a == b).count(), p))
-        .max_by_key(|(n, _)| *n)
-        .filter(|(n, _)| *n > 0);
-    let mut path: Path<M> = match shared {
-        Some((n, p)) => Path {
-            states: p.states[..n].to_vec(),
-            actions: p.actions[..n - 1].to_vec(),
-        },
-        None => Path {
-            states: vec![model
-                .init_states()
-                .into_iter()
-                .find(|s| recorded(s, 0, chain[0], false).is_some())
-                .expect("the chain starts at a start state")],
-            actions: Vec::new(),
-        },
+    let mut path: Path<M> = Path {
+        states: vec![model
+            .init_states()
+            .into_iter()
+            .find(|s| recorded(s, 0, chain[0], false).is_some())
+            .expect("the chain starts at a start state")],
+        actions: Vec::new(),
     };
     let (mut actions, mut told) = (Vec::new(), Vec::new());
     // The path's last state as the search stored it, where something was taken out.
     let mut cur_kept = stored(path.last(), path.actions.len());
     for (at, want) in chain.iter().enumerate().skip(path.states.len()) {
         let cur = path.last();
-        // Under the symmetry reduction, where working keys out costs most, the step the
+        // A step of the state the search stored taken on the path's state: `None` where
+        // it is none of the full state's (something was taken out of the stored one) or
+        // does not lead to a state of the recorded key (`quick`: by the orbit key the
+        // workers remember only).
+        let take = |action: M::Action, quick: bool| {
+            if cur_kept.is_some() && !model.has_step(cur, &action) {
+                return None;
+            }
+            let next = model.next_state(cur, action.clone())?;
+            let kept = recorded(&next, at, *want, quick)?;
+            Some((action, next, kept))
+        };
+        // The step the search took, by its place among the steps of the state it
+        // expanded (the state the search stored), where the path so far is the one it
+        // took: checked on the full state and by where it leads.
+        let placed_step = |actions: &mut Vec<M::Action>| {
+            let from = cur_kept.as_ref().unwrap_or(cur);
+            actions.clear();
+            model.actions(from, actions);
+            let place = places[at - 1] as usize;
+            if place >= actions.len() {
+                return None;
+            }
+            take(actions.swap_remove(place), false)
+        };
+        // Else, under the symmetry reduction, where working keys out costs most, the step the
         // search took is found cheaply where the model tells where steps lead: from the
         // state the search stored, the first step told to lead to a state whose orbit key
         // the workers remember (the path's states were keyed) as the recorded one, checked
@@ -1475,15 +1598,7 @@ where
             let k = told
                 .iter()
                 .position(|t| t.flatten().and_then(remembered) == Some(*want))?;
-            let action = actions.swap_remove(k);
-            // (A step of the stored state, with something taken out, may be none of the
-            // full state's.)
-            if cur_kept.is_some() && !model.has_step(cur, &action) {
-                return None;
-            }
-            let next = model.next_state(cur, action.clone())?;
-            let kept = recorded(&next, at, *want, true)?;
-            Some((action, next, kept))
+            take(actions.swap_remove(k), true)
         };
         // Else the steps of the full state, built: first (under the symmetry reduction)
         // to a state whose orbit key the workers remember as the recorded one, then, if
@@ -1497,7 +1612,8 @@ where
                 Some((a, next, kept))
             })
         };
-        let (a, s, kept) = told_step(&mut actions, &mut told)
+        let (a, s, kept) = placed_step(&mut actions)
+            .or_else(|| told_step(&mut actions, &mut told))
             .or_else(|| {
                 reduce
                     .symmetry()
@@ -1510,13 +1626,8 @@ where
         path.states.push(s);
         cur_kept = kept;
     }
-    rebuilt.0.push((chain, path.clone()));
     path
 }
-
-/// The paths a search rebuilt, each with the chain of keys it follows: a path whose
-/// chain starts as an earlier one's takes those steps from it.
-struct Rebuilt<M: Model>(Vec<(Vec<u64>, Path<M>)>);
 
 /// Visits every state reachable from the start states, breadth-first and unreduced, up
 /// to `max_states` unique states: `visit` gets each state, its steps and where each leads
@@ -1689,5 +1800,38 @@ mod side_job_tests {
         let panic = claimed.expect_err("the job's panic goes on to the claimer");
         assert_eq!(panic.downcast_ref::<&str>(), Some(&"the job broke"));
         worker.join().expect("run catches the panic");
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::{fingerprint, keep_steps, link, parent_of, Visited};
+
+    #[test]
+    fn a_link_gives_back_its_parent_and_the_place_of_the_step() {
+        let mut parents = Visited::default();
+        let keys: Vec<u64> = (0..1000u64).map(|i| fingerprint(&i)).collect();
+        for &k in &keys {
+            parents.insert(k, 0);
+        }
+        for (i, &k) in keys.iter().enumerate() {
+            let step = (i % 300) as u32;
+            assert_eq!(parent_of(&parents, link(k, step)), Some((k, step)));
+        }
+        // A link to no visited state names none.
+        assert_eq!(
+            parent_of(&parents, link(fingerprint(&"elsewhere"), 3)),
+            None
+        );
+    }
+
+    #[test]
+    fn kept_steps_keep_their_places_in_the_models_list() {
+        let mut actions: Vec<char> = "abcdef".chars().collect();
+        let mut places: Vec<u32> = (0..6).collect();
+        keep_steps(&mut actions, &mut places, |&a| a != 'b' && a != 'e');
+        keep_steps(&mut actions, &mut places, |&a| a != 'a');
+        assert_eq!(actions, vec!['c', 'd', 'f']);
+        assert_eq!(places, vec![2, 3, 5]);
     }
 }

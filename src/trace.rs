@@ -273,19 +273,6 @@ pub struct Path<M: Model> {
     pub actions: Vec<M::Action>,
 }
 
-impl<M: Model> Clone for Path<M>
-where
-    M::State: Clone,
-    M::Action: Clone,
-{
-    fn clone(&self) -> Self {
-        Path {
-            states: self.states.clone(),
-            actions: self.actions.clone(),
-        }
-    }
-}
-
 impl<M: Model> Path<M> {
     /// Number of steps.
     pub fn len(&self) -> usize {

@@ -1079,6 +1079,26 @@ impl NodeTrait for Node {
         }
     }
 
+    // A hint and its acknowledgement name the home replica they stand in for.
+    fn peer_mentions(msg: &Peer, note: &mut dyn FnMut(usize, u64)) {
+        match *msg {
+            Peer::HintAck { seq, version, home } => note(
+                usize::from(home),
+                1 | u64::from(seq) << 8 | u64::from(version) << 16,
+            ),
+            Peer::Hinted {
+                seq,
+                value,
+                version,
+                home,
+            } => note(
+                usize::from(home),
+                2 | u64::from(seq) << 8 | u64::from(version) << 16 | u64::from(value) << 24,
+            ),
+            _ => {}
+        }
+    }
+
     fn renamed_peer(msg: &Peer, r: &Renaming) -> Option<Peer> {
         let home = |h: u8| r.index(usize::from(h)) as u8;
         Some(match *msg {

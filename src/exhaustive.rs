@@ -277,15 +277,22 @@ impl OrbitMemo {
         self.0.get(&own).copied()
     }
 
-    /// The key of `state` in the visited set ([`key`]), remembered by its own fingerprint.
-    fn key<M: Narrate>(&mut self, model: &M, reduce: Reduce, state: &M::State) -> u64
+    /// The key of `state` in the visited set ([`key`]), remembered by its own fingerprint
+    /// (`own`, where the model told it: see [`Narrate::successor_fingerprints`]).
+    fn key<M: Narrate>(
+        &mut self,
+        model: &M,
+        reduce: Reduce,
+        state: &M::State,
+        own: Option<u64>,
+    ) -> u64
     where
         M::State: Hash,
     {
+        let own = own.unwrap_or_else(|| fingerprint(state));
         if !reduce.symmetry() {
-            return fingerprint(state);
+            return own;
         }
-        let own = fingerprint(state);
         if let Some(k) = self.get(own) {
             return k;
         }
@@ -1071,7 +1078,8 @@ where
                         None => match next_state(model, forgetting, state, actions[k].clone()) {
                             None => continue,
                             Some(next) if model.within_boundary(&next.0) => {
-                                let nfp = out.orbits.key(model, reduce, &next.0);
+                                let own = told.get(k).copied().flatten().flatten();
+                                let nfp = out.orbits.key(model, reduce, &next.0, own);
                                 prebuilt.push((k, next));
                                 nfp
                             }
@@ -1139,7 +1147,8 @@ where
                 let nfp = match &step {
                     Step::Told(nfp, _) => *nfp,
                     Step::Built((next, _)) if model.within_boundary(next) => {
-                        out.orbits.key(model, reduce, next)
+                        let own = told.get(k).copied().flatten().flatten();
+                        out.orbits.key(model, reduce, next, own)
                     }
                     Step::Built(_) => continue,
                 };

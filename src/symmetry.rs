@@ -5,9 +5,10 @@
 //! servers with the same code, which clients treat alike (a load balancer that may pick
 //! any of its servers, a coordinator that writes to every replica and reads from any R).
 //! Renaming them by any permutation then maps every run to a run, and every property's
-//! check to itself. The exhaustive engine keys its visited set by the smallest
-//! fingerprint over all renamings of a state ([`System::orbit_fingerprint`]), so one
-//! state stands for its whole orbit. Distances from the start are preserved, so the
+//! check to itself. The exhaustive engine keys its visited set by the fingerprint of
+//! each state renamed so that its interchangeable actors come in order of what they hold
+//! and what is in flight to and from them ([`System::orbit_fingerprint`]), so one state
+//! stands for its whole orbit. Distances from the start are preserved, so the
 //! first path found is still a shortest one.
 //!
 //! The model says how a renaming acts on what its actors keep and send
@@ -330,35 +331,24 @@ impl<A: Node> System<A> {
         Some(crate::exhaustive::fingerprint(&sum.wrapping_add(network)))
     }
 
-    /// The renamings worth trying on `state`: interchangeable actors are sorted by what
-    /// they hold and what is in flight to and from them (a renaming does not change
-    /// that), and each renaming puts them in that order, trying every order among actors
-    /// that look alike. `each` gets every candidate in turn (one renaming, rewritten).
-    fn candidate_renamings(
-        &self,
-        symmetry: &Symmetry,
-        state: &SysState<A>,
-        mut each: impl FnMut(&Renaming),
-    ) {
+    /// The renaming that puts `state`'s interchangeable actors in order of what they hold
+    /// and what is in flight to and from them ([`System::looks`]: a renaming does not
+    /// change it), actors that look alike in their order by index. Actors that look
+    /// alike in every respect the looks see are alike: renaming one as the other leaves
+    /// the state as it is, so any order among them gives the same renamed state (the
+    /// catalog's audit checks it, state by state: see [`audit`]; where a model broke it,
+    /// keys would stay sound, each the fingerprint of the state renamed, but an orbit
+    /// could be stored under more than one key).
+    fn sorting_renaming(&self, symmetry: &Symmetry, state: &SysState<A>) -> Renaming {
         let looks = self.looks(symmetry, state);
         let group = &symmetry.group;
         let mut order: SmallVec<[usize; INLINE]> = (0..group.len()).collect();
         order.sort_by_key(|&k| (looks[k], k));
-        let mut blocks: SmallVec<[(usize, usize); INLINE]> = SmallVec::new();
-        let mut lo = 0;
-        for hi in 1..=order.len() {
-            if hi == order.len() || looks[order[hi]] != looks[order[lo]] {
-                blocks.push((lo, hi));
-                lo = hi;
-            }
-        }
         let mut renaming = Renaming {
             to: (0..state.net.actor_states.len()).collect(),
         };
-        orders_within_blocks(&mut order, &blocks, 0, 0, &mut |order| {
-            renaming.place(group, order);
-            each(&renaming);
-        });
+        renaming.place(group, &order);
+        renaming
     }
 
     /// What each interchangeable actor looks like in `state`, whatever its name: what it
@@ -391,12 +381,33 @@ impl<A: Node> System<A> {
                 }
             });
         }
+        // An end of a message as a renaming keeps it: the actor, unless interchangeable.
+        let kept = |who: Id| {
+            let who = usize::from(who);
+            if group.contains(&who) {
+                usize::MAX
+            } else {
+                who
+            }
+        };
+        // A message, by its end at the actor and the actor at its other end, and what it
+        // says about the actors it names ([`Node::peer_mentions`]).
         let mut note = |src: Id, dst: Id, msg: &Msg<A::Peer>, copies: u64| {
-            for (end, who) in [(0u8, dst), (1u8, src)] {
+            for (end, who, other) in [(0u8, dst, src), (1u8, src, dst)] {
                 if let Some(k) = group.iter().position(|&g| g == usize::from(who)) {
-                    let h = hasher.hash_one((end, msg)).wrapping_mul(copies);
+                    let h = hasher
+                        .hash_one((end, kept(other), msg))
+                        .wrapping_mul(copies);
                     looks[k] = looks[k].wrapping_add(h);
                 }
+            }
+            if let Msg::Peer(p) = msg {
+                A::peer_mentions(p, &mut |j, what| {
+                    if let Some(k) = group.iter().position(|&g| g == j) {
+                        let h = hasher.hash_one((3u8, kept(src), kept(dst), what));
+                        looks[k] = looks[k].wrapping_add(h.wrapping_mul(copies));
+                    }
+                });
             }
         };
         match &net.network {
@@ -421,11 +432,11 @@ impl<A: Node> System<A> {
         looks
     }
 
-    /// The key of `state`'s orbit: the smallest fingerprint over the renamings worth
-    /// trying (`System::candidate_renamings`); `None` when the system declares no
-    /// symmetry. Any state of the orbit it names is the state renamed, so equal keys mean
-    /// states equal up to renaming (sound); the sort makes most of each orbit share one
-    /// key (the reduction).
+    /// The key of `state`'s orbit: the fingerprint of `state` renamed so that its
+    /// interchangeable actors are in order ([`System::sorting_renaming`]); `None` when the
+    /// system declares no symmetry. It is the fingerprint of a state of the orbit it
+    /// names, so equal keys mean states equal up to renaming (sound); the order makes
+    /// the states of each orbit share one key (the reduction).
     pub fn orbit_fingerprint(&self, state: &SysState<A>) -> Option<u64> {
         self.orbit_fingerprint_knowing(state, None)
     }
@@ -438,19 +449,12 @@ impl<A: Node> System<A> {
     ) -> Option<u64> {
         let symmetry = self.symmetry.as_ref()?;
         let own = || own.unwrap_or_else(|| crate::exhaustive::fingerprint(state));
-        let mut smallest: Option<u64> = None;
-        self.candidate_renamings(symmetry, state, |r| {
-            // The renaming that moves no actor leaves the state as it is.
-            let fp = if r.is_identity() {
-                Some(own())
-            } else {
-                self.renamed_fingerprint(state, r)
-            };
-            if let Some(fp) = fp {
-                smallest = Some(smallest.map_or(fp, |s| s.min(fp)));
-            }
-        });
-        smallest.or_else(|| Some(own()))
+        let r = self.sorting_renaming(symmetry, state);
+        // The renaming that moves no actor leaves the state as it is.
+        if r.is_identity() {
+            return Some(own());
+        }
+        self.renamed_fingerprint(state, &r).or_else(|| Some(own()))
     }
 }
 
@@ -567,13 +571,14 @@ pub fn audit<A: Node>(sys: &System<A>, max_states: usize) -> Result<Audit, Strin
                     where_()
                 ));
             }
-            // Not needed for soundness (any renamings tried give a sound key), but for
-            // the reduction to be whole: what sorts the actors follows renaming.
+            // Not needed for soundness (any renaming gives a sound key), but for the
+            // reduction to be whole: what sorts the actors follows renaming, and actors
+            // that look alike are alike (renaming one as the other changes nothing).
             if orbit != sys.orbit_fingerprint(&renamed) {
                 return Err(format!(
                     "the renamed state gets another orbit key than the state (what sorts \
                      the interchangeable actors, see Node::mentions, does not follow the \
-                     renaming): {}",
+                     renaming, or actors that look alike are not alike): {}",
                     where_()
                 ));
             }

@@ -212,15 +212,24 @@ pub trait Node:
 
     /// What this actor's state says about each interchangeable actor it names:
     /// `note(j, what)` for actor `j` (by index). The symmetry reduction sorts the
-    /// interchangeable actors by what they hold and what is in flight to and from them,
-    /// and tries every order among those that look alike; what the other actors say
-    /// about them tells more of them apart, so fewer orders are tried. What is noted
-    /// must follow renaming: `renamed_state(state, r)` notes `what` about `r.index(j)`
-    /// wherever `state` notes it about `j` (the symmetry audit checks that every state of
-    /// an orbit gets one key). Only actors outside the group are asked. Nothing by
-    /// default.
+    /// interchangeable actors by what they hold, what is in flight to and from them and
+    /// what the others say about them, and takes actors that look alike in all of that
+    /// as alike (one order among them is tried): a state that names an interchangeable
+    /// actor must note it here, or that actor and another may look alike while the state
+    /// tells them apart (the symmetry audit then fails: the state and its renaming get
+    /// different keys). What is noted must follow renaming: `renamed_state(state, r)`
+    /// notes `what` about `r.index(j)` wherever `state` notes it about `j`. Only actors
+    /// outside the group are asked. Nothing by default.
     fn mentions(state: &Self::State, note: &mut dyn FnMut(usize, u64)) {
         let _ = (state, note);
+    }
+
+    /// What a server-to-server message says about each interchangeable actor it names
+    /// (besides its sender and receiver), as [`Node::mentions`] for states: `note(j,
+    /// what)` for actor `j`, following renaming as [`Node::renamed_peer`] does. Nothing by
+    /// default.
+    fn peer_mentions(msg: &Self::Peer, note: &mut dyn FnMut(usize, u64)) {
+        let _ = (msg, note);
     }
 
     /// A server-to-server message renamed (see [`Node::renamed_state`]).

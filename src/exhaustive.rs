@@ -323,6 +323,11 @@ fn told_key(
     }
 }
 
+/// The own fingerprint of the state step `k` leads to, where the model told it.
+fn told_own(told: &[Option<Option<u64>>], k: usize) -> Option<u64> {
+    told.get(k).copied().flatten().flatten()
+}
+
 /// Seed of [`fingerprint`]: any fixed value; changing it changes no verdict or count.
 const FINGERPRINT_SEED: u64 = 0x5b1d_b7a1_2c0f_fee5;
 
@@ -1004,43 +1009,41 @@ where
                   tell: bool,
                   out: &mut Expansion<M>| {
         let Scratch {
-            mut actions,
-            mut places,
-            mut mine,
-            mut told,
-            mut persistent,
-            mut taken,
-            mut prebuilt,
-            mut rest,
-        } = std::mem::take(&mut out.scratch);
+            actions,
+            places,
+            mine,
+            told,
+            persistent,
+            taken,
+            prebuilt,
+            rest,
+        } = &mut out.scratch;
         mine.clear();
         let mut unpacked = None;
         for (held, fp) in run {
             let state = held.state(model, &mut unpacked);
             actions.clear();
-            model.actions(state, &mut actions);
+            model.actions(state, actions);
             places.clear();
             places.extend(0..actions.len() as u32);
             // Partial-order reduction: steps that only hold back others are left out.
             let mut left_out = false;
             if let Por::On { .. } = por {
                 let all = actions.len();
-                keep_steps(&mut actions, &mut places, |a| !model.only_delays(state, a));
+                keep_steps(actions, places, |a| !model.only_delays(state, a));
                 left_out = actions.len() < all;
             }
             // Steps only `eventually` properties see, where none is searched for (this keeps
             // distances: no path gets longer).
             if no_eventually {
-                keep_steps(&mut actions, &mut places, |a| {
-                    !model.only_for_eventually(state, a)
-                });
+                keep_steps(actions, places, |a| !model.only_for_eventually(state, a));
             }
             // Where steps lead, told by the model: under the partial-order reduction, the
             // persistent set's steps first, the others only if the set is not taken.
             told.clear();
             let sets = matches!(por, Por::On { .. }) && !at_depth_limit;
             if tell && !sets {
-                model.successor_fingerprints(state, &actions, forgetting, &mut told);
+                model.successor_fingerprints(state, actions, forgetting, told);
             }
             // Partial-order reduction: only the persistent set's steps that lead
             // somewhere, if they all lead to states not seen at this depth or before
@@ -1051,35 +1054,28 @@ where
             // Whether the state's losses wait, where already worked out.
             let mut losses_may_wait = None;
             if let (Por::On { client_steps }, false) = (por, at_depth_limit) {
-                model.persistent_set(state, &actions, client_steps, &mut persistent);
+                model.persistent_set(state, actions, client_steps, persistent);
                 // Under symmetry, a set that holds a loss is not taken where the state's
                 // losses wait: expanded without them, the state explores no loss at all,
                 // and the deliveries the set would put off often lead to one orbit.
                 if reduce.symmetry() && persistent.iter().any(|&k| model.is_loss(&actions[k])) {
-                    let wait = model.losses_wait(state, &actions, &[]);
+                    let wait = model.losses_wait(state, actions, &[]);
                     losses_may_wait = Some(wait);
                     if wait {
                         persistent.clear();
                     }
                 }
                 if tell {
-                    model.successor_fingerprints_of(
-                        state,
-                        &actions,
-                        &persistent,
-                        forgetting,
-                        &mut told,
-                    );
+                    model.successor_fingerprints_of(state, actions, persistent, forgetting, told);
                 }
-                for &k in &persistent {
-                    let nfp = match told_key(&told, k, reduce, &out.orbits) {
+                for &k in persistent.iter() {
+                    let nfp = match told_key(told, k, reduce, &out.orbits) {
                         Some(None) => continue,
                         Some(Some(nfp)) => nfp,
                         None => match next_state(model, forgetting, state, actions[k].clone()) {
                             None => continue,
                             Some(next) if model.within_boundary(&next.0) => {
-                                let own = told.get(k).copied().flatten().flatten();
-                                let nfp = out.orbits.key(model, reduce, &next.0, own);
+                                let nfp = out.orbits.key(model, reduce, &next.0, told_own(told, k));
                                 prebuilt.push((k, next));
                                 nfp
                             }
@@ -1102,14 +1098,14 @@ where
             if tell && sets && taken.is_empty() {
                 rest.clear();
                 rest.extend((0..actions.len()).filter(|k| !persistent.contains(k)));
-                model.successor_fingerprints_of(state, &actions, &rest, forgetting, &mut told);
+                model.successor_fingerprints_of(state, actions, rest, forgetting, told);
             }
             // Partial-order reduction, losses last: where no set was taken, losses wait
             // until the state is at rest but for them (see `crate::reduction`).
             let losses_wait = matches!(por, Por::On { .. })
                 && taken.is_empty()
                 && actions.iter().any(|a| model.is_loss(a))
-                && losses_may_wait.unwrap_or_else(|| model.losses_wait(state, &actions, &told));
+                && losses_may_wait.unwrap_or_else(|| model.losses_wait(state, actions, told));
             out.losses_waited += usize::from(losses_wait);
             // Whether some step that leads somewhere is not spontaneous (else the state is
             // at rest).
@@ -1127,7 +1123,7 @@ where
                 let is_work = !work_left && !model.spontaneous(state, &action);
                 // Where the step leads: told by the model (the state is built only if it
                 // is new), or built now.
-                let step = match told_key(&told, k, reduce, &out.orbits) {
+                let step = match told_key(told, k, reduce, &out.orbits) {
                     Some(None) => continue,
                     Some(Some(nfp)) => Step::Told(nfp, action),
                     None => match prebuilt.iter().position(|(j, _)| *j == k) {
@@ -1147,8 +1143,7 @@ where
                 let nfp = match &step {
                     Step::Told(nfp, _) => *nfp,
                     Step::Built((next, _)) if model.within_boundary(next) => {
-                        let own = told.get(k).copied().flatten().flatten();
-                        out.orbits.key(model, reduce, next, own)
+                        out.orbits.key(model, reduce, next, told_own(told, k))
                     }
                     Step::Built(_) => continue,
                 };
@@ -1193,16 +1188,6 @@ where
                 }
             }
         }
-        out.scratch = Scratch {
-            actions,
-            places,
-            mine,
-            told,
-            persistent,
-            taken,
-            prebuilt,
-            rest,
-        };
     };
     // One buffer per thread, kept from run to run: fresh buffers for every run cost more
     // in page faults than the search itself.
@@ -1561,8 +1546,8 @@ where
     };
     let (mut actions, mut told) = (Vec::new(), Vec::new());
     // The path's last state as the search stored it, where something was taken out.
-    let mut cur_kept = stored(path.last(), path.actions.len());
-    for (at, want) in chain.iter().enumerate().skip(path.states.len()) {
+    let mut cur_kept = stored(path.last(), 0);
+    for (at, want) in chain.iter().enumerate().skip(1) {
         let cur = path.last();
         // A step of the state the search stored taken on the path's state: `None` where
         // it is none of the full state's (something was taken out of the stored one) or

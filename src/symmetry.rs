@@ -127,13 +127,12 @@ impl Symmetry {
             "a symmetry group of {} actors: at most {MAX_GROUP}",
             group.len()
         );
-        let mut renamings = Vec::new();
-        let mut order: Vec<usize> = (0..group.len()).collect();
-        orders_within_blocks(&mut order, &[(0, group.len())], 0, 0, &mut |order| {
-            if order.iter().enumerate().any(|(slot, &k)| slot != k) {
-                renamings.push(Renaming::placing(&group, order, actors));
-            }
-        });
+        use itertools::Itertools;
+        let renamings = (0..group.len())
+            .permutations(group.len())
+            .filter(|order| order.iter().enumerate().any(|(slot, &k)| slot != k))
+            .map(|order| Renaming::placing(&group, &order, actors))
+            .collect();
         Symmetry { group, renamings }
     }
 
@@ -455,30 +454,6 @@ impl<A: Node> System<A> {
             return Some(own());
         }
         self.renamed_fingerprint(state, &r).or_else(|| Some(own()))
-    }
-}
-
-/// Calls `each` with every order of `order` that permutes items only within `blocks`
-/// (ranges of `order`), from block `b` and its item `k` on.
-fn orders_within_blocks(
-    order: &mut [usize],
-    blocks: &[(usize, usize)],
-    b: usize,
-    k: usize,
-    each: &mut impl FnMut(&[usize]),
-) {
-    let Some(&(lo, hi)) = blocks.get(b) else {
-        each(order);
-        return;
-    };
-    if lo + k + 1 >= hi {
-        orders_within_blocks(order, blocks, b + 1, 0, each);
-        return;
-    }
-    for i in lo + k..hi {
-        order.swap(lo + k, i);
-        orders_within_blocks(order, blocks, b, k + 1, each);
-        order.swap(lo + k, i);
     }
 }
 

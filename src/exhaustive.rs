@@ -12,7 +12,7 @@
 use crate::progress::{Progress, Tick};
 use crate::property::{ClientSteps, Kind, Property};
 use crate::reduction::Reduce;
-use crate::trace::{Forgetting, Narrate, Path};
+use crate::trace::{Forgetting, Narrate, Path, Told};
 use foldhash::fast::FixedState;
 use stateright::Model;
 use std::collections::hash_map::Entry;
@@ -1671,6 +1671,7 @@ where
 {
     let (mut told, mut enabled, mut compared) = (Vec::new(), Vec::new(), 0usize);
     let mut forgetting_actions = Vec::new();
+    let (mut next_actions, mut plain, mut since) = (Vec::new(), Vec::new(), Vec::new());
     walk(model, max_states, |state, actions, nexts| {
         told.clear();
         model.successor_fingerprints(state, actions, Forgetting::default(), &mut told);
@@ -1706,6 +1707,33 @@ where
                 }
                 compared += 1;
             }
+        }
+        // What a walk asks after each step (the answers of the state before given) must be
+        // what is told without them.
+        let before = Told {
+            state,
+            actions,
+            enabled: &enabled,
+        };
+        for (action, next) in actions.iter().zip(nexts) {
+            let Some(next) = next else { continue };
+            next_actions.clear();
+            model.actions(next, &mut next_actions);
+            plain.clear();
+            since.clear();
+            model.successors_enabled(next, &next_actions, &mut plain);
+            model.successors_enabled_since(before, next, &next_actions, &mut since);
+            if let Some(k) = (0..next_actions.len()).find(|&k| plain.get(k) != since.get(k)) {
+                return Err(format!(
+                    "after step '{}', step '{}' was told {:?} given the answers before it, \
+                     but {:?} without",
+                    model.format_action(action),
+                    model.format_action(&next_actions[k]),
+                    since.get(k),
+                    plain.get(k)
+                ));
+            }
+            compared += next_actions.len();
         }
         // The same, on the state with what the model may forget taken out, and also
         // without the order of client steps, or without the operations clients finished.

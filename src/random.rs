@@ -11,7 +11,7 @@
 use crate::progress::{Progress, Tick};
 use crate::property::{Kind, Property};
 use crate::shard::Shard;
-use crate::trace::{Narrate, Path};
+use crate::trace::{Narrate, Path, Told};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{
@@ -111,15 +111,24 @@ where
     }
     let mut choices = schedule.iter();
     let (mut actions, mut told) = (Vec::new(), Vec::new());
+    // The state before and its actions and answers, which the model may answer again
+    // for steps the step taken did not touch.
+    let mut before: Option<M::State> = None;
+    let (mut before_actions, mut before_told) = (Vec::new(), Vec::new());
     // The steps enabled (positions in `actions`), and the states built to tell whether
     // a step leads somewhere, where the model could not tell without.
     let mut enabled = Enabled::new();
     let mut built: Vec<(usize, M::State)> = Vec::new();
     let mut steps = 0;
     loop {
+        let since = before.as_ref().map(|state| Told {
+            state,
+            actions: &before_actions,
+            enabled: &before_told,
+        });
         steps_enabled(
             model,
-            &cur,
+            (since, &cur),
             (&mut actions, &mut told),
             &mut enabled,
             &mut built,
@@ -144,7 +153,9 @@ where
                 .expect("a step the model said leads somewhere leads somewhere"),
         };
         taken(&actions[k], &next);
-        cur = next;
+        before = Some(std::mem::replace(&mut cur, next));
+        std::mem::swap(&mut actions, &mut before_actions);
+        std::mem::swap(&mut told, &mut before_told);
         steps += 1;
         if hits(&cur) {
             return (steps, true);
@@ -315,7 +326,7 @@ where
     let (mut enabled, mut built) = (Enabled::new(), Vec::new());
     steps_enabled(
         model,
-        state,
+        (None, state),
         (&mut actions, &mut told),
         &mut enabled,
         &mut built,
@@ -340,10 +351,12 @@ type Enabled = smallvec::SmallVec<[usize; 32]>;
 /// The steps enabled in `state` ([`enabled_steps`]): fills `actions` with the model's
 /// actions, `enabled` with the positions of those that change the state and stay within
 /// the model's boundary, and `built` with the states built to tell, where the model
-/// could not tell without (`told` is scratch space).
+/// could not tell without (`told` is filled with what the model told). Where `state` was
+/// reached by a step from a state whose answers are `since`, the model is asked with those
+/// ([`Narrate::successors_enabled_since`]).
 fn steps_enabled<M>(
     model: &M,
-    state: &M::State,
+    (since, state): (Option<Told<'_, M>>, &M::State),
     (actions, told): (&mut Vec<M::Action>, &mut Vec<Option<bool>>),
     enabled: &mut Enabled,
     built: &mut Vec<(usize, M::State)>,
@@ -354,7 +367,10 @@ fn steps_enabled<M>(
     actions.clear();
     model.actions(state, actions);
     told.clear();
-    model.successors_enabled(state, actions, told);
+    match since {
+        Some(before) => model.successors_enabled_since(before, state, actions, told),
+        None => model.successors_enabled(state, actions, told),
+    }
     enabled.clear();
     built.clear();
     for (k, a) in actions.iter().enumerate() {

@@ -8,7 +8,7 @@ use crate::client::{Client, ClientState};
 use crate::forgetting::settled;
 use crate::history::{Event, History, Op, Reply, ReqId};
 use crate::property::Property;
-use crate::trace::{Forgetting, Narrate, Step};
+use crate::trace::{Forgetting, Narrate, Step, Told};
 use clap::ValueEnum;
 use serde::Serialize;
 use stateright::actor::{
@@ -1247,6 +1247,51 @@ impl<A: Node> Narrate for System<A> {
                 .iter()
                 .map(|a| Some(self.handle(state, a).is_none_or(|h| h.is_some()))),
         );
+    }
+
+    fn successors_enabled_since(
+        &self,
+        before: Told<'_, Self>,
+        state: &Self::State,
+        actions: &[Self::Action],
+        out: &mut Vec<Option<bool>>,
+    ) {
+        // A delivery or a timeout leads somewhere or not by its actor's part and whether
+        // that actor is down (see `System::handle`). Where the step taken left both as
+        // they were (the very part shared, which `before` keeps alive), a step that was
+        // there before is answered as it was. Steps that stay keep their order (the
+        // network's iteration order), so `before`'s are looked for from just after the
+        // last one found.
+        let (now, then) = (&state.net, &before.state.net);
+        let untouched = |i: usize| match (now.actor_states.get(i), then.actor_states.get(i)) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b) && now.crashed[i] == then.crashed[i],
+            _ => false,
+        };
+        let mut from = 0;
+        for a in actions {
+            let actor = match a {
+                ActorModelAction::Deliver { dst, .. } => usize::from(*dst),
+                ActorModelAction::Timeout(id, _) => usize::from(*id),
+                _ => {
+                    out.push(Some(true));
+                    continue;
+                }
+            };
+            let again = if untouched(actor) {
+                before.actions[from..]
+                    .iter()
+                    .position(|b| b == a)
+                    .and_then(|k| {
+                        from += k + 1;
+                        before.enabled.get(from - 1).copied().flatten()
+                    })
+            } else {
+                None
+            };
+            out.push(Some(again.unwrap_or_else(|| {
+                self.handle(state, a).is_none_or(|h| h.is_some())
+            })));
+        }
     }
 
     fn persistent_set(

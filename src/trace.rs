@@ -17,6 +17,25 @@ pub struct Forgetting {
     pub settled: bool,
 }
 
+/// A state, its actions and whether each leads somewhere, as
+/// [`Narrate::successors_enabled`] told it (for [`Narrate::successors_enabled_since`]).
+pub struct Told<'a, M: Model> {
+    /// The state.
+    pub state: &'a M::State,
+    /// Its actions, in the model's order.
+    pub actions: &'a [M::Action],
+    /// One answer per action.
+    pub enabled: &'a [Option<bool>],
+}
+
+impl<M: Model> Clone for Told<'_, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M: Model> Copy for Told<'_, M> {}
+
 /// A model that can tell its own runs in its own words.
 pub trait Narrate: Model {
     /// A compact form of a state, for the exhaustive engine's frontier.
@@ -101,6 +120,22 @@ pub trait Narrate: Model {
         let mut told = Vec::new();
         self.successor_fingerprints(state, actions, Forgetting::default(), &mut told);
         out.extend(told.into_iter().map(|t| t.map(|fp| fp.is_some())));
+    }
+
+    /// [`Narrate::successors_enabled`] for `state`, reached by one step from `before`'s
+    /// state, where `before` also gives that state's actions and what was told of them:
+    /// a model may give an answer of `before` again for a step whose outcome the step
+    /// taken cannot have changed (the random engine asks this along a walk). The same
+    /// answers as [`Narrate::successors_enabled`] gives, always; by default, it asks that.
+    fn successors_enabled_since(
+        &self,
+        before: Told<'_, Self>,
+        state: &Self::State,
+        actions: &[Self::Action],
+        out: &mut Vec<Option<bool>>,
+    ) {
+        let _ = before;
+        self.successors_enabled(state, actions, out);
     }
 
     /// For partial-order reduction: the indices of a *stubborn* subset of `actions` (each

@@ -469,9 +469,11 @@ fn for_every_system_at_every_proof_bound(
 
 /// The engine skips building states it has seen when the model tells where a step leads
 /// (`successor_fingerprints`), and the random engine builds only the step it takes when
-/// the model tells which steps lead somewhere (`successors_enabled`); on every model,
-/// variant and mutant of the catalog, at every proof bound, every told step leads exactly
-/// where it was told.
+/// the model tells which steps lead somewhere (`successors_enabled`, and along a walk
+/// `successors_enabled_since`, which may answer again what it answered a step before);
+/// on every model, variant and mutant of the catalog, at every proof bound, every told
+/// step leads exactly where it was told, and after every step the answers given with the
+/// ones before are the answers given without.
 #[test]
 fn told_fingerprints_match_the_states_built() {
     let mut compared = 0;

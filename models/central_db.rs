@@ -21,7 +21,7 @@ use crate::architecture::{Architecture, Buildable, Variant};
 use crate::bounds::Bounds;
 use crate::client::{Client, ClientState, Request, RetryPolicy};
 use crate::error::Error;
-use crate::history::{Event, History, Op, Outcome, Reply, ReqId};
+use crate::history::{Event, Op, Outcome, Reply, ReqId};
 use crate::property::{ClientSteps, Kind, Property};
 use crate::report::Verdict;
 use crate::session;
@@ -448,7 +448,7 @@ fn request_name(c: u8, seq: u8) -> String {
 /// Transfers whose client's last word is a failure (timeout, error or declined) although
 /// the db applied them: the client gave up on, or was told off about, a transfer that
 /// happened.
-pub fn ambiguous_failures(h: &History, applied: &[(u8, u8)]) -> Vec<(u8, u8, Outcome)> {
+pub fn ambiguous_failures(h: &[Event], applied: &[(u8, u8)]) -> Vec<(u8, u8, Outcome)> {
     let mut out = Vec::new();
     for (i, e) in h.iter().enumerate() {
         let key = (e.id.client, e.id.seq);
@@ -509,7 +509,7 @@ pub fn properties() -> Vec<Property<CentralDbSystem>> {
             client_steps: ClientSteps::Visible,
             check: |sys, s| {
                 db_state(sys, s)
-                    .is_some_and(|d| session::exactly_once(&sys.history(s), &d.applied).is_ok())
+                    .is_some_and(|d| session::exactly_once(sys.events(s), &d.applied).is_ok())
             },
             values: exactly_once_text,
         },
@@ -546,8 +546,11 @@ pub fn properties() -> Vec<Property<CentralDbSystem>> {
             kind: Kind::Sometimes,
             client_steps: ClientSteps::Visible,
             check: |sys, s| {
-                db_state(sys, s)
-                    .is_some_and(|d| !ambiguous_failures(&sys.history(s), &d.applied).is_empty())
+                // A request's attempts are all in its client's log.
+                db_state(sys, s).is_some_and(|d| {
+                    sys.client_logs(s)
+                        .any(|log| !ambiguous_failures(log, &d.applied).is_empty())
+                })
             },
             values: |sys, s| {
                 let Some(d) = db_state(sys, s) else {
@@ -965,23 +968,17 @@ mod tests {
         let ok = Outcome::Replied(Reply::Approved { balance: 90 });
         // Gave up on a transfer that happened.
         assert_eq!(
-            ambiguous_failures(&vec![pay(0, Outcome::TimedOut)], &[(0, 0)]).len(),
+            ambiguous_failures(&[pay(0, Outcome::TimedOut)], &[(0, 0)]).len(),
             1
         );
         // Gave up on one that did not happen: an honest failure.
-        assert!(ambiguous_failures(&vec![pay(0, Outcome::TimedOut)], &[]).is_empty());
+        assert!(ambiguous_failures(&[pay(0, Outcome::TimedOut)], &[]).is_empty());
         // Timed out, retried, approved: the client's last word is a success.
-        assert!(
-            ambiguous_failures(&vec![pay(0, Outcome::TimedOut), pay(1, ok)], &[(0, 0)]).is_empty()
-        );
+        assert!(ambiguous_failures(&[pay(0, Outcome::TimedOut), pay(1, ok)], &[(0, 0)]).is_empty());
         // Timed out, then told "declined" because the first attempt drained the account.
         let declined = Outcome::Replied(Reply::Declined { balance: 0 });
         assert_eq!(
-            ambiguous_failures(
-                &vec![pay(0, Outcome::TimedOut), pay(1, declined)],
-                &[(0, 0)]
-            )
-            .len(),
+            ambiguous_failures(&[pay(0, Outcome::TimedOut), pay(1, declined)], &[(0, 0)]).len(),
             1
         );
     }

@@ -1167,18 +1167,20 @@ impl Hints {
 /// The model type: replicas, maybe a fallback, and clients.
 pub type LeaderlessSystem = System<Node>;
 
-fn registers(sys: &LeaderlessSystem, s: &SysState<Node>) -> Vec<(String, Register)> {
-    sys.nodes(s)
-        .filter_map(|(n, _, st)| match st {
-            NodeState::Replica(r) => Some((n.to_string(), r.clone())),
-            _ => None,
-        })
-        .collect()
+/// The replicas' registers in `s` with their names, in order (borrowed: properties check
+/// every state the search finds).
+fn registers<'a>(
+    sys: &'a LeaderlessSystem,
+    s: &'a SysState<Node>,
+) -> impl Iterator<Item = (&'a str, &'a Register)> + 'a {
+    sys.picked(s, |st| match st {
+        NodeState::Replica(r) => Some(r),
+        _ => None,
+    })
 }
 
 fn registers_text(sys: &LeaderlessSystem, s: &SysState<Node>) -> String {
     registers(sys, s)
-        .iter()
         .map(|(n, r)| {
             format!(
                 "{n} holds {}={} (version {})",
@@ -1314,8 +1316,9 @@ pub fn properties() -> Vec<Property<LeaderlessSystem>> {
             kind: Kind::Eventually,
             client_steps: ClientSteps::Invisible,
             check: |sys, s| {
-                let rs = registers(sys, s);
-                rs.windows(2).all(|w| w[0].1.version == w[1].1.version)
+                let mut versions = registers(sys, s).map(|(_, r)| r.version);
+                let first = versions.next();
+                versions.all(|v| Some(v) == first)
             },
             values: registers_text,
         },

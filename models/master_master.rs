@@ -380,13 +380,16 @@ impl NodeTrait for Node {
 /// The model type: masters and clients.
 pub type MasterMasterSystem = System<Node>;
 
-fn masters(sys: &MasterMasterSystem, s: &SysState<Node>) -> Vec<(String, MasterState)> {
-    sys.nodes(s)
-        .filter_map(|(n, _, st)| match st {
-            NodeState::Master(m) => Some((n.to_string(), m.clone())),
-            NodeState::Client(_) => None,
-        })
-        .collect()
+/// The masters of `s` with their names, in order (borrowed: properties check every state
+/// the search finds).
+fn masters<'a>(
+    sys: &'a MasterMasterSystem,
+    s: &'a SysState<Node>,
+) -> impl Iterator<Item = (&'a str, &'a MasterState)> + 'a {
+    sys.picked(s, |st| match st {
+        NodeState::Master(m) => Some(m),
+        NodeState::Client(_) => None,
+    })
 }
 
 fn start_balance(sys: &MasterMasterSystem) -> i16 {
@@ -402,7 +405,6 @@ fn start_balance(sys: &MasterMasterSystem) -> i16 {
 
 fn balances_text(sys: &MasterMasterSystem, s: &SysState<Node>) -> String {
     masters(sys, s)
-        .iter()
         .map(|(n, m)| format!("{n} holds {}", m.balance))
         .collect::<Vec<_>>()
         .join(", ")
@@ -433,8 +435,7 @@ fn replication_in_flight(sys: &MasterMasterSystem, s: &SysState<Node>) -> bool {
 }
 
 fn approved_by_clients(sys: &MasterMasterSystem, s: &SysState<Node>) -> i16 {
-    sys.history(s)
-        .iter()
+    sys.events(s)
         .filter_map(|e| match (e.op, e.outcome) {
             (Op::Withdraw { amount, .. }, Outcome::Replied(Reply::Approved { .. })) => Some(amount),
             _ => None,
@@ -450,7 +451,7 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
             claim: "no account balance is ever below zero",
             kind: Kind::Always,
             client_steps: ClientSteps::Invisible,
-            check: |sys, s| masters(sys, s).iter().all(|(_, m)| m.balance >= 0),
+            check: |sys, s| masters(sys, s).all(|(_, m)| m.balance >= 0),
             values: balances_text,
         },
         Property {
@@ -462,13 +463,12 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
                 if replication_in_flight(sys, s) {
                     return true;
                 }
-                let ms = masters(sys, s);
-                let approved: i16 = ms.iter().map(|(_, m)| m.approved).sum();
-                ms.iter()
-                    .all(|(_, m)| m.balance == start_balance(sys) - approved)
+                let approved: i16 = masters(sys, s).map(|(_, m)| m.approved).sum();
+                let left = start_balance(sys) - approved;
+                masters(sys, s).all(|(_, m)| m.balance == left)
             },
             values: |sys, s| {
-                let approved: i16 = masters(sys, s).iter().map(|(_, m)| m.approved).sum();
+                let approved: i16 = masters(sys, s).map(|(_, m)| m.approved).sum();
                 let mut text = format!(
                     "${approved} approved out of ${}, so every master should hold {}; {}",
                     start_balance(sys),
@@ -494,8 +494,9 @@ pub fn properties() -> Vec<Property<MasterMasterSystem>> {
             kind: Kind::Eventually,
             client_steps: ClientSteps::Invisible,
             check: |sys, s| {
-                let ms = masters(sys, s);
-                ms.windows(2).all(|w| w[0].1.balance == w[1].1.balance)
+                let mut balances = masters(sys, s).map(|(_, m)| m.balance);
+                let first = balances.next();
+                balances.all(|b| Some(b) == first)
             },
             values: balances_text,
         },

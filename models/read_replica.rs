@@ -345,13 +345,16 @@ impl NodeTrait for Node {
 /// The model type.
 pub type ReadReplicaSystem = System<Node>;
 
-fn dbs(sys: &ReadReplicaSystem, s: &SysState<Node>) -> Vec<(String, DbState)> {
-    sys.nodes(s)
-        .filter_map(|(n, _, st)| match st {
-            NodeState::Db(d) => Some((n.to_string(), d.clone())),
-            NodeState::Client(_) => None,
-        })
-        .collect()
+/// The databases of `s` with their names, primary first (borrowed: properties check every
+/// state the search finds).
+fn dbs<'a>(
+    sys: &'a ReadReplicaSystem,
+    s: &'a SysState<Node>,
+) -> impl Iterator<Item = (&'a str, &'a DbState)> + 'a {
+    sys.picked(s, |st| match st {
+        NodeState::Db(d) => Some(d),
+        NodeState::Client(_) => None,
+    })
 }
 
 /// The properties of the read-replica model, each declared once.
@@ -368,12 +371,12 @@ pub fn properties() -> Vec<Property<ReadReplicaSystem>> {
             kind: Kind::Eventually,
             client_steps: ClientSteps::Invisible,
             check: |sys, s| {
-                let d = dbs(sys, s);
-                d.windows(2).all(|w| w[0].1 == w[1].1)
+                let mut d = dbs(sys, s).map(|(_, d)| d);
+                let first = d.next();
+                d.all(|x| Some(x) == first)
             },
             values: |sys, s| {
                 dbs(sys, s)
-                    .iter()
                     .map(|(n, d)| format!("{n} holds {} at v{}", key_name(0), d.version))
                     .collect::<Vec<_>>()
                     .join(", ")

@@ -145,21 +145,19 @@ fn command(subject: &Subject, opts: &CheckOptions) -> String {
         subject.model, subject.variant
     );
     let (b, d) = (&subject.bounds, &subject.defaults);
-    let flags: [(&str, String, String); 7] = [
-        ("clients", b.clients.to_string(), d.clients.to_string()),
-        ("ops", b.ops.to_string(), d.ops.to_string()),
-        ("servers", b.servers.to_string(), d.servers.to_string()),
-        ("balance", b.balance.to_string(), d.balance.to_string()),
-        (
-            "network",
-            b.network.as_str().into(),
-            d.network.as_str().into(),
-        ),
-        ("loss", b.loss.to_string(), d.loss.to_string()),
-        ("crashes", b.crashes.to_string(), d.crashes.to_string()),
+    // The bounds that differ from the model's defaults (compared as values: a check's
+    // fixed cost counts on the smallest models).
+    let flags: [(&str, &dyn std::fmt::Display, bool); 7] = [
+        ("clients", &b.clients, b.clients != d.clients),
+        ("ops", &b.ops, b.ops != d.ops),
+        ("servers", &b.servers, b.servers != d.servers),
+        ("balance", &b.balance, b.balance != d.balance),
+        ("network", &b.network.as_str(), b.network != d.network),
+        ("loss", &b.loss, b.loss != d.loss),
+        ("crashes", &b.crashes, b.crashes != d.crashes),
     ];
-    for (name, v, dv) in flags {
-        if v != dv {
+    for (name, v, differs) in flags {
+        if differs {
             c.push_str(&format!(" --{name} {v}"));
         }
     }

@@ -1660,9 +1660,11 @@ where
 /// A self-check of a model's [`Narrate::successor_fingerprints`] and
 /// [`Narrate::successors_enabled`]: visits up to `max_states` states breadth-first
 /// ([`walk`]) and, for every step the model tells about, compares with the state built;
-/// then the same with what the model may forget taken out ([`Narrate::forget`]) of each
-/// state and of the states its steps lead to. Returns how many told answers were
-/// compared, or the first step told wrong.
+/// after every step, compares [`Narrate::successors_enabled_since`] (given the answers
+/// of the state before) with [`Narrate::successors_enabled`]; then the same with what
+/// the model may forget taken out ([`Narrate::forget`]) of each state and of the states
+/// its steps lead to. Returns how many told answers were compared, or the first step
+/// told wrong.
 pub fn verify_told_fingerprints<M>(model: &M, max_states: usize) -> Result<usize, String>
 where
     M: Narrate,

@@ -214,26 +214,26 @@ pub fn writes_follow_reads(h: &History) -> Result<(), String> {
 
 /// Exactly once: every logical request (client, position in its workload) took effect at
 /// most once, and exactly once if the client saw it succeed. `applied` lists the logical
-/// requests the system applied, once per application.
-pub fn exactly_once(h: &History, applied: &[(u8, u8)]) -> Result<(), String> {
-    let mut count: BTreeMap<(u8, u8), usize> = BTreeMap::new();
-    for &a in applied {
-        *count.entry(a).or_default() += 1;
-    }
-    for (&(c, s), &n) in &count {
-        if n > 1 {
-            return Err(format!(
-                "client#{c} request {} took effect {n} times",
-                s + 1
-            ));
-        }
+/// requests the system applied, once per application. (Nothing is allocated unless it is
+/// broken: it is checked on every state a search finds.)
+pub fn exactly_once<'a>(
+    h: impl IntoIterator<Item = &'a Event>,
+    applied: &[(u8, u8)],
+) -> Result<(), String> {
+    let times = |a: &(u8, u8)| applied.iter().filter(|&b| b == a).count();
+    if let Some(&(c, s)) = applied.iter().filter(|a| times(a) > 1).min() {
+        return Err(format!(
+            "client#{c} request {} took effect {} times",
+            s + 1,
+            times(&(c, s))
+        ));
     }
     for e in h {
         let ok = matches!(
             e.outcome,
             Outcome::Replied(Reply::Approved { .. } | Reply::Written { .. })
         );
-        if ok && count.get(&(e.id.client, e.id.seq)).copied().unwrap_or(0) == 0 {
+        if ok && !applied.contains(&(e.id.client, e.id.seq)) {
             return Err(format!("{}: reported done but never took effect", who(e)));
         }
     }

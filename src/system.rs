@@ -1022,6 +1022,17 @@ impl<A: Node> System<A> {
             .map(|((n, a), s)| (n.as_str(), a, &**s))
     }
 
+    /// The part `pick` takes of each node's state in `state`, where it takes one, with the
+    /// node's name, in node order (borrowed, for checks that run on every state).
+    pub fn picked<'a, T: 'a>(
+        &'a self,
+        state: &'a SysState<A>,
+        pick: impl Fn(&'a A::State) -> Option<&'a T> + 'a,
+    ) -> impl Iterator<Item = (&'a str, &'a T)> + 'a {
+        self.nodes(state)
+            .filter_map(move |(n, _, st)| pick(st).map(|t| (n, t)))
+    }
+
     /// The client history of a state: every attempt of every client, client by client.
     pub fn history(&self, state: &SysState<A>) -> History {
         self.events(state).copied().collect()
@@ -1029,12 +1040,21 @@ impl<A: Node> System<A> {
 
     /// The events of [`System::history`], client by client, without building it.
     pub fn events<'s>(&self, state: &'s SysState<A>) -> impl Iterator<Item = &'s Event> + 's {
+        self.client_logs(state).flatten()
+    }
+
+    /// Each client's attempts, in its order, client by client (the parts of
+    /// [`System::history`]).
+    pub fn client_logs<'s>(
+        &self,
+        state: &'s SysState<A>,
+    ) -> impl Iterator<Item = &'s [Event]> + 's {
         state
             .net
             .actor_states
             .iter()
             .filter_map(|s| A::client_state(s))
-            .flat_map(|c| c.log.iter())
+            .map(|c| c.log.as_slice())
     }
 
     /// Messages in flight (each once, even on a duplicating network).

@@ -1277,11 +1277,12 @@ impl<A: Node> Narrate for System<A> {
         out: &mut Vec<Option<bool>>,
     ) {
         // A delivery or a timeout leads somewhere or not by its actor's part and whether
-        // that actor is down (see `System::handle`). Where the step taken left both as
-        // they were (the very part shared, which `before` keeps alive), a step that was
-        // there before is answered as it was. Steps that stay keep their order (the
-        // network's iteration order), so `before`'s are looked for from just after the
-        // last one found.
+        // that actor is down (see `System::handle`). Where both states share that very
+        // part (one `Arc`: a shared part never changes, and `before` keeps it alive, so
+        // its address is not reused) and the actor is up or down in both, a step that was
+        // there before is answered as it was, whatever `before` is. Along a walk, steps
+        // that stay keep their order (the network's iteration order), so `before`'s are
+        // looked for from just after the last one found.
         let (now, then) = (&state.net, &before.state.net);
         let untouched = |i: usize| match (now.actor_states.get(i), then.actor_states.get(i)) {
             (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b) && now.crashed[i] == then.crashed[i],

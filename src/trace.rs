@@ -122,11 +122,11 @@ pub trait Narrate: Model {
         out.extend(told.into_iter().map(|t| t.map(|fp| fp.is_some())));
     }
 
-    /// [`Narrate::successors_enabled`] for `state`, reached by one step from `before`'s
-    /// state, where `before` also gives that state's actions and what was told of them:
-    /// a model may give an answer of `before` again for a step whose outcome the step
-    /// taken cannot have changed (the random engine asks this along a walk). The same
-    /// answers as [`Narrate::successors_enabled`] gives, always; by default, it asks that.
+    /// [`Narrate::successors_enabled`] for `state`, given `before`: another state (the
+    /// random engine gives the one its walk just left), its actions and what was told of
+    /// them. A model may give an answer of `before` again for a step whose outcome cannot
+    /// differ between the two states. The same answers as [`Narrate::successors_enabled`]
+    /// gives, always, whatever `before` is; by default, it asks that.
     fn successors_enabled_since(
         &self,
         before: Told<'_, Self>,

@@ -34,6 +34,12 @@ const INLINE: usize = 16;
 /// Most actors a symmetry group may hold (5! = 120 renamings per state).
 pub const MAX_GROUP: usize = 5;
 
+/// Whether taking a group's members in `order` moves any of them (else the renaming
+/// [`Renaming::placing`] builds from it leaves every actor where it is).
+fn moves_any(order: &[usize]) -> bool {
+    order.iter().enumerate().any(|(slot, &k)| slot != k)
+}
+
 /// A permutation of a system's actors that moves interchangeable ones only.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Renaming {
@@ -42,26 +48,14 @@ pub struct Renaming {
 
 impl Renaming {
     /// The renaming that puts the members of `group`, taken in `order` (indices into
-    /// `group`), at the group's places in turn, among `actors` actors.
+    /// `group`), at the group's places in turn, among `actors` actors (the others stay
+    /// where they are).
     fn placing(group: &[usize], order: &[usize], actors: usize) -> Self {
-        let mut r = Renaming {
-            to: (0..actors).collect(),
-        };
-        r.place(group, order);
-        r
-    }
-
-    /// Makes this renaming put the members of `group`, taken in `order`, at the group's
-    /// places in turn (actors outside the group stay where they are).
-    fn place(&mut self, group: &[usize], order: &[usize]) {
+        let mut to: SmallVec<[usize; INLINE]> = (0..actors).collect();
         for (slot, &k) in order.iter().enumerate() {
-            self.to[group[k]] = group[slot];
+            to[group[k]] = group[slot];
         }
-    }
-
-    /// Whether the renaming moves no actor.
-    pub fn is_identity(&self) -> bool {
-        self.to.iter().enumerate().all(|(i, &j)| i == j)
+        Renaming { to }
     }
 
     /// The actor that actor `i` becomes.
@@ -130,7 +124,7 @@ impl Symmetry {
         use itertools::Itertools;
         let renamings = (0..group.len())
             .permutations(group.len())
-            .filter(|order| order.iter().enumerate().any(|(slot, &k)| slot != k))
+            .filter(|order| moves_any(order))
             .map(|order| Renaming::placing(&group, &order, actors))
             .collect();
         Symmetry { group, renamings }
@@ -337,17 +331,14 @@ impl<A: Node> System<A> {
     /// the state as it is, so any order among them gives the same renamed state (the
     /// catalog's audit checks it, state by state: see [`audit`]; where a model broke it,
     /// keys would stay sound, each the fingerprint of the state renamed, but an orbit
-    /// could be stored under more than one key).
-    fn sorting_renaming(&self, symmetry: &Symmetry, state: &SysState<A>) -> Renaming {
+    /// could be stored under more than one key). `None` where they are in order already
+    /// (the renaming would move no actor).
+    fn sorting_renaming(&self, symmetry: &Symmetry, state: &SysState<A>) -> Option<Renaming> {
         let looks = self.looks(symmetry, state);
         let group = &symmetry.group;
         let mut order: SmallVec<[usize; INLINE]> = (0..group.len()).collect();
         order.sort_by_key(|&k| (looks[k], k));
-        let mut renaming = Renaming {
-            to: (0..state.net.actor_states.len()).collect(),
-        };
-        renaming.place(group, &order);
-        renaming
+        moves_any(&order).then(|| Renaming::placing(group, &order, state.net.actor_states.len()))
     }
 
     /// What each interchangeable actor looks like in `state`, whatever its name: what it
@@ -448,12 +439,10 @@ impl<A: Node> System<A> {
     ) -> Option<u64> {
         let symmetry = self.symmetry.as_ref()?;
         let own = || own.unwrap_or_else(|| crate::exhaustive::fingerprint(state));
-        let r = self.sorting_renaming(symmetry, state);
-        // The renaming that moves no actor leaves the state as it is.
-        if r.is_identity() {
-            return Some(own());
-        }
-        self.renamed_fingerprint(state, &r).or_else(|| Some(own()))
+        // Where no actor moves, the state is its own renaming.
+        self.sorting_renaming(symmetry, state)
+            .and_then(|r| self.renamed_fingerprint(state, &r))
+            .or_else(|| Some(own()))
     }
 }
 

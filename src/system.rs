@@ -782,6 +782,12 @@ impl<A: Node> System<A> {
         }
     }
 
+    /// Whether `action` leads somewhere from `state`: deliveries and timeouts may lead
+    /// nowhere ([`System::handle`]); every other step leads somewhere.
+    fn leads(&self, state: &SysState<A>, action: &<Self as Model>::Action) -> bool {
+        self.handle(state, action).is_none_or(|h| h.is_some())
+    }
+
     /// Tells where the steps `which` of `actions` lead (see
     /// [`Narrate::successor_fingerprints`]): `out` is made one entry per action, and the
     /// entries of `which` are filled (on the unordered, non-duplicating network only).
@@ -1260,13 +1266,7 @@ impl<A: Node> Narrate for System<A> {
         actions: &[Self::Action],
         out: &mut Vec<Option<bool>>,
     ) {
-        // Deliveries and timeouts may lead nowhere (see `System::handle`); every other step
-        // leads somewhere.
-        out.extend(
-            actions
-                .iter()
-                .map(|a| Some(self.handle(state, a).is_none_or(|h| h.is_some()))),
-        );
+        out.extend(actions.iter().map(|a| Some(self.leads(state, a))));
     }
 
     fn successors_enabled_since(
@@ -1309,9 +1309,7 @@ impl<A: Node> Narrate for System<A> {
             } else {
                 None
             };
-            out.push(Some(again.unwrap_or_else(|| {
-                self.handle(state, a).is_none_or(|h| h.is_some())
-            })));
+            out.push(Some(again.unwrap_or_else(|| self.leads(state, a))));
         }
     }
 

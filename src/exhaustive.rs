@@ -762,7 +762,8 @@ where
 /// searched on their own, without persistent sets but with what nobody will read
 /// forgotten (paths found are shortest), stopping once they are all found; the others are
 /// searched with the partial-order reduction, which may then reorder client steps from the
-/// start. With two threads or more, the two searches run side by side. The result adds up
+/// start. With two threads or more, the two searches run side by side, the search apart as a
+/// job of the pool the others' search expands its levels on. The result adds up
 /// both; [`Search::apart`] tells them apart.
 fn search_apart<M>(
     model: &M,
@@ -817,15 +818,22 @@ where
             (s, began)
         })
     };
-    let ((a, a_began), b) = if threads > 1 {
+    // Side by side: the search apart runs as a job of the pool the others' search
+    // expands its levels on, so that once it ends (it stops once it finds what it
+    // searches, often early) its thread helps that search instead of standing idle.
+    let pool = (threads > 1 && !rest.is_empty())
+        .then(|| pool_of(threads))
+        .flatten();
+    let ((a, a_began), b) = if let Some(pool) = pool {
         // The search apart packs its states into tables of its own, where the model has any.
         let twin = model.twin();
         let on = twin.as_ref().unwrap_or(model);
-        std::thread::scope(|scope| {
-            let a = scope.spawn(|| search_ordered(on));
-            let b = search_rest(threads - 1);
-            (a.join().expect("the search apart panicked"), b)
-        })
+        let mut a = None;
+        let b = pool.in_place_scope(|scope| {
+            scope.spawn(|_| a = Some(search_ordered(on)));
+            search_rest(threads)
+        });
+        (a.expect("the search apart ran in the scope"), b)
     } else {
         (search_ordered(model), search_rest(1))
     };

@@ -14,91 +14,157 @@
 use crate::system::{timer_bits, Memo, Msg, Node, RealTime, SysState, Timer};
 use stateright::actor::{ActorModelState, Envelope, Network, RandomChoices, Timers};
 use stateright::util::HashableHashMap;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use thread_local::ThreadLocal;
 
 /// Values stored once and named by their index (append-only; lives as long as the system).
-struct Table<T> {
-    inner: RwLock<TableInner<T>>,
+///
+/// Every thread that packs or unpacks keeps a copy of the table (of the entries it has
+/// needed so far) and reads its own: with two threads, the lock's word and the shared
+/// values' reference counts, written by every lookup, would otherwise move from core to
+/// core on every state. A thread takes the lock only to catch up with entries other
+/// threads added, and to add new ones.
+struct Table<T: Send> {
+    shared: RwLock<TableInner<T>>,
+    /// Each thread's copy of the first entries of `shared` (same indices), with contents
+    /// of its own ([`Replica::replica`]).
+    copies: ThreadLocal<RefCell<TableInner<T>>>,
 }
 
 struct TableInner<T> {
     values: Vec<T>,
     /// Index -> the value's hash (as the caller worked it out).
     hashes: Vec<u64>,
-    /// Hash of a value -> index of the first value with that hash.
+    /// Hash of a value -> index of the last value with that hash.
     first: HashMap<u64, u32>,
-    /// Index -> next index with the same hash (`u32::MAX`: none).
+    /// Index -> previous index with the same hash (`u32::MAX`: none).
     next: Vec<u32>,
 }
 
-impl<T: PartialEq + Clone> Table<T> {
-    fn new() -> Self {
-        Table {
-            inner: RwLock::new(TableInner {
-                values: Vec::new(),
-                hashes: Vec::new(),
-                first: HashMap::new(),
-                next: Vec::new(),
-            }),
+/// A copy of a value for another thread's table: one that shares no memory other threads
+/// write to (an `Arc`'s reference count).
+trait Replica {
+    fn replica(&self) -> Self;
+}
+
+impl<S: Clone> Replica for Arc<S> {
+    fn replica(&self) -> Self {
+        Arc::new(S::clone(self))
+    }
+}
+
+impl<M: Clone> Replica for Envelope<M> {
+    fn replica(&self) -> Self {
+        self.clone()
+    }
+}
+
+impl<T> Default for TableInner<T> {
+    fn default() -> Self {
+        TableInner {
+            values: Vec::new(),
+            hashes: Vec::new(),
+            first: HashMap::new(),
+            next: Vec::new(),
         }
     }
+}
 
-    fn find(inner: &TableInner<T>, hash: u64, value: &T) -> Option<u32> {
-        let mut at = *inner.first.get(&hash)?;
+impl<T: PartialEq> TableInner<T> {
+    fn find(&self, hash: u64, value: &T) -> Option<u32> {
+        let mut at = *self.first.get(&hash)?;
         while at != u32::MAX {
-            if inner.values[at as usize] == *value {
+            if self.values[at as usize] == *value {
                 return Some(at);
             }
-            at = inner.next[at as usize];
+            at = self.next[at as usize];
         }
         None
     }
 
+    /// Adds `value` at the end; its index.
+    fn push(&mut self, value: T, hash: u64) -> u32 {
+        let at = u32::try_from(self.values.len()).expect("under 2^32 values");
+        let next = self.first.insert(hash, at).unwrap_or(u32::MAX);
+        self.values.push(value);
+        self.hashes.push(hash);
+        self.next.push(next);
+        at
+    }
+}
+
+impl<T: PartialEq + Clone + Replica + Send> Table<T> {
+    fn new() -> Self {
+        Table {
+            shared: RwLock::new(TableInner::default()),
+            copies: ThreadLocal::new(),
+        }
+    }
+
+    /// Copies into `copy` the entries of `shared` it lacks (same indices, same chains).
+    fn catch_up(copy: &mut TableInner<T>, shared: &TableInner<T>) {
+        for i in copy.values.len()..shared.values.len() {
+            copy.push(shared.values[i].replica(), shared.hashes[i]);
+        }
+    }
+
     /// The indices of `values`, each given with its hash (equal values must come with
-    /// equal hashes), storing those not seen before (one read lock, and one write lock
-    /// only if something is new).
+    /// equal hashes), storing those not seen before: looked up in this thread's copy,
+    /// then (for those not found) in the shared table under a read lock, and stored under
+    /// a write lock only if something is new.
     fn intern<'v>(&self, values: impl Iterator<Item = (&'v T, u64)> + Clone, out: &mut Vec<u32>)
     where
         T: 'v,
     {
+        let mut copy = self.copies.get_or_default().borrow_mut();
         let start = out.len();
         let mut missing = false;
-        {
-            let inner = self.inner.read().expect("table lock");
-            for (v, hash) in values.clone() {
-                let found = Self::find(&inner, hash, v);
-                missing |= found.is_none();
-                out.push(found.unwrap_or(u32::MAX));
+        for (v, hash) in values.clone() {
+            let found = copy.find(hash, v);
+            missing |= found.is_none();
+            out.push(found.unwrap_or(u32::MAX));
+        }
+        if !missing {
+            return;
+        }
+        // Added by other threads since this one last caught up?
+        Self::catch_up(&mut copy, &self.shared.read().expect("table lock"));
+        missing = false;
+        for (slot, (v, hash)) in out[start..].iter_mut().zip(values.clone()) {
+            if *slot == u32::MAX {
+                *slot = copy.find(hash, v).unwrap_or(u32::MAX);
+                missing |= *slot == u32::MAX;
             }
         }
         if !missing {
             return;
         }
-        let mut inner = self.inner.write().expect("table lock");
-        for (slot, (v, hash)) in out[start..].iter_mut().zip(values) {
+        let mut shared = self.shared.write().expect("table lock");
+        for (k, (v, hash)) in values.enumerate() {
+            let slot = &mut out[start + k];
             if *slot != u32::MAX {
                 continue;
             }
-            *slot = match Self::find(&inner, hash, v) {
+            *slot = match shared.find(hash, v) {
                 Some(at) => at,
-                None => {
-                    let at = u32::try_from(inner.values.len()).expect("under 2^32 values");
-                    let next = inner.first.insert(hash, at).unwrap_or(u32::MAX);
-                    inner.values.push(v.clone());
-                    inner.hashes.push(hash);
-                    inner.next.push(next);
-                    at
-                }
+                None => shared.push(v.clone(), hash),
             };
         }
+        Self::catch_up(&mut copy, &shared);
     }
 
-    /// The values at `indices` with their hashes, under one read lock.
+    /// The values at `indices` with their hashes, from this thread's copy (caught up with
+    /// the shared table under a read lock where it lacks one).
     fn get(&self, indices: impl Iterator<Item = u32>, mut each: impl FnMut(&T, u64)) {
-        let inner = self.inner.read().expect("table lock");
+        let mut copy = self.copies.get_or_default().borrow_mut();
         for i in indices {
-            each(&inner.values[i as usize], inner.hashes[i as usize]);
+            let i = i as usize;
+            if i >= copy.values.len() {
+                Self::catch_up(&mut copy, &self.shared.read().expect("table lock"));
+            }
+            each(&copy.values[i], copy.hashes[i]);
         }
     }
 }
@@ -302,5 +368,69 @@ pub fn unpack<A: Node>(tables: &Tables<A>, packed: &PackedState<A>) -> SysState<
         },
         lost,
         real_time: packed.real_time.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Table;
+    use std::sync::Arc;
+
+    /// Threads interning overlapping values in different orders (each on its own copy of
+    /// the table) agree on every value's index, and read back the values they stored and
+    /// the ones the other thread stored.
+    #[test]
+    fn threads_agree_on_indices_through_their_own_copies() {
+        let table: Table<Arc<u64>> = Table::new();
+        let values: Vec<Arc<u64>> = (0..2000u64).map(Arc::new).collect();
+        // Few distinct hashes, so that chains of equal hashes are walked too.
+        let hash = |v: &u64| v % 7;
+        let intern_all = |order: Vec<usize>| -> Vec<(u64, u32)> {
+            order
+                .chunks(3)
+                .flat_map(|chunk| {
+                    let mut out = Vec::new();
+                    table.intern(
+                        chunk.iter().map(|&i| (&values[i], hash(&values[i]))),
+                        &mut out,
+                    );
+                    chunk
+                        .iter()
+                        .map(|&i| *values[i])
+                        .zip(out)
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| intern_all((0..2000).collect()));
+            let b = s.spawn(|| intern_all((0..2000).rev().collect()));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let mut index = std::collections::HashMap::new();
+        for (v, at) in a.iter().chain(&b) {
+            assert_eq!(*index.entry(*v).or_insert(*at), *at, "value {v}");
+        }
+        assert_eq!(index.len(), 2000);
+        let mut distinct: Vec<u32> = index.values().copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 2000, "two values share an index");
+        // Read back on this thread (a third copy) and on another.
+        for reader in 0..2 {
+            let check = || {
+                let mut seen = Vec::new();
+                table.get(index.values().copied(), |v, h| seen.push((**v, h)));
+                for ((v, at), (read, h)) in index.iter().zip(seen) {
+                    assert_eq!(read, *v, "index {at}");
+                    assert_eq!(h, hash(v));
+                }
+            };
+            if reader == 0 {
+                check();
+            } else {
+                std::thread::scope(|s| s.spawn(check).join().unwrap());
+            }
+        }
     }
 }

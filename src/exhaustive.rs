@@ -435,6 +435,17 @@ fn pool_of(threads: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
     })
 }
 
+/// The fewest parents a run split between the pool's threads holds.
+const FEWEST_SHARED: usize = 16;
+
+/// A run of parents is split between the pool's threads only if expanding it on one
+/// thread should take at least this long (seconds), by the time a parent took in the
+/// search's last run expanded on one thread: handing a run to the pool and waiting for
+/// its threads costs tens of microseconds. (Leaderless `quorum` unreduced, 1,218 states
+/// at about a microsecond each in levels of 64-150, took 2.1 ms on two threads when every
+/// run of 64 parents or more was split, 1.4 ms on one.)
+const SHARE_ABOVE_SECONDS: f64 = 200e-6;
+
 /// The fewest states found at the next depth for a search to hand a shortening search to
 /// the pool: with fewer, it is about to end and would only wait for the pool (a thread of
 /// the pool takes tens of microseconds to wake, what a very small search takes in all).
@@ -645,14 +656,14 @@ impl<M: Narrate> Expansion<M> {
 
 /// Splits `items` into one contiguous run per buffer and applies `f` to each run with its
 /// buffer, each on a thread of `pool` (inline, on this thread, when there is no pool, one
-/// buffer or few items: a small search never waits for the pool's threads).
+/// buffer or fewer items than [`FEWEST_SHARED`]).
 fn in_parallel<T: Sync, B: Send>(
     pool: Option<&rayon::ThreadPool>,
     items: &[T],
     buffers: &mut [B],
     f: impl Fn(&[T], &mut B) + Sync,
 ) {
-    let pool = pool.filter(|_| buffers.len() > 1 && items.len() >= 64);
+    let pool = pool.filter(|_| buffers.len() > 1 && items.len() >= FEWEST_SHARED);
     let Some(pool) = pool else {
         if let Some(b) = buffers.first_mut() {
             f(items, b);
@@ -1208,6 +1219,10 @@ where
     // itself stays on this thread. A one-thread search (every shortening search of a
     // one-thread check among them) uses no pool.
     let pool = (threads > 1).then(|| pool_of(threads)).flatten();
+    // Seconds and parents of the runs expanded on this thread alone, where there is a
+    // pool: what a parent takes, by which a run is split or not (see `SHARE_ABOVE_SECONDS`;
+    // before any was measured, runs are not split).
+    let (mut alone_seconds, mut alone_parents) = (0.0f64, 0usize);
     // Shortening searches handed to the pool, to run beside this one (their findings are
     // settled once it ends).
     let mut beside: Vec<(usize, Path<M>, ShorteningJob<M>)> = Vec::new();
@@ -1289,7 +1304,12 @@ where
                 let seen = &parents;
                 let open = open_properties(&found);
                 let found_here = &next_fps;
-                in_parallel(pool.as_deref(), chunk, &mut buffers, |run, out| {
+                let per_parent = alone_seconds / alone_parents.max(1) as f64;
+                let shared = pool.as_deref().filter(|_| {
+                    alone_parents > 0 && per_parent * chunk.len() as f64 >= SHARE_ABOVE_SECONDS
+                });
+                let expanding = Instant::now();
+                in_parallel(shared, chunk, &mut buffers, |run, out| {
                     expand(
                         run,
                         at_depth_limit,
@@ -1303,6 +1323,10 @@ where
                         out,
                     )
                 });
+                if pool.is_some() && (shared.is_none() || chunk.len() < FEWEST_SHARED) {
+                    alone_seconds += expanding.elapsed().as_secs_f64();
+                    alone_parents += chunk.len();
+                }
                 let mut over_limit = false;
                 let mut cut_by_depth = false;
                 for exp in &mut buffers {

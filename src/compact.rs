@@ -5,7 +5,8 @@
 //! allocation (timers and random choices as hash sets and maps, one per actor, even
 //! empty), which costs about 2 KB a state at the benchmark bounds. A [`PackedState`] is
 //! one slice of 32-bit words: each actor state and each message in flight is stored once
-//! for the whole search in the system's [`Tables`] and named by its index there, timers
+//! for the whole search in the system's [`Tables`] (and copied once into each thread's
+//! copy of them) and named by its index there, timers
 //! and crash flags take a byte per actor. What rarely occurs (random choices pending,
 //! durable storage, networks other than the unordered non-duplicating one, a message with
 //! more than 255 copies) is kept aside as it is. Packing and unpacking are exact:
@@ -21,11 +22,11 @@ use thread_local::ThreadLocal;
 
 /// Values stored once and named by their index (append-only; lives as long as the system).
 ///
-/// Every thread that packs or unpacks keeps a copy of the table (of the entries it has
-/// needed so far) and reads its own: with two threads, the lock's word and the shared
-/// values' reference counts, written by every lookup, would otherwise move from core to
-/// core on every state. A thread takes the lock only to catch up with entries other
-/// threads added, and to add new ones.
+/// Every thread that packs or unpacks keeps a copy of the table (of every entry there was
+/// when it last caught up) and reads its own: with two threads, the lock's word and the
+/// shared values' reference counts, written by every lookup, would otherwise move from
+/// core to core on every state. A thread takes the lock only to catch up with entries
+/// other threads added, and to add new ones.
 struct Table<T: Send> {
     shared: RwLock<TableInner<T>>,
     /// Each thread's copy of the first entries of `shared` (same indices), with contents
@@ -37,10 +38,11 @@ struct TableInner<T> {
     values: Vec<T>,
     /// Index -> the value's hash (as the caller worked it out).
     hashes: Vec<u64>,
-    /// Hash of a value -> index of the last value with that hash.
-    first: HashMap<u64, u32>,
-    /// Index -> previous index with the same hash (`u32::MAX`: none).
-    next: Vec<u32>,
+    /// Hash of a value -> index of the latest value with that hash.
+    latest: HashMap<u64, u32>,
+    /// Index -> the index of the value with the same hash stored before it (`u32::MAX`:
+    /// none).
+    earlier: Vec<u32>,
 }
 
 /// A copy of a value for another thread's table: one that shares no memory other threads
@@ -55,6 +57,8 @@ impl<S: Clone> Replica for Arc<S> {
     }
 }
 
+/// A clone: the catalog's messages hold no shared parts (a model's message that held an
+/// `Arc` would share its count between threads, which costs time, not correctness).
 impl<M: Clone> Replica for Envelope<M> {
     fn replica(&self) -> Self {
         self.clone()
@@ -66,20 +70,20 @@ impl<T> Default for TableInner<T> {
         TableInner {
             values: Vec::new(),
             hashes: Vec::new(),
-            first: HashMap::new(),
-            next: Vec::new(),
+            latest: HashMap::new(),
+            earlier: Vec::new(),
         }
     }
 }
 
 impl<T: PartialEq> TableInner<T> {
     fn find(&self, hash: u64, value: &T) -> Option<u32> {
-        let mut at = *self.first.get(&hash)?;
+        let mut at = *self.latest.get(&hash)?;
         while at != u32::MAX {
             if self.values[at as usize] == *value {
                 return Some(at);
             }
-            at = self.next[at as usize];
+            at = self.earlier[at as usize];
         }
         None
     }
@@ -87,10 +91,10 @@ impl<T: PartialEq> TableInner<T> {
     /// Adds `value` at the end; its index.
     fn push(&mut self, value: T, hash: u64) -> u32 {
         let at = u32::try_from(self.values.len()).expect("under 2^32 values");
-        let next = self.first.insert(hash, at).unwrap_or(u32::MAX);
+        let earlier = self.latest.insert(hash, at).unwrap_or(u32::MAX);
         self.values.push(value);
         self.hashes.push(hash);
-        self.next.push(next);
+        self.earlier.push(earlier);
         at
     }
 }

@@ -439,9 +439,9 @@ fn pool_of(threads: usize) -> Option<std::sync::Arc<rayon::ThreadPool>> {
 const FEWEST_SHARED: usize = 16;
 
 /// A run of parents is split between the pool's threads only if expanding it on one
-/// thread should take at least this long (seconds), by the time a parent took in the
-/// search's last run expanded on one thread: handing a run to the pool and waiting for
-/// its threads costs tens of microseconds. (Leaderless `quorum` unreduced, 1,218 states
+/// thread should take at least this long (seconds), by the average time a parent took in
+/// the search's runs expanded on one thread so far: handing a run to the pool and
+/// waiting for its threads costs tens of microseconds. (Leaderless `quorum` unreduced, 1,218 states
 /// at about a microsecond each in levels of 64-150, took 2.1 ms on two threads when every
 /// run of 64 parents or more was split, 1.4 ms on one.)
 const SHARE_ABOVE_SECONDS: f64 = 200e-6;

@@ -441,9 +441,9 @@ const FEWEST_SHARED: usize = 16;
 /// A run of parents is split between the pool's threads only if expanding it on one
 /// thread should take at least this long (seconds), by the average time a parent took in
 /// the search's runs expanded on one thread so far: handing a run to the pool and
-/// waiting for its threads costs tens of microseconds. (Leaderless `quorum` unreduced, 1,218 states
-/// at about a microsecond each in levels of 64-150, took 2.1 ms on two threads when every
-/// run of 64 parents or more was split, 1.4 ms on one.)
+/// waiting for its threads costs tens of microseconds. (Leaderless `quorum` unreduced,
+/// 1,218 states at about a microsecond each in levels of 64-150, took 2.1 ms on two
+/// threads when every run of 64 parents or more was split, 1.4 ms on one.)
 const SHARE_ABOVE_SECONDS: f64 = 200e-6;
 
 /// The fewest states found at the next depth for a search to hand a shortening search to
@@ -655,15 +655,15 @@ impl<M: Narrate> Expansion<M> {
 }
 
 /// Splits `items` into one contiguous run per buffer and applies `f` to each run with its
-/// buffer, each on a thread of `pool` (inline, on this thread, when there is no pool, one
-/// buffer or fewer items than [`FEWEST_SHARED`]).
+/// buffer, each on a thread of `pool` (inline, on this thread, when there is no pool or
+/// one buffer).
 fn in_parallel<T: Sync, B: Send>(
     pool: Option<&rayon::ThreadPool>,
     items: &[T],
     buffers: &mut [B],
     f: impl Fn(&[T], &mut B) + Sync,
 ) {
-    let pool = pool.filter(|_| buffers.len() > 1 && items.len() >= FEWEST_SHARED);
+    let pool = pool.filter(|_| buffers.len() > 1);
     let Some(pool) = pool else {
         if let Some(b) = buffers.first_mut() {
             f(items, b);
@@ -1304,9 +1304,12 @@ where
                 let seen = &parents;
                 let open = open_properties(&found);
                 let found_here = &next_fps;
+                // Split between the pool's threads only where it pays (nothing measured
+                // yet: it does not).
                 let per_parent = alone_seconds / alone_parents.max(1) as f64;
                 let shared = pool.as_deref().filter(|_| {
-                    alone_parents > 0 && per_parent * chunk.len() as f64 >= SHARE_ABOVE_SECONDS
+                    chunk.len() >= FEWEST_SHARED
+                        && per_parent * chunk.len() as f64 >= SHARE_ABOVE_SECONDS
                 });
                 let expanding = Instant::now();
                 in_parallel(shared, chunk, &mut buffers, |run, out| {
@@ -1323,7 +1326,7 @@ where
                         out,
                     )
                 });
-                if pool.is_some() && (shared.is_none() || chunk.len() < FEWEST_SHARED) {
+                if pool.is_some() && shared.is_none() {
                     alone_seconds += expanding.elapsed().as_secs_f64();
                     alone_parents += chunk.len();
                 }

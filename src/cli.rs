@@ -160,7 +160,7 @@ struct SearchArgs {
     /// BFS: state-space reduction. `por` leaves out orders of steps that cannot change a
     /// verdict and crashes that only delay (partial-order reduction), and forgets
     /// messages nobody will read: same verdicts, fewer states, traces still the shortest
-    /// (confirmed by an unreduced search to their depth). `symmetry` searches states that
+    /// (confirmed by a search without step sets to their depth). `symmetry` searches states that
     /// differ only by which interchangeable server is which once (where the model
     /// declares such servers). `all`: both.
     #[arg(long, value_enum, default_value_t = Reduce::None)]

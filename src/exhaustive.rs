@@ -163,7 +163,7 @@ where
         &bounded,
         threads,
         reduce.without_por(),
-        true,
+        Lean::Distances,
         &Progress::hidden(),
     )
 }
@@ -569,6 +569,28 @@ enum Por {
     /// Expand states with a persistent set where the model names one; sets of client
     /// steps only while `client_steps` (no undecided property sees them).
     On { client_steps: bool },
+    /// No sets, but what keeps distances from the start is still left out (a search
+    /// serving a reduced one, see [`Lean::Distances`]): losses wait, and crashes that only
+    /// delay are left out where `crashes_out`.
+    Keep { crashes_out: bool },
+}
+
+/// What a search leaves out besides what `--reduce` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lean {
+    /// Nothing more.
+    Full,
+    /// What nobody will read is forgotten ([`Narrate::forget`]): the search of
+    /// `--reduce por`.
+    Forget,
+    /// A search without persistent sets serving a reduced one (shortening its paths, or
+    /// searching properties apart), which must reach every violation at its shortest
+    /// distance: it forgets what nobody will read, lets losses wait for the end of a run,
+    /// and, where no `eventually` property is searched, leaves out crashes that only
+    /// delay. Each keeps those distances (see `crate::reduction`: a shortest run to a
+    /// violation takes no loss and no such crash, and a state at rest is as far from the
+    /// start with its losses moved to the end).
+    Distances,
 }
 
 /// A new state found: (the state held, its key, its link to its parent, the open
@@ -721,8 +743,9 @@ where
 /// invisible or its verdict stable), and only when all the steps lead to states new at
 /// the next depth (so every cycle passes a fully expanded state); steps that only hold
 /// back others ([`Narrate::only_delays`]) are left out of every expansion. A path found
-/// once some state was reduced is replaced by a shortest one from an unreduced search
-/// down to its depth ([`Search::shortening`]), started as soon as the path is found
+/// once some state was reduced is replaced by a shortest one from a search without sets
+/// down to its depth ([`Search::shortening`]; it leaves out only what keeps distances
+/// from the start, see `crate::reduction`), started as soon as the path is found
 /// (with two threads or more it runs beside the reduced search, on the pool), unless the
 /// model's sets keep it shortest as found ([`Narrate::keeps_rest_paths`] for
 /// `eventually` properties, [`Narrate::keeps_violation_paths`] for all). Properties that
@@ -761,7 +784,11 @@ where
         limits,
         threads,
         reduce,
-        reduce.por(),
+        if reduce.por() {
+            Lean::Forget
+        } else {
+            Lean::Full
+        },
         progress,
     )
 }
@@ -816,7 +843,7 @@ where
             &ordered_limits,
             1,
             reduce.without_por(),
-            true,
+            Lean::Distances,
             ordered_progress,
         );
         (s, began)
@@ -825,7 +852,15 @@ where
         (!rest.is_empty()).then(|| {
             let began = started.elapsed().as_secs_f64();
             let limits = time_left(limits);
-            let s = search_forgetting(model, &rest, &limits, threads, reduce, true, progress);
+            let s = search_forgetting(
+                model,
+                &rest,
+                &limits,
+                threads,
+                reduce,
+                Lean::Forget,
+                progress,
+            );
             (s, began)
         })
     };
@@ -926,7 +961,7 @@ fn search_forgetting<M>(
     limits: &Limits,
     threads: usize,
     reduce: Reduce,
-    forget: bool,
+    lean: Lean,
     progress: &Progress,
 ) -> Search<M>
 where
@@ -986,6 +1021,7 @@ where
     let mut level: Vec<(Held<M>, u64)> = Vec::new();
     // What no step will read is forgotten (see `Narrate::forget`), and the order of
     // client steps where no property searched reads it.
+    let forget = lean != Lean::Full;
     let mut forgetting = Forgetting::of(forget, properties);
     // Once every undecided property reads only the servers, the states found after this
     // depth have the operations clients finished taken out (see `Narrate::forget_settled`).
@@ -1047,7 +1083,7 @@ where
             places.extend(0..actions.len() as u32);
             // Partial-order reduction: steps that only hold back others are left out.
             let mut left_out = false;
-            if let Por::On { .. } = por {
+            if let Por::On { .. } | Por::Keep { crashes_out: true } = por {
                 let all = actions.len();
                 keep_steps(actions, places, |a| !model.only_delays(state, a));
                 left_out = actions.len() < all;
@@ -1114,6 +1150,10 @@ where
                 out.sets_taken += usize::from(!taken.is_empty());
                 out.delays_left_out += usize::from(left_out);
             }
+            if let (Por::Keep { .. }, false) = (por, at_depth_limit) {
+                out.reduced += usize::from(left_out);
+                out.delays_left_out += usize::from(left_out);
+            }
             if tell && sets && taken.is_empty() {
                 rest.clear();
                 rest.extend((0..actions.len()).filter(|k| !persistent.contains(k)));
@@ -1121,7 +1161,7 @@ where
             }
             // Partial-order reduction, losses last: where no set was taken, losses wait
             // until the state is at rest but for them (see `crate::reduction`).
-            let losses_wait = matches!(por, Por::On { .. })
+            let losses_wait = matches!(por, Por::On { .. } | Por::Keep { .. })
                 && taken.is_empty()
                 && actions.iter().any(|a| model.is_loss(a))
                 && losses_may_wait.unwrap_or_else(|| model.losses_wait(state, actions, told));
@@ -1261,6 +1301,10 @@ where
                             ClientSteps::Invisible | ClientSteps::Stable
                         )
                     }),
+                }
+            } else if lean == Lean::Distances {
+                Por::Keep {
+                    crashes_out: properties.iter().all(|p| p.kind != Kind::Eventually),
                 }
             } else {
                 Por::Off

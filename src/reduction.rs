@@ -27,8 +27,12 @@
 //! - *cycles*: a reduced state's successors must all be new at the next depth (so every
 //!   cycle of the reduced graph passes a fully expanded state);
 //! - *shortest paths*: a path found by the reduced search is replaced by the shortest one,
-//!   found by a search without step sets down to its depth (it forgets what nobody will
-//!   read, which keeps depths), unless it is shortest as found (see below).
+//!   found by a search without step sets down to its depth, unless it is shortest as
+//!   found (see below). That search still leaves out what keeps distances from the start:
+//!   it forgets what nobody will read, lets losses wait (see *Losses last*), and, unless
+//!   it searches an `eventually` property, leaves out crashes that only delay (a shortest
+//!   run to a violation takes none). The search apart of the properties that read the
+//!   order of client steps (below) does the same.
 //!
 //! The real-time history `linearizable` reads (kept in the state when a model declares
 //! it) is the one thing client steps do not commute on: which of two clients' steps

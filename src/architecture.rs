@@ -180,7 +180,7 @@ pub trait Architecture: Sync {
 pub struct Baseline {
     /// Unique states visited.
     pub unique_states: usize,
-    /// Wall seconds.
+    /// Wall seconds, from the checker spawned to the checker dropped.
     pub seconds: f64,
     /// False when the state limit stopped it.
     pub complete: bool,
@@ -203,10 +203,16 @@ where
         .spawn_bfs()
         .join();
     // stateright's state target counts states generated, repeats included.
+    let (unique_states, complete) = (
+        checker.unique_state_count(),
+        checker.state_count() < max_states,
+    );
+    // What it visited is freed within the time, as splitbrain's search frees its own.
+    drop(checker);
     Baseline {
-        unique_states: checker.unique_state_count(),
+        unique_states,
         seconds: started.elapsed().as_secs_f64(),
-        complete: checker.state_count() < max_states,
+        complete,
     }
 }
 

@@ -6,7 +6,7 @@
 //! and every property is checked when a state is first discovered; the first violating
 //! state found therefore lies at the smallest depth, and its parent chain is a shortest
 //! path. Visited states are kept as 64-bit fingerprints with a link to their parent
-//! (about 16 bytes of payload per state: see [`link`]); the path is rebuilt by replaying
+//! (about 16 bytes of payload per state: see `link`); the path is rebuilt by replaying
 //! the model.
 
 use crate::progress::{Progress, Tick};

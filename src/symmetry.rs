@@ -423,7 +423,7 @@ impl<A: Node> System<A> {
     }
 
     /// The key of `state`'s orbit: the fingerprint of `state` renamed so that its
-    /// interchangeable actors are in order ([`System::sorting_renaming`]); `None` when the
+    /// interchangeable actors are in order (`System::sorting_renaming`); `None` when the
     /// system declares no symmetry. It is the fingerprint of a state of the orbit it
     /// names, so equal keys mean states equal up to renaming (sound); the order makes
     /// the states of each orbit share one key (the reduction).

@@ -1736,19 +1736,21 @@ where
     Ok(seen.len().min(max_states))
 }
 
-/// A self-check of a model's [`Narrate::successor_fingerprints`] and
-/// [`Narrate::successors_enabled`]: visits up to `max_states` states breadth-first
-/// ([`walk`]) and, for every step the model tells about, compares with the state built;
-/// after every step, compares [`Narrate::successors_enabled_since`] (given the answers
-/// of the state before) with [`Narrate::successors_enabled`]; then the same with what
-/// the model may forget taken out ([`Narrate::forget`]) of each state and of the states
-/// its steps lead to. Returns how many told answers were compared, or the first step
+/// A self-check of a model's [`Narrate::successor_fingerprints`],
+/// [`Narrate::successors_enabled`] and [`Narrate::has_step`]: visits up to `max_states`
+/// states breadth-first ([`walk`]) and, for every step the model tells about, compares
+/// with the state built; after every step, compares [`Narrate::successors_enabled_since`]
+/// (given the answers of the state before) with [`Narrate::successors_enabled`]; then
+/// the same with what the model may forget taken out ([`Narrate::forget`]) of each state
+/// and of the states its steps lead to. `has_step` must answer, for the state's steps,
+/// its successors' and those of the state with what is forgotten taken out, whether the
+/// state lists them. Returns how many told answers were compared, or the first step
 /// told wrong.
 pub fn verify_told_fingerprints<M>(model: &M, max_states: usize) -> Result<usize, String>
 where
     M: Narrate,
     M::State: Hash + Clone,
-    M::Action: Clone + std::fmt::Debug,
+    M::Action: Clone + PartialEq + std::fmt::Debug,
 {
     let (mut told, mut enabled, mut compared) = (Vec::new(), Vec::new(), 0usize);
     let mut forgetting_actions = Vec::new();
@@ -1815,6 +1817,23 @@ where
                 ));
             }
             compared += next_actions.len();
+            // A successor's step is the state's own exactly when the state lists it.
+            for a in &next_actions {
+                if model.has_step(state, a) != actions.contains(a) {
+                    return Err(format!(
+                        "step '{}' of the state after '{}' was taken for one of the state's: {}",
+                        model.format_action(a),
+                        model.format_action(action),
+                        model.has_step(state, a)
+                    ));
+                }
+            }
+        }
+        if let Some(a) = actions.iter().find(|a| !model.has_step(state, a)) {
+            return Err(format!(
+                "step '{}' of the state was not taken for one of its own",
+                model.format_action(a)
+            ));
         }
         // The same, on the state with what the model may forget taken out, and also
         // without the order of client steps, or without the operations clients finished.
@@ -1831,6 +1850,23 @@ where
             forget.apply(model, &mut kept);
             forgetting_actions.clear();
             model.actions(&kept, &mut forgetting_actions);
+            // A step of the state with what the search forgets taken out is one of the
+            // full state's exactly when the full state lists it (how a path found on such
+            // states is replayed on full ones).
+            for a in &forgetting_actions {
+                if model.has_step(state, a) != actions.contains(a) {
+                    return Err(format!(
+                        "step '{}' of the state with what is forgotten taken out was {} for one \
+                         of the full state's",
+                        model.format_action(a),
+                        if actions.contains(a) {
+                            "not taken"
+                        } else {
+                            "taken"
+                        }
+                    ));
+                }
+            }
             told.clear();
             model.successor_fingerprints(&kept, &forgetting_actions, forget, &mut told);
             for (k, action) in forgetting_actions.iter().enumerate() {

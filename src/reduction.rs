@@ -705,7 +705,8 @@ impl<A: Node> System<A> {
         mut eligible: impl FnMut(usize) -> bool,
         out: &mut Vec<usize>,
     ) {
-        let mut steps = vec![0usize; self.actors.actors.len()];
+        let mut steps: smallvec::SmallVec<[usize; 16]> =
+            smallvec::smallvec![0; self.actors.actors.len()];
         for a in actions {
             steps[usize::from(actor_of(a))] += 1;
         }

@@ -806,7 +806,7 @@ impl<A: Node> System<A> {
         if !matches!(state.net.network, Network::UnorderedNonDuplicating(_)) {
             return;
         }
-        let actor_parts: Vec<u64> = (0..state.net.actor_states.len())
+        let actor_parts: smallvec::SmallVec<[u64; 16]> = (0..state.net.actor_states.len())
             .map(|i| state.actor_part(i))
             .collect();
         let base = state.composed_with(actor_parts.iter().copied());
@@ -1332,9 +1332,49 @@ impl<A: Node> Narrate for System<A> {
     }
 
     fn has_step(&self, state: &Self::State, action: &Self::Action) -> bool {
-        let mut steps = Vec::new();
-        self.actions(state, &mut steps);
-        steps.contains(action)
+        // On the unordered, non-duplicating network, asked of the state's parts as
+        // `Model::actions` would list the step (every message in flight to an actor may
+        // be delivered, and lost within the budget, every timer set may go off, any
+        // server may crash within the budget, a crashed one restart, and every choice
+        // pending be made); elsewhere, by listing the steps.
+        let net = &state.net;
+        let Network::UnorderedNonDuplicating(multiset) = &net.network else {
+            let mut steps = Vec::new();
+            self.actions(state, &mut steps);
+            return steps.contains(action);
+        };
+        let actors = self.actors.actors.len();
+        let crashed = |id: &Id| net.crashed.get(usize::from(*id)).copied();
+        match action {
+            ActorModelAction::Deliver { src, dst, msg } => {
+                usize::from(*dst) < actors
+                    && multiset.contains_key(&Envelope {
+                        src: *src,
+                        dst: *dst,
+                        msg: msg.clone(),
+                    })
+            }
+            ActorModelAction::Drop(env) => {
+                self.actors.lossy_network == LossyNetwork::Yes
+                    && multiset.contains_key(env)
+                    && self.may_lose(state, &env.msg)
+            }
+            ActorModelAction::Timeout(id, timer) => net
+                .timers_set
+                .get(usize::from(*id))
+                .is_some_and(|t| t.iter().any(|set| set == timer)),
+            ActorModelAction::Crash(id) => {
+                crashed(id) == Some(false)
+                    && net.crashed.iter().filter(|&&c| c).count() < self.actors.max_crashes
+                    && self.actors.actors[usize::from(*id)].crashable()
+            }
+            ActorModelAction::Recover(id) => crashed(id) == Some(true),
+            ActorModelAction::SelectRandom { actor, key, random } => net
+                .random_choices
+                .get(usize::from(*actor))
+                .and_then(|c| c.map.get(key))
+                .is_some_and(|choices| choices.contains(random)),
+        }
     }
 
     fn losses_wait(

@@ -473,7 +473,10 @@ fn for_every_system_at_every_proof_bound(
 /// `successors_enabled_since`, which may answer again what it answered a step before);
 /// on every model, variant and mutant of the catalog, at every proof bound, every told
 /// step leads exactly where it was told, and after every step the answers given with the
-/// ones before are the answers given without.
+/// ones before are the answers given without; and `has_step`, which rebuilding a path
+/// asks of full states for steps found on stored ones, answers for the state's steps,
+/// its successors' and those of the state with what is forgotten taken out whether the
+/// state lists them.
 #[test]
 fn told_fingerprints_match_the_states_built() {
     let mut compared = 0;

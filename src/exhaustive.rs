@@ -1108,19 +1108,27 @@ where
             persistent.clear();
             // Whether the state's losses wait, where already worked out.
             let mut losses_may_wait = None;
+            // Whether the model was asked where every step leads.
+            let mut told_all = false;
             if let (Por::On { client_steps }, false) = (por, at_depth_limit) {
                 model.persistent_set(state, actions, client_steps, persistent);
                 // Under symmetry, a set that holds a loss is not taken where the state's
                 // losses wait: expanded without them, the state explores no loss at all,
                 // and the deliveries the set would put off often lead to one orbit.
                 if reduce.symmetry() && persistent.iter().any(|&k| model.is_loss(&actions[k])) {
-                    let wait = model.losses_wait(state, actions, &[]);
+                    // Whether they wait asks which steps lead somewhere, and where they
+                    // do, every step is told below: told once, first.
+                    if tell {
+                        model.successor_fingerprints(state, actions, forgetting, told);
+                        told_all = true;
+                    }
+                    let wait = model.losses_wait(state, actions, told);
                     losses_may_wait = Some(wait);
                     if wait {
                         persistent.clear();
                     }
                 }
-                if tell {
+                if tell && !told_all {
                     model.successor_fingerprints_of(state, actions, persistent, forgetting, told);
                 }
                 for &k in persistent.iter() {
@@ -1154,7 +1162,7 @@ where
                 out.reduced += usize::from(left_out);
                 out.delays_left_out += usize::from(left_out);
             }
-            if tell && sets && taken.is_empty() {
+            if tell && sets && taken.is_empty() && !told_all {
                 rest.clear();
                 rest.extend((0..actions.len()).filter(|k| !persistent.contains(k)));
                 model.successor_fingerprints_of(state, actions, rest, forgetting, told);

@@ -797,12 +797,12 @@ where
 /// steps ([`ClientSteps::Order`], e.g. `linearizable`). While such a property is undecided
 /// no client steps may be reordered, and a path found with persistent sets must be
 /// shortened by a search without them anyway. So the properties listed in `apart` are
-/// searched on their own, without persistent sets but with what nobody will read
-/// forgotten (paths found are shortest), stopping once they are all found; the others are
-/// searched with the partial-order reduction, which may then reorder client steps from the
-/// start. With two threads or more, the two searches run side by side, the search apart as a
-/// job of the pool the others' search expands its levels on. The result adds up
-/// both; [`Search::apart`] tells them apart.
+/// searched on their own, without persistent sets but leaving out what keeps distances
+/// ([`Lean::Distances`]: paths found are shortest), stopping once they are all found; the
+/// others are searched with the partial-order reduction, which may then reorder client
+/// steps from the start. With two threads or more, the two searches run side by side, the
+/// search apart as a job of the pool the others' search expands its levels on. The
+/// result adds up both; [`Search::apart`] tells them apart.
 fn search_apart<M>(
     model: &M,
     properties: &[Property<M>],
@@ -951,10 +951,11 @@ where
     }
 }
 
-/// [`search_on`], with what the model may forget taken out of every state
-/// ([`Narrate::forget`]) when `forget`, whatever `reduce` says. Forgetting keeps depths (it
-/// is a bisimulation, see [`crate::forgetting`]), so without `por` the paths found are
-/// shortest as found: the shortening searches forget too.
+/// [`search_on`], leaving out what `lean` says besides what `reduce` does: what the model
+/// may forget is taken out of every state ([`Narrate::forget`]) unless [`Lean::Full`].
+/// Forgetting keeps depths (it is a bisimulation, see [`crate::forgetting`]), and so does
+/// the rest of [`Lean::Distances`]: without `por` the paths found are shortest as found,
+/// which the shortening searches and the search apart rely on.
 fn search_forgetting<M>(
     model: &M,
     properties: &[Property<M>],

@@ -1155,12 +1155,11 @@ where
                     }
                     taken.push(k);
                 }
+            }
+            // (No set is ever taken without `Por::On`.)
+            if !matches!(por, Por::Off) && !at_depth_limit {
                 out.reduced += usize::from(!taken.is_empty() || left_out);
                 out.sets_taken += usize::from(!taken.is_empty());
-                out.delays_left_out += usize::from(left_out);
-            }
-            if let (Por::Keep { .. }, false) = (por, at_depth_limit) {
-                out.reduced += usize::from(left_out);
                 out.delays_left_out += usize::from(left_out);
             }
             if tell && sets && taken.is_empty() && !told_all {

@@ -168,22 +168,24 @@ where
     )
 }
 
-/// The finding of a reduced search that found `path`, once [`shortest_within`] its
-/// length gave `short` (done `seconds` after the search began): the shortest path that
-/// search found, or `path` kept and marked not shortest if a limit stopped it first.
+/// The finding of a reduced search that found a path of `depth` steps, once
+/// [`shortest_within`] that depth gave `short` (done `seconds` after the search began):
+/// the shortest path that search found, or the reduced search's own (`path` rebuilds it:
+/// only then) kept and marked not shortest if a limit stopped it first.
 fn shortened<M: Model>(
-    path: Path<M>,
+    path: impl FnOnce() -> Path<M>,
+    depth: usize,
     short: Search<M>,
     seconds: f64,
     stats: &mut Shortening,
 ) -> Finding<M> {
-    stats.depth = stats.depth.max(path.actions.len());
+    stats.depth = stats.depth.max(depth);
     stats.unique_states += short.unique_states;
     stats.seconds += short.seconds;
     let found = short.findings.into_iter().next().and_then(|f| f.path);
     Finding {
         shortest: found.is_some(),
-        path: Some(found.unwrap_or(path)),
+        path: Some(found.unwrap_or_else(path)),
         seconds: Some(seconds),
     }
 }
@@ -371,6 +373,23 @@ const MAX_STEP_PLACES: u32 = 1 << 16;
 /// the link into a visited key. Another place would do so only if an unrelated 64-bit
 /// value were a visited key (odds of about one in 2^64 / states per place tried, those of
 /// two states sharing a fingerprint); the path rebuilt is checked step by step anyway.
+/// The number of steps from a start state to the visited state of key `target`, by the
+/// parent links (see [`rebuild`]).
+fn depth_of(parents: &Visited, target: u64) -> usize {
+    let (mut depth, mut cur) = (0, target);
+    while let Some(&l) = parents.get(&cur) {
+        if l == 0 {
+            break;
+        }
+        let Some((p, _)) = parent_of(parents, l) else {
+            break;
+        };
+        depth += 1;
+        cur = p;
+    }
+    depth
+}
+
 fn parent_of(parents: &Visited, link: u64) -> Option<(u64, u32)> {
     (0..MAX_STEP_PLACES).find_map(|step| {
         let parent = self::link(link, step);
@@ -1273,7 +1292,8 @@ where
     let (mut alone_seconds, mut alone_parents) = (0.0f64, 0usize);
     // Shortening searches handed to the pool, to run beside this one (their findings are
     // settled once it ends).
-    let mut beside: Vec<(usize, Path<M>, ShorteningJob<M>)> = Vec::new();
+    // (Each with the key and the depth of the state the reduced search found.)
+    let mut beside: Vec<(usize, u64, usize, ShorteningJob<M>)> = Vec::new();
     // The shortening search for property `i` down to `depth`, run on this thread.
     let shorten_here = |i: usize, depth: usize| -> Shortest<M> {
         let short = shortest_within(model, &properties[i], limits, threads, reduce, depth);
@@ -1432,20 +1452,24 @@ where
                 if reduce.por() {
                     let known: Vec<&OrbitMemo> = buffers.iter().map(|b| &b.orbits).collect();
                     for (i, f) in found.iter().enumerate() {
-                        let pending = beside.iter().any(|(j, _, _)| *j == i);
+                        let pending = beside.iter().any(|(j, ..)| *j == i);
                         let (Some((fp, seconds)), None, false) = (f, &settled[i], pending) else {
                             continue;
                         };
                         let at_rest = properties[i].kind == Kind::Eventually;
                         let kept = keeps_violation_paths || (at_rest && keeps_rest_paths);
-                        let path = rebuild(
-                            model,
-                            &parents,
-                            *fp,
-                            reduce,
-                            (forgetting, settled_after),
-                            &known,
-                        );
+                        // The path is rebuilt only where it is kept (a shortening
+                        // search finds its own).
+                        let path = || {
+                            rebuild(
+                                model,
+                                &parents,
+                                *fp,
+                                reduce,
+                                (forgetting, settled_after),
+                                &known,
+                            )
+                        };
                         // A shortest run to a violation takes no loss and no crash that
                         // only delays (its twin without them is shorter; see
                         // `crate::reduction`), and levels expanded without sets reach
@@ -1453,7 +1477,7 @@ where
                         // at depth d, with no set taken above depth d - 1, is at its
                         // shortest distance; a state at rest, with no set taken and no
                         // crash left out above its own depth.
-                        let len = path.actions.len();
+                        let len = depth_of(&parents, *fp);
                         let exact = if at_rest {
                             let first = [first_set, first_left_out].into_iter().flatten().min();
                             first.is_none_or(|r| r >= len)
@@ -1466,13 +1490,13 @@ where
                             // any where the model's sets keep paths) as soon as the full
                             // one does: the path is a shortest one.
                             settled[i] = Some(Finding {
-                                path: Some(path),
+                                path: Some(path()),
                                 seconds: Some(*seconds),
                                 shortest: true,
                             });
                             continue;
                         }
-                        let (property, depth) = (properties[i], path.actions.len());
+                        let (property, depth) = (properties[i], len);
                         let twin = pool
                             .as_deref()
                             .filter(|_| next_level.len() >= SIDE_FRONTIER)
@@ -1491,10 +1515,10 @@ where
                                     (short, started.elapsed().as_secs_f64())
                                 })
                             });
-                            beside.push((i, path, job));
+                            beside.push((i, *fp, depth, job));
                         } else {
                             let (short, done) = shorten_here(i, depth);
-                            settled[i] = Some(shortened(path, short, done, &mut shortening));
+                            settled[i] = Some(shortened(path, depth, short, done, &mut shortening));
                         }
                     }
                 }
@@ -1523,13 +1547,16 @@ where
     levels();
     // What the shortening searches handed to the pool found: each is run here if no
     // thread of the pool has started it yet.
-    for (i, path, job) in beside {
-        let depth = path.actions.len();
+    let known: Vec<&OrbitMemo> = buffers.iter().map(|b| &b.orbits).collect();
+    for (i, fp, depth, job) in beside {
         let (short, done) = job.claim().unwrap_or_else(|| shorten_here(i, depth));
-        settled[i] = Some(shortened(path, short, done, &mut shortening));
+        let path = || {
+            let forgot = (forgetting, settled_after);
+            rebuild(model, &parents, fp, reduce, forgot, &known)
+        };
+        settled[i] = Some(shortened(path, depth, short, done, &mut shortening));
     }
 
-    let known: Vec<&OrbitMemo> = buffers.iter().map(|b| &b.orbits).collect();
     let findings = found
         .iter()
         .zip(settled)

@@ -50,6 +50,7 @@ pub fn twin(model: &str) -> Option<PathBuf> {
         "master-master" => "master_master.pml",
         "read-replica" => "read_replica.pml",
         "central-db" => "central_db.pml",
+        "stateless" => "stateless.pml",
         _ => return None,
     };
     Some(
@@ -95,6 +96,10 @@ fn variant_macro(model: &str, variant: &str) -> Option<&'static str> {
         ("central-db", "retry") => "RETRY",
         ("central-db", "idempotency-key") => "IDEMPOTENCY_KEY",
         ("central-db", "no-retry") => "NO_RETRY",
+        ("stateless", "lb") => "LB",
+        ("stateless", "stale-cache") => "STALE_CACHE",
+        ("stateless", "purge") => "PURGE",
+        ("stateless", "versioned-purge") => "VERSIONED_PURGE",
         _ => return None,
     })
 }
@@ -142,6 +147,14 @@ fn macros(model: &str, variant: &str, b: &Bounds) -> Result<Vec<String>, Error> 
             within("loss", b.loss.into(), 0, 0)?;
             within("crashes", b.crashes.into(), 0, 0)?;
         }
+        "stateless" => {
+            within("clients", c, 1, 4)?;
+            within("servers", s, 1, 4)?;
+            within("ops", o, 1, 4)?;
+            within("clients x ops", c * o, 1, 8)?;
+            within("loss", b.loss.into(), 0, 4)?;
+            within("crashes", b.crashes.into(), 0, s)?;
+        }
         _ => {
             within("clients", c, 1, 3)?;
             within("servers", s, 1, 3)?;
@@ -160,10 +173,10 @@ fn macros(model: &str, variant: &str, b: &Bounds) -> Result<Vec<String>, Error> 
         format!("-DOPS={o}"),
         format!("-DSERVERS={s}"),
     ];
-    if model != "read-replica" {
+    if model != "read-replica" && model != "stateless" {
         d.push(format!("-DBALANCE={}", b.balance));
     }
-    if model == "central-db" {
+    if model == "central-db" || model == "stateless" {
         d.push(format!("-DLOSS={}", b.loss));
         d.push(format!("-DCRASHES={}", b.crashes));
     }
@@ -243,7 +256,7 @@ pub fn run_twin(
 ) -> Result<SpinRun, Error> {
     let Some(pml) = twin(model) else {
         return Err(bad(format!(
-            "model '{model}' has no SPIN twin (twins: master-master, read-replica, central-db)"
+            "model '{model}' has no SPIN twin (twins: master-master, read-replica, central-db, stateless)"
         )));
     };
     let defines = macros(model, variant, bounds)?;
@@ -322,10 +335,10 @@ mod tests {
     }
 
     #[test]
-    fn twins_exist_for_three_models() {
-        for m in ["master-master", "read-replica", "central-db"] {
+    fn twins_exist_for_four_models() {
+        for m in ["master-master", "read-replica", "central-db", "stateless"] {
             assert!(twin(m).is_some_and(|p| p.is_file()), "{m}");
         }
-        assert!(twin("stateless").is_none());
+        assert!(twin("leaderless").is_none());
     }
 }

@@ -76,15 +76,24 @@ fn compare(model: &str, variant: &str, bounds: &Bounds) {
     );
 }
 
-fn every_variant_at_defaults(model: &str) {
+/// Compares every variant of `model` (or only the one named `only`) at the bounds
+/// `bounds` makes of the model's defaults.
+fn variants_at(model: &str, only: Option<&str>, bounds: impl FnOnce(Bounds) -> Bounds) {
     if let Some(why) = spin_missing() {
         eprintln!("{why}");
         return;
     }
     let arch = models::find(model).unwrap();
+    let bounds = bounds(arch.default_bounds());
     for v in arch.variants() {
-        compare(model, v.name, &arch.default_bounds());
+        if only.is_none_or(|o| o == v.name) {
+            compare(model, v.name, &bounds);
+        }
     }
+}
+
+fn every_variant_at_defaults(model: &str) {
+    variants_at(model, None, |d| d);
 }
 
 #[test]
@@ -94,17 +103,11 @@ fn master_master_twin_matches() {
 
 #[test]
 fn master_master_async_ops_three_clients_three_masters() {
-    if let Some(why) = spin_missing() {
-        eprintln!("{why}");
-        return;
-    }
-    let arch = models::find("master-master").unwrap();
-    let bounds = Bounds {
+    variants_at("master-master", Some("async-ops"), |d| Bounds {
         clients: 3,
         servers: 3,
-        ..arch.default_bounds()
-    };
-    compare("master-master", "async-ops", &bounds);
+        ..d
+    });
 }
 
 #[test]
@@ -126,20 +129,12 @@ fn stateless_twin_matches() {
 /// variant (47,040 to 101,236 states).
 #[test]
 fn stateless_twin_matches_with_loss_and_a_crash() {
-    if let Some(why) = spin_missing() {
-        eprintln!("{why}");
-        return;
-    }
-    let arch = models::find("stateless").unwrap();
-    let bounds = Bounds {
+    variants_at("stateless", None, |d| Bounds {
         clients: 2,
         loss: 1,
         crashes: 1,
-        ..arch.default_bounds()
-    };
-    for v in arch.variants() {
-        compare("stateless", v.name, &bounds);
-    }
+        ..d
+    });
 }
 
 #[test]

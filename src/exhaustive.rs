@@ -369,10 +369,6 @@ const STEP_MIX: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Places tried when a link is read back ([`parent_of`]): more than any state has steps.
 const MAX_STEP_PLACES: u32 = 1 << 16;
 
-/// The parent key and the step's place a link holds ([`link`]): the one place that turns
-/// the link into a visited key. Another place would do so only if an unrelated 64-bit
-/// value were a visited key (odds of about one in 2^64 / states per place tried, those of
-/// two states sharing a fingerprint); the path rebuilt is checked step by step anyway.
 /// The number of steps from a start state to the visited state of key `target`, by the
 /// parent links (see [`rebuild`]).
 fn depth_of(parents: &Visited, target: u64) -> usize {
@@ -390,6 +386,10 @@ fn depth_of(parents: &Visited, target: u64) -> usize {
     depth
 }
 
+/// The parent key and the step's place a link holds ([`link`]): the one place that turns
+/// the link into a visited key. Another place would do so only if an unrelated 64-bit
+/// value were a visited key (odds of about one in 2^64 / states per place tried, those of
+/// two states sharing a fingerprint); the path rebuilt is checked step by step anyway.
 fn parent_of(parents: &Visited, link: u64) -> Option<(u64, u32)> {
     (0..MAX_STEP_PLACES).find_map(|step| {
         let parent = self::link(link, step);
@@ -1291,8 +1291,8 @@ where
     // before any was measured, runs are not split).
     let (mut alone_seconds, mut alone_parents) = (0.0f64, 0usize);
     // Shortening searches handed to the pool, to run beside this one (their findings are
-    // settled once it ends).
-    // (Each with the key and the depth of the state the reduced search found.)
+    // settled once it ends), each with the key and the depth of the state the reduced
+    // search found.
     let mut beside: Vec<(usize, u64, usize, ShorteningJob<M>)> = Vec::new();
     // The shortening search for property `i` down to `depth`, run on this thread.
     let shorten_here = |i: usize, depth: usize| -> Shortest<M> {

@@ -44,33 +44,38 @@
  *       token). Its Request timer is set exactly while seq < OPS.
  *     Timers, storage and the `crashed` flags (`down`) are therefore all stored or
  *     functions of what is; `ndown` (actors down) is a function of the `down` flags.
- *   - the unordered non-duplicating network is one channel per receiver kept sorted
- *     (`!!`): the same multiset of envelopes is always the same channel contents. All
+ *   - the unordered non-duplicating network is kept as sorted channels (`!!`): the same
+ *     multiset of envelopes is always the same channel contents. The lb, the servers and
+ *     the operator each have two inboxes, one for the lossy kinds (REQ, CONTENT,
+ *     FORWARD, REPLY: the model's `lossy`) and one for the reliable ones (deploys, purges
+ *     and their acks); the inbox is a function of the kind, so each pair is still a
+ *     canonical multiset. A client only ever gets replies: one (lossy) inbox. All
  *     messages are {kind, a, b, c, d}; the sender is a function of the fields:
- *       lb inbox:       REQ      a = requester, b = seq, c = file      (src: requester)
- *                       CONTENT  a = server, b = requester, c = seq, d = file*4+version
- *                                                                      (src: server a)
- *                       PURGE_M  (src: operator; Purge{index.html, v2})
- *       server inbox:   FORWARD  a = requester, b = seq, c = file      (src: lb)
- *                       DEPLOY   (src: operator; Deploy{index.html, v2})
- *       operator inbox: DEPLOYED a = server                            (src: server a)
- *                       PURGED   (src: lb)
- *                       REPLY    a = seq, b = file, c = version        (src: lb)
- *       client inbox:   REPLY    a = seq, b = file, c = version        (src: lb)
+ *       lb:       lq   REQ      a = requester, b = seq, c = file      (src: requester)
+ *                      CONTENT  a = server, b = requester, c = seq, d = file*4+version
+ *                                                                     (src: server a)
+ *                 lrq  PURGE_M  (src: operator; Purge{index.html, v2})
+ *       server:   sq   FORWARD  a = requester, b = seq, c = file      (src: lb)
+ *                 srq  DEPLOY   (src: operator; Deploy{index.html, v2})
+ *       operator: oq   REPLY    a = seq, b = file, c = version        (src: lb)
+ *                 orq  DEPLOYED a = server                            (src: server a)
+ *                      PURGED   (src: lb)
+ *       client:   cq   REPLY    a = seq, b = file, c = version        (src: lb)
  *   - one stateright step = one atomic sequence (pan stores no state inside it):
- *       Deliver: the receiver takes the n-th message of its inbox (n chosen
+ *       Deliver: the receiver takes the n-th message of either of its inboxes (n chosen
  *       nondeterministically; the messages before it are parked in a local channel and
  *       put back sorted). Every delivery to the lb and the servers changes something.
  *       A client only accepts the reply to its outstanding request (`??` with eval);
- *       the operator puts a reply to its abandoned check back (a stateright no-op: a
- *       step back to the same state, which adds no state). No delivery to a crashed
- *       actor.
+ *       the operator puts a reply to its abandoned check back (stateright offers that
+ *       delivery, a no-op: a step back to the same state, which adds no state). No
+ *       delivery to a crashed actor.
  *       SelectRandom: the lb takes any pending (requester, seq) from `routes` and
  *       forwards it to any server.
- *       Drop: while lost < LOSS, any REQ, CONTENT, FORWARD or REPLY of any inbox (also
- *       a crashed actor's) may be lost; the owner of the inbox removes it, lost++.
- *       Deploys, purges and their acks are never lost (the twin puts them back: a step
- *       to the same state).
+ *       Drop: while lost < LOSS, any message of any lossy inbox (also a crashed
+ *       actor's) may be lost; the owner of the inbox removes it, lost++. Deploys, purges
+ *       and their acks wait in the reliable inboxes, which have no loss step: pan
+ *       only ever tries to lose a lossy message, as src/system.rs offers a Drop only
+ *       for one.
  *       Timeout: a client (or the operator's check) waiting for a reply gives up, logs
  *       a timeout and moves on to its next GET (no retries).
  *       Crash/Recover: the lb or a server goes down while fewer than CRASHES are down
@@ -143,30 +148,34 @@
 /* message kinds */
 #define REQ      1   /* lb inbox:       a = requester, b = seq, c = file          */
 #define CONTENT  2   /* lb inbox:       a = server, b = requester, c = seq, d = file*4+version */
-#define PURGE_M  3   /* lb inbox        (from the operator)                       */
+#define PURGE_M  3   /* lb reliable inbox (from the operator)                     */
 #define FORWARD  4   /* server inbox:   a = requester, b = seq, c = file          */
-#define DEPLOY   5   /* server inbox    (from the operator)                       */
-#define DEPLOYED 6   /* operator inbox: a = server                                */
-#define PURGED   7   /* operator inbox  (from the lb)                             */
+#define DEPLOY   5   /* server reliable inbox (from the operator)                 */
+#define DEPLOYED 6   /* operator reliable inbox: a = server                       */
+#define PURGED   7   /* operator reliable inbox (from the lb)                     */
 #define REPLY    8   /* client/operator inbox: a = seq, b = file, c = version     */
-
-#define LOSSY(k) ((k) == REQ || (k) == CONTENT || (k) == FORWARD || (k) == REPLY)
 
 #define OPER CLIENTS            /* the operator's requester number (its client index) */
 #define NT   (CLIENTS * OPS + 1) /* GETs in one run, the operator's included */
-#define QL   (2 * NT + 2)
-#define QS   (NT + 2)
-#define QO   (SERVERS + 3)
-#define QC   (OPS + 1)
+#define QL   (2 * NT + 2)   /* lq: REQs and CONTENTs */
+#define QS   (NT + 2)       /* sq[s]: FORWARDs */
+#define QO   1              /* oq: the reply to the site check (one GET, one reply) */
+#define QR   (SERVERS + 1)  /* orq: the DEPLOYEDs and the PURGED */
+#define QC   (OPS + 1)      /* cq[c]: REPLYs */
 #define ALL  ((1 << SERVERS) - 1)
 
 /* the file requester r asks for in its request k: page(c + k), the operator index.html */
 #define FILE_OF(r, k) ((r) == OPER -> 0 : ((r) + (k)) % 2)
 
+/* lossy inboxes */
 chan lq = [QL] of { byte, byte, byte, byte, byte };
 chan sq[SERVERS] = [QS] of { byte, byte, byte, byte, byte };
 chan oq = [QO] of { byte, byte, byte, byte, byte };
 chan cq[CLIENTS] = [QC] of { byte, byte, byte, byte, byte };
+/* reliable inboxes: the purge, a server's deploy, the operator's acks */
+chan lrq = [1] of { byte, byte, byte, byte, byte };
+chan srq[SERVERS] = [1] of { byte, byte, byte, byte, byte };
+chan orq = [QR] of { byte, byte, byte, byte, byte };
 
 byte lost;    /* messages lost so far (SysState::lost) */
 byte ndown;   /* actors down now (lb and servers) */
@@ -203,16 +212,12 @@ byte ndown;   /* actors down now (lb and servers) */
 
 #define PUT_BACK(q) q !! kind, fa, fb, fc, fd
 
-/* loss: any lossy message of the inbox (also a crashed actor's); a message that may not
-   be lost is put back, a step back to the same state */
+/* loss: any message of lossy inbox q (also a crashed actor's) */
 #define LOSE(q) \
   :: atomic { \
        lost < LOSS && nempty(q) -> \
        TAKE(q); \
-       if \
-       :: LOSSY(kind) -> lost++ \
-       :: else -> PUT_BACK(q) \
-       fi; \
+       lost++; \
        CLEAR \
      }
 
@@ -226,7 +231,8 @@ proctype Lb()
   TEMPS;
   chan routes = [NT] of { byte, byte };   /* pending route choices (requester, seq) */
   chan park = [QL] of { byte, byte, byte, byte, byte };
-  chan inbox = lq;
+  chan inbox = lq;     /* lossy: REQs and CONTENTs */
+  chan rinbox = lrq;   /* reliable: the purge */
 end:
   do
   :: atomic {
@@ -259,15 +265,18 @@ end:
           fi;
 #endif
           SEND_REPLY(fb, fc, fd, v)
-       :: kind == PURGE_M ->
-          cache[0] = 0;
-#if VARIANT == VERSIONED_PURGE
-          floor0 = 2;
-#endif
-          oq !! PURGED, 0, 0, 0, 0
        fi;
        i = 0; v = 0;
        CLEAR
+     }
+  :: atomic {
+       !down && nempty(rinbox) ->
+       rinbox ? _, _, _, _, _;   /* the PURGE_M */
+       cache[0] = 0;
+#if VARIANT == VERSIONED_PURGE
+       floor0 = 2;
+#endif
+       orq !! PURGED, 0, 0, 0, 0
      }
   :: atomic {
        nempty(routes) ->
@@ -315,20 +324,21 @@ proctype Server(byte me)
   byte f0 = 1;   /* index.html's version (logo.png's is always 1) */
   TEMPS;
   chan park = [QS] of { byte, byte, byte, byte, byte };
-  chan inbox = sq[me];
+  chan inbox = sq[me];     /* lossy: FORWARDs */
+  chan rinbox = srq[me];   /* reliable: the deploy */
 end:
   do
   :: atomic {
        !down && nempty(inbox) ->
-       TAKE(inbox);
-       if
-       :: kind == FORWARD ->
-          lq !! CONTENT, me, fa, fb, fc * 4 + (fc == 0 -> f0 : 1)
-       :: kind == DEPLOY ->
-          f0 = 2;
-          oq !! DEPLOYED, me, 0, 0, 0
-       fi;
+       TAKE(inbox);   /* a FORWARD */
+       lq !! CONTENT, me, fa, fb, fc * 4 + (fc == 0 -> f0 : 1);
        CLEAR
+     }
+  :: atomic {
+       !down && nempty(rinbox) ->
+       rinbox ? _, _, _, _, _;   /* the DEPLOY */
+       f0 = 2;
+       orq !! DEPLOYED, me, 0, 0, 0
      }
   LOSE(inbox)
   :: atomic { !down && ndown < CRASHES -> down = 1; ndown++ }
@@ -344,20 +354,21 @@ proctype Operator()
   bit purged;
   byte olog;     /* the site check: 0 not started, 1 waiting, 2 timed out, 3 got v1, 4 got v2 */
   TEMPS;
-  chan park = [QO] of { byte, byte, byte, byte, byte };
-  chan inbox = oq;
+  chan park = [QR] of { byte, byte, byte, byte, byte };
+  chan inbox = oq;     /* lossy: the REPLY */
+  chan rinbox = orq;   /* reliable: DEPLOYEDs, the PURGED */
 end:
   do
   :: atomic {
-       nempty(inbox) ->
-       TAKE(inbox);
+       nempty(rinbox) ->
+       TAKE(rinbox);
        if
        :: kind == DEPLOYED ->
           conf = conf | (1 << fa);
           if
           :: conf == ALL ->
 #if PURGES
-             lq !! PURGE_M, 0, 0, 0, 0
+             lrq !! PURGE_M, 0, 0, 0, 0
 #else
              START_CHECK
 #endif
@@ -366,7 +377,14 @@ end:
        :: kind == PURGED ->
           purged = 1;
           START_CHECK
-       :: kind == REPLY && olog == 1 ->
+       fi;
+       CLEAR
+     }
+  :: atomic {
+       nempty(inbox) ->
+       TAKE(inbox);   /* a REPLY */
+       if
+       :: olog == 1 ->
           /* no_wrong_reply_under_loss: the file asked for, a version that exists */
           assert(fb == 0 && fc >= 1 && fc <= 2);
           /* correct_content: released before it asked, so v2 */
@@ -424,7 +442,7 @@ init
     run Lb();
     i = 0;
     do
-    :: i < SERVERS -> run Server(i); sq[i] !! DEPLOY, 0, 0, 0, 0; i++
+    :: i < SERVERS -> run Server(i); srq[i] !! DEPLOY, 0, 0, 0, 0; i++
     :: else -> break
     od;
     run Operator();

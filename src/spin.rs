@@ -51,6 +51,7 @@ pub fn twin(model: &str) -> Option<PathBuf> {
         "read-replica" => "read_replica.pml",
         "central-db" => "central_db.pml",
         "stateless" => "stateless.pml",
+        "leaderless" => "leaderless.pml",
         _ => return None,
     };
     Some(
@@ -100,6 +101,10 @@ fn variant_macro(model: &str, variant: &str) -> Option<&'static str> {
         ("stateless", "stale-cache") => "STALE_CACHE",
         ("stateless", "purge") => "PURGE",
         ("stateless", "versioned-purge") => "VERSIONED_PURGE",
+        ("leaderless", "r1-w1") => "R1_W1",
+        ("leaderless", "quorum") => "QUORUM",
+        ("leaderless", "quorum-read-repair") => "QUORUM_READ_REPAIR",
+        ("leaderless", "sloppy-quorum") => "SLOPPY_QUORUM",
         _ => return None,
     })
 }
@@ -155,6 +160,14 @@ fn macros(model: &str, variant: &str, b: &Bounds) -> Result<Vec<String>, Error> 
             within("loss", b.loss.into(), 0, 4)?;
             within("crashes", b.crashes.into(), 0, s)?;
         }
+        "leaderless" => {
+            within("clients", c, 1, 3)?;
+            within("servers", s, 2, 5)?;
+            within("ops", o, 1, 3)?;
+            within("clients x ops", c * o, 1, 6)?;
+            within("loss", b.loss.into(), 0, 2)?;
+            within("crashes", b.crashes.into(), 0, 1)?;
+        }
         _ => {
             within("clients", c, 1, 3)?;
             within("servers", s, 1, 3)?;
@@ -173,10 +186,10 @@ fn macros(model: &str, variant: &str, b: &Bounds) -> Result<Vec<String>, Error> 
         format!("-DOPS={o}"),
         format!("-DSERVERS={s}"),
     ];
-    if model != "read-replica" && model != "stateless" {
+    if matches!(model, "master-master" | "central-db") {
         d.push(format!("-DBALANCE={}", b.balance));
     }
-    if model == "central-db" || model == "stateless" {
+    if matches!(model, "central-db" | "stateless" | "leaderless") {
         d.push(format!("-DLOSS={}", b.loss));
         d.push(format!("-DCRASHES={}", b.crashes));
     }
@@ -256,7 +269,7 @@ pub fn run_twin(
 ) -> Result<SpinRun, Error> {
     let Some(pml) = twin(model) else {
         return Err(bad(format!(
-            "model '{model}' has no SPIN twin (twins: master-master, read-replica, central-db, stateless)"
+            "model '{model}' has no SPIN twin (twins: master-master, read-replica, central-db, stateless, leaderless)"
         )));
     };
     let defines = macros(model, variant, bounds)?;
@@ -335,10 +348,14 @@ mod tests {
     }
 
     #[test]
-    fn twins_exist_for_four_models() {
-        for m in ["master-master", "read-replica", "central-db", "stateless"] {
+    fn every_catalog_model_has_a_twin() {
+        for arch in crate::models::catalog() {
+            let m = arch.name();
             assert!(twin(m).is_some_and(|p| p.is_file()), "{m}");
+            for v in arch.variants() {
+                assert!(variant_macro(m, v.name).is_some(), "{m} {}", v.name);
+            }
         }
-        assert!(twin("leaderless").is_none());
+        assert!(twin("write-through-cache").is_none());
     }
 }

@@ -369,21 +369,20 @@ const STEP_MIX: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Places tried when a link is read back ([`parent_of`]): more than any state has steps.
 const MAX_STEP_PLACES: u32 = 1 << 16;
 
-/// The number of steps from a start state to the visited state of key `target`, by the
-/// parent links (see [`rebuild`]).
-fn depth_of(parents: &Visited, target: u64) -> usize {
-    let (mut depth, mut cur) = (0, target);
-    while let Some(&l) = parents.get(&cur) {
+/// The steps back from the visited state of key `target` to a start state, by the parent
+/// links: each step's parent key and its place among the parent's steps, last step first.
+fn links_back(parents: &Visited, target: u64) -> impl Iterator<Item = (u64, u32)> + '_ {
+    let mut cur = target;
+    std::iter::from_fn(move || {
+        let l = *parents.get(&cur)?;
         if l == 0 {
-            break;
+            return None;
         }
-        let Some((p, _)) = parent_of(parents, l) else {
-            break;
-        };
-        depth += 1;
+        let (p, place) =
+            parent_of(parents, l).expect("every visited state's link names a visited parent");
         cur = p;
-    }
-    depth
+        Some((p, place))
+    })
 }
 
 /// The parent key and the step's place a link holds ([`link`]): the one place that turns
@@ -1477,7 +1476,7 @@ where
                         // at depth d, with no set taken above depth d - 1, is at its
                         // shortest distance; a state at rest, with no set taken and no
                         // crash left out above its own depth.
-                        let len = depth_of(&parents, *fp);
+                        let len = links_back(&parents, *fp).count();
                         let exact = if at_rest {
                             let first = [first_set, first_left_out].into_iter().flatten().min();
                             first.is_none_or(|r| r >= len)
@@ -1615,16 +1614,9 @@ where
 {
     // The keys from a start state to `target`, and the place of each step between them.
     let (mut chain, mut places) = (vec![target], Vec::new());
-    let mut cur = target;
-    while let Some(&l) = parents.get(&cur) {
-        if l == 0 {
-            break;
-        }
-        let (p, place) =
-            parent_of(parents, l).expect("every visited state's link names a visited parent");
+    for (p, place) in links_back(parents, target) {
         chain.push(p);
         places.push(place);
-        cur = p;
     }
     chain.reverse();
     places.reverse();

@@ -44,22 +44,33 @@ fn which(tool: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The catalog models that have a Promela twin, each with its file in `bench/spin/`.
+const TWINS: [(&str, &str); 5] = [
+    ("master-master", "master_master.pml"),
+    ("read-replica", "read_replica.pml"),
+    ("central-db", "central_db.pml"),
+    ("stateless", "stateless.pml"),
+    ("leaderless", "leaderless.pml"),
+];
+
 /// The Promela twin of a catalog model, if it has one.
 pub fn twin(model: &str) -> Option<PathBuf> {
-    let file = match model {
-        "master-master" => "master_master.pml",
-        "read-replica" => "read_replica.pml",
-        "central-db" => "central_db.pml",
-        "stateless" => "stateless.pml",
-        "leaderless" => "leaderless.pml",
-        _ => return None,
-    };
+    let (_, file) = TWINS.iter().find(|(m, _)| *m == model)?;
     Some(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("bench")
             .join("spin")
             .join(file),
     )
+}
+
+/// The error for a model without a twin, naming those that have one.
+fn no_twin(model: &str) -> Error {
+    let twins: Vec<&str> = TWINS.iter().map(|(m, _)| *m).collect();
+    bad(format!(
+        "model '{model}' has no SPIN twin (twins: {})",
+        twins.join(", ")
+    ))
 }
 
 /// What one SPIN run of a twin measured.
@@ -142,8 +153,17 @@ fn macros(model: &str, variant: &str, b: &Bounds) -> Result<Vec<String>, Error> 
         "master-master" => [(1, 4), (2, 3), (1, 3), (1, 12), (0, 0), (0, 0)],
         "read-replica" => [(1, 3), (1, 3), (1, 3), (1, 9), (0, 0), (0, 0)],
         "stateless" => [(1, 4), (1, 4), (1, 4), (1, 8), (0, 4), (0, s)],
+        "central-db" => [(1, 3), (1, 3), (1, 3), (1, 4), (0, 3), (0, 1)],
         "leaderless" => [(1, 3), (2, 5), (1, 3), (1, 6), (0, 2), (0, 1)],
-        _ => [(1, 3), (1, 3), (1, 3), (1, 4), (0, 3), (0, 1)],
+        _ => return Err(no_twin(model)),
+    };
+    // The twins that model a balance, with its range.
+    let balance = match model {
+        "master-master" => Some((0, 1000)),
+        // Below 10 x ops a transfer can be declined, which saves an unchanged db state:
+        // storage is then no longer a function of the state (see the .pml).
+        "central-db" => Some((10 * o, 1000)),
+        _ => None,
     };
     let names = [
         "clients",
@@ -157,12 +177,8 @@ fn macros(model: &str, variant: &str, b: &Bounds) -> Result<Vec<String>, Error> 
     for ((name, value), range) in names.into_iter().zip(values).zip(ranges) {
         within(name, value, range)?;
     }
-    match model {
-        "master-master" => within("balance", b.balance.into(), (0, 1000))?,
-        // Below 10 x ops a transfer can be declined, which saves an unchanged db state:
-        // storage is then no longer a function of the state (see the .pml).
-        "central-db" => within("balance", b.balance.into(), (10 * o, 1000))?,
-        _ => {}
+    if let Some(range) = balance {
+        within("balance", b.balance.into(), range)?;
     }
     let mut d = vec![
         format!("-DVARIANT={v}"),
@@ -170,10 +186,12 @@ fn macros(model: &str, variant: &str, b: &Bounds) -> Result<Vec<String>, Error> 
         format!("-DOPS={o}"),
         format!("-DSERVERS={s}"),
     ];
-    if matches!(model, "master-master" | "central-db") {
+    if balance.is_some() {
         d.push(format!("-DBALANCE={}", b.balance));
     }
-    if matches!(model, "central-db" | "stateless" | "leaderless") {
+    // The twins that model loss or crashes take both.
+    let [.., (_, most_lost), (_, most_crashes)] = ranges;
+    if most_lost > 0 || most_crashes > 0 {
         d.push(format!("-DLOSS={}", b.loss));
         d.push(format!("-DCRASHES={}", b.crashes));
     }
@@ -252,9 +270,7 @@ pub fn run_twin(
     reduce: bool,
 ) -> Result<SpinRun, Error> {
     let Some(pml) = twin(model) else {
-        return Err(bad(format!(
-            "model '{model}' has no SPIN twin (twins: master-master, read-replica, central-db, stateless, leaderless)"
-        )));
+        return Err(no_twin(model));
     };
     let defines = macros(model, variant, bounds)?;
     if let Some(why) = spin_missing() {

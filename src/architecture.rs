@@ -176,14 +176,25 @@ pub trait Architecture: Sync {
 }
 
 /// What plain stateright BFS measured.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Baseline {
     /// Unique states visited.
     pub unique_states: usize,
-    /// Wall seconds, from the checker spawned to the checker dropped.
+    /// Wall seconds, from the checker spawned to the checker dropped, less
+    /// [`Baseline::untimed_seconds`].
     pub seconds: f64,
     /// False when the state limit stopped it.
     pub complete: bool,
+    /// stateright's verdict on each `always` and `sometimes` property, in declaration
+    /// order: a counterexample (or example) it found counts even where it was cut, its
+    /// absence only where it finished. Its `eventually` is not judged: it is met by a
+    /// state anywhere along a path, and checked only at the ends of the paths its
+    /// breadth-first search keeps, where splitbrain judges every run that comes to rest.
+    pub verdicts: Vec<(&'static str, Verdict)>,
+    /// Seconds spent asking the checker for its discoveries (stateright rebuilds each
+    /// one's path to answer), left out of [`Baseline::seconds`]: splitbrain's timed run
+    /// does not include this question either.
+    pub untimed_seconds: f64,
 }
 
 /// Plain stateright BFS on one thread over `sys`, exploring every state until
@@ -192,7 +203,14 @@ pub fn stateright_baseline<A>(sys: System<A>, max_states: usize) -> Baseline
 where
     A: Node + 'static,
 {
+    use crate::property::Kind;
     use stateright::{Checker, HasDiscoveries, Model};
+    let judged: Vec<(&'static str, Kind)> = sys
+        .properties
+        .iter()
+        .filter(|p| p.kind != Kind::Eventually)
+        .map(|p| (p.name, p.kind))
+        .collect();
     let started = std::time::Instant::now();
     // A discovery set no property can complete: explore everything.
     let never = HasDiscoveries::AllOf(["(explore everything)"].into_iter().collect());
@@ -207,12 +225,28 @@ where
         checker.unique_state_count(),
         checker.state_count() < max_states,
     );
+    let asked = std::time::Instant::now();
+    let verdicts = judged
+        .into_iter()
+        .map(|(name, kind)| {
+            let found = checker.discovery(name).is_some();
+            let verdict = match (found, complete, kind) {
+                (true, _, Kind::Sometimes) | (false, true, Kind::Always) => Verdict::Holds,
+                (true, _, _) | (false, true, _) => Verdict::Violated,
+                (false, false, _) => Verdict::Incomplete,
+            };
+            (name, verdict)
+        })
+        .collect();
+    let untimed_seconds = asked.elapsed().as_secs_f64();
     // What it visited is freed within the time, as splitbrain's search frees its own.
     drop(checker);
     Baseline {
         unique_states,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: started.elapsed().as_secs_f64() - untimed_seconds,
         complete,
+        verdicts,
+        untimed_seconds,
     }
 }
 

@@ -20,6 +20,8 @@ use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Instant;
 
+pub mod goals;
+
 /// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.
 pub fn peak_memory_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -111,14 +113,23 @@ fn measure_one(
     let out = match engine {
         "stateright" => {
             let b = arch.baseline(v, bounds, BENCH_MAX_STATES)?;
+            // Its verdicts on the `always` and `sometimes` properties (see
+            // `architecture::Baseline::verdicts`).
+            let properties: serde_json::Map<String, Value> = b
+                .verdicts
+                .iter()
+                .map(|(name, v)| (name.to_string(), json!({ "verdict": v.as_str() })))
+                .collect();
             json!({
                 "unique_states": b.unique_states,
                 // From the model built to the checker dropped, as splitbrain's run is
-                // timed from the model built to its report.
-                "seconds": started.elapsed().as_secs_f64(),
+                // timed from the model built to its report; asking stateright for its
+                // discoveries afterwards is left out.
+                "seconds": started.elapsed().as_secs_f64() - b.untimed_seconds,
                 "first_counterexample_seconds": null,
                 "shortest_trace": null,
                 "complete": b.complete,
+                "properties": properties,
             })
         }
         "splitbrain" => {
@@ -140,12 +151,26 @@ fn measure_one(
             let shortest = violated()
                 .filter_map(|p| p.trace.as_ref().map(|t| t.len()))
                 .min();
+            let seconds = started.elapsed().as_secs_f64();
+            let properties: serde_json::Map<String, Value> = r
+                .results
+                .iter()
+                .map(|p| {
+                    let entry = json!({
+                        "verdict": p.verdict.as_str(),
+                        "trace": p.trace.as_ref().map(|t| t.len()),
+                        "shortest": p.shortest,
+                    });
+                    (p.property.to_string(), entry)
+                })
+                .collect();
             json!({
                 "unique_states": r.results.first().map_or(0, |p| p.unique_states),
-                "seconds": started.elapsed().as_secs_f64(),
+                "seconds": seconds,
                 "first_counterexample_seconds": first,
                 "shortest_trace": shortest,
                 "complete": r.complete,
+                "properties": properties,
             })
         }
         other => {
@@ -187,6 +212,7 @@ fn row(
         "compile_seconds": m["compile_seconds"],
         "runs": measured.then(|| m["runs"].as_u64().unwrap_or(1)),
         "median_seconds": m["median_seconds"],
+        "properties": m["properties"],
         "error": m["error"],
     })
 }
@@ -276,6 +302,7 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
             println!("note: SPIN rows {why}");
         }
     }
+    let mut verdicts: Vec<(String, Vec<Value>)> = Vec::new();
     for arch in &catalog {
         for (bi, bounds) in arch.bench_bounds().iter().enumerate() {
             if text {
@@ -339,8 +366,53 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
                         println!("{r}");
                     }
                 }
+                let judged = goals::judge(&rows);
+                if text {
+                    for g in &judged {
+                        println!(
+                            "  {:<16} goal {:<24} {:<10} {}",
+                            v.name,
+                            g["goal"].as_str().unwrap_or(""),
+                            met_word(&g["met"]),
+                            g["detail"].as_str().unwrap_or("")
+                        );
+                    }
+                } else {
+                    println!(
+                        "{}",
+                        json!({
+                            "model": arch.name(),
+                            "bounds": bounds.describe(),
+                            "variant": v.name,
+                            "goals": judged,
+                        })
+                    );
+                }
+                verdicts.push((
+                    format!("{} {} [{}]", arch.name(), v.name, bounds.describe()),
+                    judged,
+                ));
             }
         }
+    }
+    let tally = goals::tally(&verdicts);
+    if text {
+        println!(
+            "\ngoals, over {} model, bounds and variant groups:",
+            verdicts.len()
+        );
+        for t in &tally {
+            println!(
+                "  {:<24} met {:>3}, missed {:>3}, not judged {:>3}{}",
+                t["goal"].as_str().unwrap_or(""),
+                t["met"],
+                t["missed"],
+                t["not_judged"],
+                missed_list(&t["missed_in"])
+            );
+        }
+    } else {
+        println!("{}", json!({ "goals_tally": tally }));
     }
     random_comparison(&catalog, text)?;
     if text {
@@ -353,6 +425,30 @@ SPIN stores one state more than splitbrain: its state before `init` runs."
         );
     }
     Ok(0)
+}
+
+/// "met", "MISSED" or "not judged".
+fn met_word(met: &Value) -> &'static str {
+    match met.as_bool() {
+        Some(true) => "met",
+        Some(false) => "MISSED",
+        None => "not judged",
+    }
+}
+
+/// "; missed in: a, b" (nothing when none missed).
+fn missed_list(missed: &Value) -> String {
+    let names: Vec<&str> = missed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!("; missed in: {}", names.join(", "))
+    }
 }
 
 fn print_row(r: &Value) {

@@ -415,6 +415,13 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
         println!("{}", json!({ "goals_tally": tally }));
     }
     random_comparison(&catalog, text)?;
+    let code = goals::exit_code(&tally);
+    if code != 0 {
+        eprintln!(
+            "bench: a reduced or two-thread search disagreed with the unreduced one (or stateright) on a verdict or a trace length: see the goals {} above",
+            goals::AGREEMENT.join(" and ")
+        );
+    }
     if text {
         println!(
             "\nthr = threads; red = state-space reduction (splitbrain's --reduce: por = partial-order reduction, symmetry = interchangeable servers searched once, all = both; SPIN's own partial-order reduction; or none); done = the search \
@@ -424,7 +431,7 @@ per unique state; vs SPIN = wall time / SPIN-with-POR's wall time, vs s-r = wall
 SPIN stores one state more than splitbrain: its state before `init` runs."
         );
     }
-    Ok(0)
+    Ok(code)
 }
 
 /// "met", "MISSED" or "not judged".

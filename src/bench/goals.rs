@@ -320,6 +320,21 @@ pub fn tally(judged: &[(String, Vec<Value>)]) -> Vec<Value> {
         .collect()
 }
 
+/// The goals whose miss is a wrong answer, not a slow one: a reduced or two-thread
+/// search that disagrees with the unreduced one (or stateright) on a verdict or a trace.
+pub const AGREEMENT: [&str; 2] = ["same_verdicts", "same_trace_lengths"];
+
+/// The bench's exit code from its [`tally`]: 1 when an [`AGREEMENT`] goal was missed
+/// anywhere (a verdict differs, as `check`'s 1), else 0. Time and memory goals never
+/// change it: they depend on the machine.
+pub fn exit_code(tally: &[Value]) -> i32 {
+    let wrong = tally
+        .iter()
+        .filter(|t| AGREEMENT.iter().any(|a| t["goal"] == *a))
+        .any(|t| t["missed"].as_u64().unwrap_or(0) > 0);
+    i32::from(wrong)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,5 +493,10 @@ mod tests {
         assert_eq!(t[0]["missed_in"], json!(["b x [c]"]));
         assert_eq!(t[1]["not_judged"], 1);
         assert_eq!(t[4]["met"], 2);
+        // A slow group leaves the exit code alone; a disagreeing one makes it 1.
+        assert_eq!(exit_code(&t), 0);
+        let mut wrong = vec![json!({"met": true}); 5];
+        wrong[4] = json!({"met": false});
+        assert_eq!(exit_code(&tally(&[("c".into(), wrong)])), 1);
     }
 }

@@ -3,8 +3,10 @@
 //! BFS on one and on two threads, without reduction, with partial-order reduction, with
 //! symmetry reduction (one thread) and with both, and by SPIN on the model's Promela twin
 //! (`bench/spin/*.pml`, with and without partial-order reduction), side by side in the
-//! same run; then splitbrain's random engine against stateright's simulation checker on
-//! the deep master-master bound no exhaustive search finishes.
+//! same run, each variant's runs followed by the bench's verdict on its goals
+//! ([`goals`]) and all of them by their tally; then splitbrain's random engine against
+//! stateright's simulation checker on the deep master-master bound no exhaustive search
+//! finishes.
 //!
 //! Every splitbrain and stateright run is its own child process, so that its peak memory
 //! is its own; SPIN's pan is a child process too. Nothing here asserts on time.

@@ -156,7 +156,7 @@ fn check_goals(rows: &[Value], goals: &[&Value], tally: &Value) {
                 None => count[2] += 1,
             }
         }
-        for agreement in ["same_verdicts", "same_trace_lengths"] {
+        for agreement in splitbrain::bench::goals::AGREEMENT {
             let g = judged.iter().find(|g| g["goal"] == agreement).unwrap();
             assert_eq!(g["met"], true, "{agreement}: {g}");
         }

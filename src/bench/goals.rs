@@ -106,7 +106,7 @@ pub fn judge(rows: &[Value]) -> Vec<Value> {
                     ),
                 )
             }
-            (Some(mine), Some(theirs)) if s["unique_states"].as_u64().is_some() => goal(
+            (Some(mine), Some(theirs)) if !finished(s) && s["unique_states"].is_u64() => goal(
                 GOALS[0],
                 Some(true),
                 format!(
@@ -171,7 +171,11 @@ pub fn judge(rows: &[Value]) -> Vec<Value> {
             (Some(_), Some(_), None) => goal(
                 GOALS[2],
                 None,
-                "SPIN with POR not measured (not run, cut, or its peak unknown)".into(),
+                format!(
+                    "SPIN with POR not measured: {}",
+                    spin.and_then(|r| r["error"].as_str())
+                        .unwrap_or("not run, not finished, or its peak unknown")
+                ),
             ),
             (Some(b), Some(mine), Some(theirs)) => goal(
                 GOALS[2],
@@ -322,7 +326,7 @@ pub fn tally(judged: &[(String, Vec<Value>)]) -> Vec<Value> {
 
 /// The goals whose miss is a wrong answer, not a slow one: a reduced or two-thread
 /// search that disagrees with the unreduced one (or stateright) on a verdict or a trace.
-pub const AGREEMENT: [&str; 2] = ["same_verdicts", "same_trace_lengths"];
+pub const AGREEMENT: [&str; 2] = [GOALS[3], GOALS[4]];
 
 /// The bench's exit code from its [`tally`]: 1 when an [`AGREEMENT`] goal was missed
 /// anywhere (a verdict differs, as `check`'s 1), else 0. Time and memory goals never

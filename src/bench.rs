@@ -196,27 +196,77 @@ fn row(
     let secs = m["seconds"].as_f64().unwrap_or(0.0);
     let mem = m["peak_memory_bytes"].as_u64();
     let measured = m.get("error").is_none();
-    json!({
+    labelled(
+        arch,
+        bounds,
+        variant,
+        json!({
+            "tool": tool,
+            "reduction": reduction,
+            "threads": threads,
+            "unique_states": measured.then_some(states),
+            "complete": m["complete"].as_bool().unwrap_or(false),
+            "seconds": measured.then_some(secs),
+            "states_per_second": (measured && secs > 0.0).then(|| states as f64 / secs),
+            "peak_memory_bytes": mem,
+            "bytes_per_state": mem.filter(|_| states > 0).map(|b| b / states),
+            "first_counterexample_seconds": m["first_counterexample_seconds"],
+            "shortest_trace": m["shortest_trace"],
+            "compile_seconds": m["compile_seconds"],
+            "runs": measured.then(|| m["runs"].as_u64().unwrap_or(1)),
+            "median_seconds": m["median_seconds"],
+            "properties": m["properties"],
+            "error": m["error"],
+        }),
+    )
+}
+
+/// Sets each run's `ratio_to_spin_por` and `ratio_to_stateright` among one variant's
+/// runs at one bound: its wall time over SPIN-with-POR's and over plain stateright BFS's,
+/// where both runs finished (null otherwise). SPIN reports its time in hundredths of a
+/// second ([`goals::SPIN_RESOLUTION`]): no ratio has a SPIN time below that in it;
+/// stateright's and splitbrain's are timed alike, to the microsecond.
+pub(crate) fn add_ratios(rows: &mut [Value]) {
+    let secs = |r: &Value| {
+        r["complete"]
+            .as_bool()
+            .unwrap_or(false)
+            .then(|| r["seconds"].as_f64())
+            .flatten()
+    };
+    let of = |tool: &str, reduction: &str| {
+        rows.iter()
+            .find(|r| r["tool"] == tool && r["reduction"] == reduction)
+            .and_then(secs)
+    };
+    let (base, spin_por) = (of("stateright", "none"), of("spin", "por"));
+    for r in rows.iter_mut() {
+        let mine = secs(r);
+        let least_mine = if r["tool"] == "spin" {
+            goals::SPIN_RESOLUTION
+        } else {
+            0.0
+        };
+        let ratio = |other: Option<f64>, least_other: f64| match (mine, other) {
+            (Some(a), Some(b)) if a >= least_mine && b >= least_other && b > 0.0 => json!(a / b),
+            _ => Value::Null,
+        };
+        r["ratio_to_spin_por"] = ratio(spin_por, goals::SPIN_RESOLUTION);
+        r["ratio_to_stateright"] = ratio(base, 0.0);
+    }
+}
+
+/// The labels every JSON object of the bench starts with, and `fields`.
+fn labelled(arch: &dyn Architecture, bounds: &Bounds, variant: &str, fields: Value) -> Value {
+    let mut out = json!({
         "model": arch.name(),
         "bounds": bounds.describe(),
         "variant": variant,
-        "tool": tool,
-        "reduction": reduction,
-        "threads": threads,
-        "unique_states": measured.then_some(states),
-        "complete": m["complete"].as_bool().unwrap_or(false),
-        "seconds": measured.then_some(secs),
-        "states_per_second": (measured && secs > 0.0).then(|| states as f64 / secs),
-        "peak_memory_bytes": mem,
-        "bytes_per_state": mem.filter(|_| states > 0).map(|b| b / states),
-        "first_counterexample_seconds": m["first_counterexample_seconds"],
-        "shortest_trace": m["shortest_trace"],
-        "compile_seconds": m["compile_seconds"],
-        "runs": measured.then(|| m["runs"].as_u64().unwrap_or(1)),
-        "median_seconds": m["median_seconds"],
-        "properties": m["properties"],
-        "error": m["error"],
-    })
+    });
+    if let (Some(out), Value::Object(fields)) = (out.as_object_mut(), fields) {
+        out.extend(fields);
+    }
+    out
 }
 
 /// Runs a child `splitbrain bench --one` and reads its JSON line.
@@ -330,37 +380,7 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
                     }
                     rows.push(row(*arch, bounds, v.name, tool, &m));
                 }
-                // Ratios: wall time against SPIN with partial-order reduction and against
-                // plain stateright BFS, when both runs finished.
-                let secs = |r: &Value| {
-                    r["complete"]
-                        .as_bool()
-                        .unwrap_or(false)
-                        .then(|| r["seconds"].as_f64())
-                        .flatten()
-                };
-                let of = |tool: &str, reduction: &str| {
-                    rows.iter()
-                        .find(|r| r["tool"] == tool && r["reduction"] == reduction)
-                        .and_then(secs)
-                };
-                let (base, spin_por) = (of("stateright", "none"), of("spin", "por"));
-                for r in rows.iter_mut() {
-                    let mine = secs(r);
-                    // SPIN reports its time in hundredths of a second: no ratio with a
-                    // SPIN time below that in it. stateright's and splitbrain's are
-                    // timed alike, to the microsecond.
-                    let spin_row = r["tool"] == "spin";
-                    let least_mine = if spin_row { 0.01 } else { 0.0 };
-                    let ratio = |other: Option<f64>, least_other: f64| match (mine, other) {
-                        (Some(a), Some(b)) if a >= least_mine && b >= least_other && b > 0.0 => {
-                            json!(a / b)
-                        }
-                        _ => Value::Null,
-                    };
-                    r["ratio_to_spin_por"] = ratio(spin_por, 0.01);
-                    r["ratio_to_stateright"] = ratio(base, 0.0);
-                }
+                add_ratios(&mut rows);
                 for r in &rows {
                     if text {
                         print_row(r);
@@ -382,12 +402,7 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
                 } else {
                     println!(
                         "{}",
-                        json!({
-                            "model": arch.name(),
-                            "bounds": bounds.describe(),
-                            "variant": v.name,
-                            "goals": judged,
-                        })
+                        labelled(*arch, bounds, v.name, json!({ "goals": judged }))
                     );
                 }
                 verdicts.push((
@@ -532,17 +547,19 @@ fn random_comparison(catalog: &[&dyn Architecture], text: bool) -> Result<(), Er
         } else {
             println!(
                 "{}",
-                json!({
-                    "model": arch.name(),
-                    "bounds": bounds.describe(),
-                    "variant": v.name,
-                    "property": property,
-                    "tool": tool,
-                    "steps": w.steps,
-                    "seconds": w.seconds,
-                    "steps_per_second": rate,
-                    "first_hit_seconds": w.first_hit_seconds,
-                })
+                labelled(
+                    *arch,
+                    &bounds,
+                    v.name,
+                    json!({
+                        "property": property,
+                        "tool": tool,
+                        "steps": w.steps,
+                        "seconds": w.seconds,
+                        "steps_per_second": rate,
+                        "first_hit_seconds": w.first_hit_seconds,
+                    })
+                )
             );
         }
     };

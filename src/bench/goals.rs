@@ -58,8 +58,8 @@ fn megabytes(bytes: u64) -> String {
 }
 
 /// Judges one model, bounds and variant from its bench rows (every tool's run, as
-/// [`super::run`] prints them): one object per goal of [`GOALS`], with `goal`, `met`
-/// (true, false or null: not judged) and `detail`.
+/// [`super::run`] prints them, with the ratios `add_ratios` set): one object per goal of
+/// [`GOALS`], with `goal`, `met` (true, false or null: not judged) and `detail`.
 pub fn judge(rows: &[Value]) -> Vec<Value> {
     let ours: Vec<&Value> = rows
         .iter()
@@ -95,8 +95,8 @@ pub fn judge(rows: &[Value]) -> Vec<Value> {
         (None, _) => goal(GOALS[0], None, none_finished()),
         (_, None) => goal(GOALS[0], None, "stateright was not run".into()),
         (Some(b), Some(s)) => match (seconds(b), seconds(s)) {
-            (Some(mine), Some(theirs)) if finished(s) && theirs > 0.0 => {
-                let ratio = mine / theirs;
+            (Some(mine), Some(theirs)) if b["ratio_to_stateright"].is_f64() => {
+                let ratio = b["ratio_to_stateright"].as_f64().unwrap_or(f64::MAX);
                 goal(
                     GOALS[0],
                     Some(ratio <= STATERIGHT_SHARE),
@@ -138,23 +138,22 @@ pub fn judge(rows: &[Value]) -> Vec<Value> {
                 r["error"].as_str().unwrap_or("its search did not finish")
             ),
         ),
-        (Some(_), Some(_), Some(theirs)) if theirs < SPIN_RESOLUTION => goal(
-            GOALS[1],
-            None,
-            format!("SPIN with POR took under its {SPIN_RESOLUTION} s resolution"),
-        ),
-        (Some(b), Some(_), Some(theirs)) => {
-            let mine = seconds(b).unwrap_or(f64::MAX);
-            goal(
+        (Some(b), Some(_), Some(theirs)) => match b["ratio_to_spin_por"].as_f64() {
+            None => goal(
                 GOALS[1],
-                Some(mine < theirs),
+                None,
+                format!("SPIN with POR took under its {SPIN_RESOLUTION} s resolution"),
+            ),
+            Some(ratio) => goal(
+                GOALS[1],
+                Some(ratio < 1.0),
                 format!(
-                    "{:.3}x SPIN-with-POR's time ({}: {mine:.6} s against {theirs:.2} s)",
-                    mine / theirs,
-                    run_name(b)
+                    "{ratio:.3}x SPIN-with-POR's time ({}: {:.6} s against {theirs:.2} s)",
+                    run_name(b),
+                    seconds(b).unwrap_or(0.0)
                 ),
-            )
-        }
+            ),
+        },
     });
 
     let spin_peak = spin
@@ -371,6 +370,13 @@ mod tests {
             "tool": "spin", "reduction": "por", "threads": 1, "unique_states": 101,
             "complete": true, "seconds": seconds, "peak_memory_bytes": peak,
         })
+    }
+
+    /// The rows with their ratios set, as the bench prints them, judged.
+    fn judge(rows: &[Value]) -> Vec<Value> {
+        let mut rows = rows.to_vec();
+        crate::bench::add_ratios(&mut rows);
+        super::judge(&rows)
     }
 
     fn met(goals: &[Value]) -> Vec<Option<bool>> {

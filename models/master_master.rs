@@ -211,9 +211,11 @@ impl Master {
             Msg::Peer(Peer::Forward { id, op, client }) => self.decide(st, id, op, client, o),
             Msg::Peer(Peer::ApplyOp { amount }) => {
                 match self.bug {
-                    Some(Bug::DoubleApply) => st.balance -= 2 * amount,
-                    Some(Bug::CreditReplica) => st.balance += amount,
-                    _ => st.balance -= amount,
+                    // Saturating: on a duplicating network one operation may be applied
+                    // again and again, without end.
+                    Some(Bug::DoubleApply) => st.balance = st.balance.saturating_sub(2 * amount),
+                    Some(Bug::CreditReplica) => st.balance = st.balance.saturating_add(amount),
+                    _ => st.balance = st.balance.saturating_sub(amount),
                 }
                 o.save(Box::new(st.clone()));
             }
@@ -348,7 +350,7 @@ impl NodeTrait for Node {
     fn ignores_for_good(&self, state: &NodeState, _src: Id, msg: &Msg<Peer>) -> bool {
         match (self, state) {
             (Node::Master(_), NodeState::Master(st)) => {
-                matches!(msg, Msg::Peer(Peer::SetBalance { stamp, .. }) if *stamp < st.stamp)
+                matches!(msg, Msg::Peer(Peer::SetBalance { stamp, .. }) if *stamp <= st.stamp)
             }
             (Node::Client(c), NodeState::Client(st)) => c.ignores_for_good(st, msg),
             _ => false,

@@ -3,6 +3,7 @@
 use crate::bounds::Bounds;
 use crate::error::Error;
 use crate::exhaustive::{self, End, Limits};
+use crate::liveness;
 use crate::progress::Progress;
 use crate::property::{Kind, Property};
 use crate::random::{self, RandomOptions};
@@ -248,6 +249,7 @@ where
         model: subject.model.to_string(),
         variant: subject.variant.to_string(),
         bounds: subject.bounds,
+        setting: subject.bounds.describe(),
         engine: opts.engine.as_str(),
         reduce: opts.reduce.as_str(),
         complete: outcome.complete,
@@ -314,7 +316,7 @@ fn bfs<M>(ctx: &Context<M>) -> Outcome
 where
     M: Narrate + Send + Sync + 'static,
     M::State: Hash + Clone + Send + Sync + 'static,
-    M::Action: Clone + Send + 'static,
+    M::Action: Clone + Send + PartialEq + 'static,
 {
     let s = exhaustive::search_on(
         ctx.model,
@@ -369,10 +371,73 @@ where
             }
         })
         .collect();
-    Outcome {
+    let mut outcome = Outcome {
         results,
         complete,
         end,
+    };
+    judge_runs_that_never_rest(ctx, &mut outcome);
+    outcome
+}
+
+/// States the cycle pass builds at most when the check sets no state limit.
+const CYCLE_PASS_STATES: usize = 2_000_000;
+
+/// An `eventually` claim the breadth-first search found true wherever a run comes to rest
+/// is judged again on the runs that never rest (see [`crate::liveness`]): a fair cycle
+/// where it is false makes it violated, a graph too large to judge makes it incomplete.
+fn judge_runs_that_never_rest<M>(ctx: &Context<M>, outcome: &mut Outcome)
+where
+    M: Narrate,
+    M::State: Hash + Clone,
+    M::Action: Clone + PartialEq,
+{
+    let open: Vec<usize> = (outcome.results.iter().enumerate())
+        .filter(|(_, r)| r.kind == Kind::Eventually && r.verdict == Verdict::Holds)
+        .map(|(i, _)| i)
+        .collect();
+    if open.is_empty() {
+        return;
+    }
+    let props: Vec<&Property<M>> = open.iter().map(|&i| &ctx.chosen[i]).collect();
+    let limit = ctx.opts.limits.max_states.unwrap_or(CYCLE_PASS_STATES);
+    match liveness::judge(ctx.model, &props, limit) {
+        Err(too_large) => {
+            outcome.complete = false;
+            for &i in &open {
+                let r = &mut outcome.results[i];
+                r.verdict = Verdict::Incomplete;
+                r.note = Some(format!(
+                    "not decided: every run that comes to rest satisfies it, but the runs that \
+                     never rest were not judged (their graph has more than {} states); raise \
+                     --max-states or lower the bounds",
+                    too_large.states
+                ));
+            }
+        }
+        Ok(judged) => {
+            for (&i, j) in open.iter().zip(judged) {
+                if let liveness::Judged::Lasso(lasso) = j {
+                    let p = &ctx.chosen[i];
+                    let mut r = ctx.result(p, Verdict::Violated, Some(&lasso.path));
+                    if let Some(t) = r.trace.as_mut() {
+                        t.repeats_from = Some(lasso.loop_from + 1);
+                    }
+                    let old = &outcome.results[i];
+                    outcome.results[i] = PropertyResult {
+                        unique_states: old.unique_states,
+                        max_depth: old.max_depth,
+                        seconds: old.seconds,
+                        note: Some(
+                            "a fair run that never comes to rest: every delivery and timer \
+                             enabled all along the cycle is taken on it"
+                                .into(),
+                        ),
+                        ..r
+                    };
+                }
+            }
+        }
     }
 }
 

@@ -28,12 +28,14 @@ pub mod check;
 pub mod cli;
 pub mod client;
 pub mod compact;
+pub mod design;
 pub mod error;
 pub mod exhaustive;
 pub mod explore;
 pub mod forgetting;
 pub mod history;
 pub mod html;
+pub mod liveness;
 pub mod matrix;
 pub mod progress;
 pub mod proofs;
@@ -54,6 +56,10 @@ pub mod system;
 pub mod testing;
 pub mod topology;
 pub mod trace;
+
+pub use design::check;
+/// The model checker splitbrain builds on, for a model that names its types.
+pub use stateright;
 
 #[path = "../models/mod.rs"]
 pub mod models;

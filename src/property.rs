@@ -93,6 +93,50 @@ impl<M: Model> Clone for Property<M> {
 impl<M: Model> Copy for Property<M> {}
 
 impl<M: Model> Property<M> {
+    /// A claim true in every reachable state. Client steps are taken as visible to it (no
+    /// reduction assumes otherwise) and nothing is printed under a counterexample but the
+    /// claim: see [`Property::with_values`].
+    pub fn always(
+        name: &'static str,
+        claim: &'static str,
+        check: fn(&M, &M::State) -> bool,
+    ) -> Self {
+        Property {
+            name,
+            claim,
+            kind: Kind::Always,
+            client_steps: ClientSteps::Visible,
+            check,
+            values: |_, _| String::new(),
+        }
+    }
+    /// A claim true wherever a run comes to rest, and on every fair run that never does.
+    pub fn eventually(
+        name: &'static str,
+        claim: &'static str,
+        check: fn(&M, &M::State) -> bool,
+    ) -> Self {
+        Property {
+            kind: Kind::Eventually,
+            ..Property::always(name, claim, check)
+        }
+    }
+    /// A claim some reachable state makes true (the shortest example is shown).
+    pub fn sometimes(
+        name: &'static str,
+        claim: &'static str,
+        check: fn(&M, &M::State) -> bool,
+    ) -> Self {
+        Property {
+            kind: Kind::Sometimes,
+            ..Property::always(name, claim, check)
+        }
+    }
+    /// The values printed under a counterexample to say what broke ("master2 holds -5").
+    pub fn with_values(self, values: fn(&M, &M::State) -> String) -> Self {
+        Property { values, ..self }
+    }
+
     /// The declaration without its check: what the CLI lists.
     pub fn info(&self) -> PropertyInfo {
         PropertyInfo {

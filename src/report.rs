@@ -109,6 +109,9 @@ pub struct CheckReport {
     pub variant: String,
     /// Bounds checked.
     pub bounds: Bounds,
+    /// What was checked, in words: the bounds of a catalog model, the clients and
+    /// faults of a design.
+    pub setting: String,
     /// `bfs` or `random`.
     pub engine: &'static str,
     /// The state-space reduction of a BFS: `none` or `por`.
@@ -184,11 +187,7 @@ impl CheckReport {
     pub fn to_text(&self) -> String {
         let mut out = format!(
             "{}/{}  [{}]  engine={}  {}\n",
-            self.model,
-            self.variant,
-            self.bounds.describe(),
-            self.engine,
-            self.end
+            self.model, self.variant, self.setting, self.engine, self.end
         );
         for r in &self.results {
             let mark = r.mark();
@@ -245,6 +244,11 @@ impl CheckReport {
     pub fn story(&self, r: &PropertyResult, t: &Trace) -> String {
         let shortest = r.shortest || (self.engine == "bfs" && self.reduce == "none");
         let what = match (r.kind, shortest, self.engine) {
+            _ if t.repeats_from.is_some() => format!(
+                "VIOLATED  (a run that never rests: {} steps to the cycle, {} repeating)",
+                t.repeats_from.unwrap_or(1) - 1,
+                t.len() + 1 - t.repeats_from.unwrap_or(1)
+            ),
             (Kind::Sometimes, true, _) => format!("EXAMPLE (shortest: {} steps)", t.len()),
             (Kind::Sometimes, false, "bfs") => format!(
                 "EXAMPLE ({} steps, found by a reduced search; a limit stopped the search for a shorter one)",

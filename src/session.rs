@@ -255,7 +255,7 @@ pub fn explain<A: Node>(sys: &System<A>, r: Result<(), String>) -> String {
 pub fn read_your_writes_property<A: Node>() -> Property<System<A>> {
     Property {
         name: "read_your_writes",
-        claim: "a client that wrote a value never reads an older one afterwards",
+        claim: "a client that wrote never reads an older version afterwards (versions are compared, not values)",
         kind: Kind::Always,
         client_steps: ClientSteps::Stable,
         check: |_, s: &SysState<A>| holds_per_client(s, |log| read_your_writes_of(log)),

@@ -88,8 +88,28 @@ where
             start: Vec::new(),
             steps: Vec::new(),
             values: "no reachable state makes it true".into(),
+            repeats_from: None,
         }),
-        (None, End::Complete, _) => Outcome::Holds,
+        (None, End::Complete, Kind::Always) => Outcome::Holds,
+        // True wherever a run comes to rest: judge the runs that never rest too.
+        (None, End::Complete, Kind::Eventually) => {
+            let max = limits.max_states.unwrap_or(DEFAULT_MAX_STATES);
+            match crate::liveness::judge(sys, &[p], max) {
+                Err(too_large) => Outcome::Undecided(format!(
+                    "the runs that never come to rest were not judged: more than {} states",
+                    too_large.states
+                )),
+                Ok(mut judged) => match judged.pop() {
+                    Some(crate::liveness::Judged::Lasso(l)) => {
+                        let values = (p.values)(sys, l.path.last());
+                        let mut t = Trace::from_path(sys, &l.path, values);
+                        t.repeats_from = Some(l.loop_from + 1);
+                        Outcome::Violated(t)
+                    }
+                    _ => Outcome::Holds,
+                },
+            }
+        }
     }
 }
 

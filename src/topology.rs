@@ -100,7 +100,7 @@ enum NetworkKindFile {
 struct ReplicationFile {
     mode: Option<ReplicationMode>,
     send: Option<SendKind>,
-    conflict: Option<Conflict>,
+    conflict: Option<Spanned<Conflict>>,
     cache_update: Option<CacheUpdate>,
 }
 
@@ -608,7 +608,18 @@ fn validate(cx: &Ctx, f: FileTop) -> Result<Topology, Error> {
         };
         match (&n.replica_of, kind) {
             (Some(r), NodeKind::Replica) => {
-                spec.replica_of = Some(lookup(r, "replica_of", &|k| k.writable(), "a primary or master")?)
+                let of = lookup(r, "replica_of", &|k| k.writable(), "a primary or master")?;
+                if kinds[of] == NodeKind::Master && writers > 1 {
+                    return Err(cx.at(
+                        r.span(),
+                        format!(
+                            "replica \"{}\" of master \"{}\" would get only the writes that master's own clients make, never those it takes from the other masters, so it could not converge: make the replica's source a \"primary\", or drop the replica",
+                            spec.name,
+                            r.get_ref()
+                        ),
+                    ));
+                }
+                spec.replica_of = Some(of)
             }
             (None, NodeKind::Replica) => {
                 return Err(cx.at(
@@ -827,7 +838,7 @@ fn validate(cx: &Ctx, f: FileTop) -> Result<Topology, Error> {
                 }
             };
             let label = match &o.label {
-                Some(l) if l.get_ref().is_empty() || l.get_ref().len() > 40 => {
+                Some(l) if l.get_ref().is_empty() || l.get_ref().chars().count() > 40 => {
                     return Err(cx.at(l.span(), "label must be 1 to 40 characters"))
                 }
                 Some(l) => l.get_ref().clone(),
@@ -871,6 +882,16 @@ fn validate(cx: &Ctx, f: FileTop) -> Result<Topology, Error> {
                 "no properties to check: list some of {}",
                 LIBRARY.join(", ")
             ),
+        ));
+    }
+    // A cache keeps read copies of the key; balances it never sees would count against it.
+    if let (true, Some(i)) = (
+        has_withdraw,
+        kinds.iter().position(|k| *k == NodeKind::Cache),
+    ) {
+        return Err(cx.at(
+            f.nodes[i].kind.span(),
+            "a cache keeps copies of a key for reads and ignores withdrawals, so the balance properties would judge its stale copy as a database's: use caches with op = \"write\" and \"read\" workloads, not with withdrawals",
         ));
     }
     for p in f.properties.get_ref() {
@@ -949,6 +970,16 @@ fn validate(cx: &Ctx, f: FileTop) -> Result<Topology, Error> {
             v.clients.as_ref(),
             &lookup,
         )?;
+        if let Some(r) = v.clients.as_ref().and_then(|c| c.retries.as_ref()) {
+            let some_client_waits_forever =
+                (clients.iter()).any(|c| !settings.timeout.unwrap_or(c.policy.timeout));
+            if settings.retries > Some(0) && some_client_waits_forever {
+                return Err(cx.at(
+                    r.span(),
+                    "retries need a timeout: add timeout = true here (a client without one waits forever and never resends)",
+                ));
+            }
+        }
         let mut expect = Vec::new();
         for p in &properties {
             match v.expect.get_ref().get(*p) {
@@ -1039,7 +1070,16 @@ fn settings(
         if let Some(k) = r.send {
             s.send = k;
         }
-        let _ = r.conflict.map(|Conflict::LastWriterWins| ());
+        // Only states carry a timestamp to compare: operations are applied as they come.
+        if let Some(c) = &r.conflict {
+            let Conflict::LastWriterWins = c.get_ref();
+            if s.send != SendKind::State {
+                return Err(cx.at(
+                    c.span(),
+                    "conflict = \"last-writer-wins\" needs send = \"state\": replicated operations carry no timestamp to compare, so every one is applied",
+                ));
+            }
+        }
         if let Some(u) = r.cache_update {
             s.cache_update = u;
         }
@@ -1064,6 +1104,12 @@ fn settings(
         if let Some(r) = &c.retries {
             s.retries =
                 Some(cx.number(r, "retries", 0, 3, "resends of a timed-out request")? as u8);
+            if s.retries > Some(0) && c.timeout == Some(false) {
+                return Err(cx.at(
+                    r.span(),
+                    "retries need a timeout: set timeout = true here (a client only resends after it gives up waiting)",
+                ));
+            }
         }
         if let Some(t) = c.session_token {
             s.session_token = Some(t);
@@ -1178,8 +1224,9 @@ pub struct Server {
 pub struct Pending {
     /// The acknowledgement number.
     pub ack: u8,
-    /// Acknowledgements still missing.
-    pub waiting: u8,
+    /// The replicas whose acknowledgement is still missing, one bit per actor index: an
+    /// acknowledgement delivered twice (on a duplicating network) counts once.
+    pub waiting: u32,
     /// The request.
     pub id: ReqId,
     /// The operation.
@@ -1439,7 +1486,7 @@ impl Server {
         st.next_ack = st.next_ack.saturating_add(1);
         st.pending.push(Pending {
             ack,
-            waiting: self.replicate_to.len() as u8,
+            waiting: (self.replicate_to.iter()).fold(0, |m, &r| m | 1 << usize::from(r)),
             id,
             op,
             reply,
@@ -1483,8 +1530,9 @@ impl Server {
                 amount,
                 ack,
             }) => {
+                // Saturating: a duplicating network may deliver it again and again.
                 if let Some(b) = st.balances.get_mut(account as usize) {
-                    *b -= amount;
+                    *b = b.saturating_sub(amount);
                 }
                 if let Some(a) = ack {
                     o.send(src, Msg::Peer(Peer::Ack { ack: a }));
@@ -1527,8 +1575,10 @@ impl Server {
                 }
             }
             Msg::Peer(Peer::Ack { ack }) => {
-                if let Some(i) = st.pending.iter().position(|p| p.ack == ack) {
-                    st.pending[i].waiting = st.pending[i].waiting.saturating_sub(1);
+                let from = 1u32.checked_shl(usize::from(src) as u32).unwrap_or(0);
+                let pending = st.pending.iter().position(|p| p.ack == ack);
+                if let Some(i) = pending.filter(|&i| st.pending[i].waiting & from != 0) {
+                    st.pending[i].waiting &= !from;
                     if st.pending[i].waiting == 0 {
                         let p = st.pending.remove(i);
                         self.reply(p.id, p.op, p.reply, p.client, p.via, o);
@@ -1645,7 +1695,8 @@ impl NodeTrait for TNode {
                     }
                 }
                 if !st.pending.is_empty() {
-                    f.push(("waiting for acks", st.pending.len().to_string()));
+                    let missing: u32 = st.pending.iter().map(|p| p.waiting.count_ones()).sum();
+                    f.push(("acks missing", missing.to_string()));
                 }
                 f
             }
@@ -1682,8 +1733,8 @@ impl NodeTrait for TNode {
     }
 
     // A server's stamps only grow (saved with every change), so an unacknowledged balance
-    // stamped older than the server's loses now and always will; clients ignore old
-    // replies.
+    // stamped no newer than the server's loses now and always will (an equal stamp is the
+    // same write, delivered again on a duplicating network); clients ignore old replies.
     fn ignores_for_good(&self, state: &TState, _src: Id, msg: &Msg<Peer>) -> bool {
         match (self, state, msg) {
             (
@@ -1698,7 +1749,7 @@ impl NodeTrait for TNode {
             ) => st
                 .stamps
                 .get(*account as usize)
-                .is_some_and(|mine| stamp < mine),
+                .is_some_and(|mine| stamp <= mine),
             (TNode::Client(c), TState::Client(st), _) => c.ignores_for_good(st, msg),
             _ => false,
         }

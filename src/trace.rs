@@ -352,6 +352,10 @@ pub struct Trace {
     pub steps: Vec<Step>,
     /// The values the property looks at in the last state ("master2 holds -5").
     pub values: String,
+    /// For a run that never comes to rest (a lasso): the number of the first step of the
+    /// cycle; the steps from it to the last repeat forever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeats_from: Option<usize>,
 }
 
 impl Trace {
@@ -374,6 +378,7 @@ impl Trace {
             start: model.start(&path.states[0]),
             steps,
             values,
+            repeats_from: None,
         }
     }
 
@@ -413,6 +418,12 @@ impl Trace {
             );
             out.push_str(line.trim_end());
             out.push('\n');
+        }
+        if let Some(from) = self.repeats_from {
+            out.push_str(&format!(
+                "  from step {from}, steps {from}-{} repeat forever: the run never comes to rest\n",
+                self.steps.len()
+            ));
         }
         out
     }

@@ -467,6 +467,7 @@ mod tests {
             start: vec!["db balance jose 100, balance carlos 0".into()],
             steps: vec![],
             values: String::new(),
+            repeats_from: None,
         };
         assert_eq!(
             balances(&t),

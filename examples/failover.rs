@@ -125,9 +125,9 @@ impl Design for Failover {
         vec!["primary".into(), "replica".into()]
     }
 
-    fn start(&self, _: usize, disk: &Saved) -> Db {
+    fn start(&self, io: &mut Io<Self>) -> Db {
         Db {
-            value: disk.0,
+            value: io.disk().0,
             waiting: None,
         }
     }

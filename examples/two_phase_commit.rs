@@ -155,8 +155,9 @@ impl Design for TwoPhaseCommit {
             .to_vec()
     }
 
-    fn start(&self, server: usize, disk: &Disk) -> Server {
-        match server {
+    fn start(&self, io: &mut Io<Self>) -> Server {
+        let disk = io.disk();
+        match io.me() {
             COORDINATOR => Server::Coordinator {
                 votes: 0,
                 decision: disk.decision,

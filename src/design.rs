@@ -63,8 +63,10 @@ pub trait Design: Send + Sync + Sized + 'static {
 
     /// The servers' names, in the order their indexes follow.
     fn servers(&self) -> Vec<String>;
-    /// Server `server`'s memory when it starts, and when it restarts from `disk`.
-    fn start(&self, server: usize, disk: &Self::Disk) -> Self::Server;
+    /// A server's memory when it starts, and when it restarts after a crash: `io` tells
+    /// which server ([`Io::me`]) and its disk ([`Io::disk`]), and may send messages and
+    /// set timers (a restarted server resumes its work).
+    fn start(&self, io: &mut Io<Self>) -> Self::Server;
     /// A client's request arrives at a server; answer it now or later with [`Io::reply`].
     fn on_request(&self, io: &mut Io<Self>, state: &mut Self::Server, op: &Self::Op);
     /// A message from server `from` arrives.
@@ -111,10 +113,11 @@ impl<D: Design> Io<'_, D> {
     pub fn me(&self) -> usize {
         self.me
     }
-    /// The caller of the request being handled (in [`Design::on_request`]).
+    /// The caller of the request being handled. Only [`Design::on_request`] has one:
+    /// asked anywhere else, this panics with a message that says so.
     pub fn caller(&self) -> Caller {
         self.caller
-            .expect("Io::caller is asked while handling a request")
+            .expect("Io::caller is asked only while handling a request (Design::on_request)")
     }
     /// Answers the request being handled.
     pub fn reply(&mut self, reply: D::Reply) {
@@ -484,6 +487,32 @@ impl<D: Design> Harness<D> {
         run(&self.design, &mut io, &mut state);
         let (sends, timers) = (io.sends, io.timers);
         w.servers[server] = Some(state);
+        self.effects(w, server, sends, timers);
+    }
+
+    /// Starts (or restarts) server `server` from its disk.
+    fn boot(&self, w: &mut World<D>, server: usize) {
+        let mut io = Io {
+            me: server,
+            caller: None,
+            disk: &mut w.disks[server],
+            sends: Vec::new(),
+            timers: Vec::new(),
+        };
+        let state = self.design.start(&mut io);
+        let (sends, timers) = (io.sends, io.timers);
+        w.servers[server] = Some(state);
+        self.effects(w, server, sends, timers);
+    }
+
+    /// Puts what a handler sent in flight and sets or cancels its timers.
+    fn effects(
+        &self,
+        w: &mut World<D>,
+        server: usize,
+        sends: Vec<(Node, BodyOf<D>)>,
+        timers: Vec<(D::Timer, bool)>,
+    ) {
         for (dst, body) in sends {
             w.network.push(Packet {
                 src: Node::Server(server),
@@ -568,9 +597,7 @@ impl<D: Design> Harness<D> {
                 w.timers[*s].clear();
                 w.crashed += 1;
             }
-            Event::Restart(s) => {
-                w.servers[*s] = Some(self.design.start(*s, &w.disks[*s]));
-            }
+            Event::Restart(s) => self.boot(w, *s),
         }
         self.settle(w);
     }
@@ -587,9 +614,7 @@ impl<D: Design> stateright::Model for Harness<D> {
             .map(|_| D::Disk::default())
             .collect();
         let mut w = World {
-            servers: (disks.iter().enumerate())
-                .map(|(i, d)| Some(self.design.start(i, d)))
-                .collect(),
+            servers: vec![None; disks.len()],
             timers: vec![Vec::new(); disks.len()],
             disks,
             clients: (self.clients.iter())
@@ -603,6 +628,9 @@ impl<D: Design> stateright::Model for Harness<D> {
             lost: 0,
             crashed: 0,
         };
+        for s in 0..w.servers.len() {
+            self.boot(&mut w, s);
+        }
         for c in 0..self.clients.len() {
             self.next_request(&mut w, c);
         }
@@ -715,6 +743,10 @@ impl<D: Design> Narrate for Harness<D> {
             text,
             changes: self.changes(before, after),
         }
+    }
+
+    fn in_flight(&self, w: &World<D>, event: &EventOf<D>) -> bool {
+        matches!(event, Event::Deliver(p) if w.network.contains(p))
     }
 
     fn spontaneous(&self, _: &World<D>, event: &EventOf<D>) -> bool {

@@ -50,6 +50,14 @@ pub trait Narrate: Model {
     /// One step: who acted, what, and what it changed.
     fn step(&self, before: &Self::State, action: &Self::Action, after: &Self::State) -> Step;
 
+    /// True when `action` delivers a message that is in flight in `state`. The story
+    /// marks a delivery that waited in the network ("sent at step 2"). False by default
+    /// (no mark).
+    fn in_flight(&self, state: &Self::State, action: &Self::Action) -> bool {
+        let _ = (state, action);
+        false
+    }
+
     /// True for a step of `state` that is not work left to do (a server crash, which can
     /// always happen; losing a message nobody will read). A state whose only steps are
     /// spontaneous has *come to rest*: that is where `eventually` properties are judged.
@@ -358,6 +366,21 @@ pub struct Trace {
     pub repeats_from: Option<usize>,
 }
 
+/// " (sent at step k)" when step `i` of `path` delivers a message that waited in the
+/// network since an earlier step than the one before.
+fn sent_before<M: Narrate>(model: &M, path: &Path<M>, i: usize) -> Option<String> {
+    let a = &path.actions[i];
+    let mut first = i; // the first state (index) of the run of states it is in flight in
+    while model.in_flight(&path.states[first], a) {
+        if first == 0 {
+            return (i > 0).then(|| " (sent at the start)".to_string());
+        }
+        first -= 1;
+    }
+    // States first+1..=i hold it: it was sent by step first+1 (1-based).
+    (first + 1 < i).then(|| format!(" (sent at step {})", first + 1))
+}
+
 impl Trace {
     /// Tells a path of a model.
     pub fn from_path<M>(model: &M, path: &Path<M>, values: String) -> Trace
@@ -371,6 +394,9 @@ impl Trace {
             .map(|(i, a)| {
                 let mut s = model.step(&path.states[i], a, &path.states[i + 1]);
                 s.step = i + 1;
+                if let Some(sent) = sent_before(model, path, i) {
+                    s.text.push_str(&sent);
+                }
                 s
             })
             .collect();

@@ -11,12 +11,12 @@ use crate::report::{CheckReport, PropertyResult, Verdict};
 use crate::shard::Shard;
 use crate::swarm::{self, SwarmOptions};
 use crate::trace::{Narrate, Path, Trace};
-use clap::ValueEnum;
 use std::hash::Hash;
 use std::time::Instant;
 
 /// Which engine runs a check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Engine {
     /// Exhaustive breadth-first search with shortest counterexamples.
     Bfs,

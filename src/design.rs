@@ -299,6 +299,9 @@ pub struct World<D: Design> {
     pub network: Vec<PacketOf<D>>,
     /// What the properties recorded.
     pub record: D::Record,
+    /// The real-time order of register requests, per key, once
+    /// [`Harness::linearizable`] asks for it (empty otherwise).
+    pub real_time: crate::register::RealTimes,
     /// Messages lost so far.
     pub lost: u8,
     /// Crashes so far.
@@ -314,6 +317,7 @@ impl<D: Design> World<D> {
             &self.clients,
             &self.network,
             &self.record,
+            &self.real_time,
             self.lost,
             self.crashed,
         )
@@ -328,6 +332,7 @@ impl<D: Design> Clone for World<D> {
             clients: self.clients.clone(),
             network: self.network.clone(),
             record: self.record.clone(),
+            real_time: self.real_time.clone(),
             lost: self.lost,
             crashed: self.crashed,
         }
@@ -379,7 +384,16 @@ pub struct Harness<D: Design> {
     faults: Faults,
     properties: Vec<Property<Harness<D>>>,
     server_names: Vec<String>,
+    real_time: Option<RecordRealTime<D>>,
 }
+
+/// Records a register request sent (no reply yet) or answered, in real-time order.
+type RecordRealTime<D> = fn(
+    &mut crate::register::RealTimes,
+    (usize, usize),
+    &<D as Design>::Op,
+    Option<&<D as Design>::Reply>,
+);
 
 impl<D: Design> Harness<D> {
     /// A harness for `design`, named `name` in reports (the name of its test, say), with
@@ -397,6 +411,7 @@ impl<D: Design> Harness<D> {
             },
             properties: Vec::new(),
             server_names,
+            real_time: None,
         }
     }
     /// Adds a client.
@@ -413,6 +428,20 @@ impl<D: Design> Harness<D> {
     pub fn property(mut self, property: Property<Harness<D>>) -> Self {
         self.properties.push(property);
         self
+    }
+    /// Adds the property `linearizable` (for each register, some single order of its
+    /// operations, respecting real time, explains every value read), and records the
+    /// real-time order of register requests it reads.
+    pub fn linearizable(mut self) -> Self
+    where
+        D::Op: crate::register::Register<D::Reply>,
+    {
+        self.real_time = Some(crate::register::record::<D::Op, D::Reply>);
+        self.property(crate::register::linearizable())
+    }
+    /// The clients' names, in the order their indexes follow.
+    pub fn client_names(&self) -> Vec<&str> {
+        self.clients.iter().map(|c| c.name.as_str()).collect()
     }
     /// The harness's name.
     pub fn name(&self) -> &str {
@@ -435,6 +464,9 @@ impl<D: Design> Harness<D> {
         let run = &mut w.clients[c];
         if let Some((server, op)) = (self.clients[c].program)(&run.done) {
             let request = run.done.len() as u8;
+            if let Some(record) = self.real_time {
+                record(&mut w.real_time, (c, run.done.len()), &op, None);
+            }
             run.waiting = Some((request, server, op.clone()));
             w.network.push(Packet {
                 src: Node::Client(c),
@@ -559,6 +591,9 @@ impl<D: Design> Harness<D> {
                         let run = &mut w.clients[c];
                         if let Some((r, server, op)) = run.waiting.clone() {
                             if r == *request {
+                                if let Some(record) = self.real_time {
+                                    record(&mut w.real_time, (c, r.into()), &op, Some(reply));
+                                }
                                 run.waiting = None;
                                 run.done.push(Done {
                                     server,
@@ -625,6 +660,7 @@ impl<D: Design> stateright::Model for Harness<D> {
                 .collect(),
             network: Vec::new(),
             record: D::Record::default(),
+            real_time: Vec::new(),
             lost: 0,
             crashed: 0,
         };
@@ -866,6 +902,39 @@ impl<D: Design> Checking<'_, D> {
     pub fn expect(mut self, property: &'static str, verdict: crate::report::Verdict) -> Self {
         self.expect.push((property, verdict));
         self
+    }
+    /// Checks `property` alone and panics, with its counterexample told as a story,
+    /// unless the search finished and it holds (for a test).
+    pub fn assert_holds(self, property: &str) {
+        let r = self
+            .properties(&[property])
+            .run()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let p = &r.results[0];
+        if p.verdict != crate::report::Verdict::Holds || !r.complete {
+            panic!("'{property}' does not hold:\n{}", r.to_text());
+        }
+    }
+    /// Checks `property` alone and returns its shortest counterexample; panics unless it
+    /// is violated in at most `max_steps` steps (for a test).
+    pub fn assert_violated_within(self, property: &str, max_steps: usize) -> crate::trace::Trace {
+        let r = self
+            .properties(&[property])
+            .run()
+            .unwrap_or_else(|e| panic!("{e}"));
+        match &r.results[0].trace {
+            Some(t) if r.results[0].verdict == crate::report::Verdict::Violated => {
+                if t.len() > max_steps {
+                    panic!(
+                        "'{property}' is violated in {} steps, more than {max_steps}:\n{}",
+                        t.len(),
+                        r.to_text()
+                    );
+                }
+                t.clone()
+            }
+            _ => panic!("'{property}' is not violated:\n{}", r.to_text()),
+        }
     }
     /// Runs the search.
     pub fn run(self) -> Result<crate::report::CheckReport, crate::error::Error> {

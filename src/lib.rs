@@ -22,9 +22,11 @@
 //! ```
 
 pub mod architecture;
+#[cfg(feature = "cli")]
 pub mod bench;
 pub mod bounds;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod client;
 pub mod compact;
@@ -43,6 +45,7 @@ pub mod property;
 pub mod random;
 pub mod real_time;
 pub mod reduction;
+pub mod register;
 pub mod replay;
 pub mod report;
 pub mod session;

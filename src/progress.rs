@@ -1,10 +1,62 @@
-//! Progress of long checks: a live line on stderr (indicatif) once a check has run for a
-//! second, when stderr is a terminal; nothing otherwise. A summary line at the end is
-//! printed by the caller either way (unless `--quiet`).
+//! Progress of long checks: a live line on stderr (indicatif, with the `cli` feature)
+//! once a check has run for a second, when stderr is a terminal; nothing otherwise. A
+//! summary line at the end is printed by the caller either way (unless `--quiet`).
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use line::Line;
+use std::time::Instant;
+
+/// The live line: indicatif's spinner with the `cli` feature.
+#[cfg(feature = "cli")]
+mod line {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    use std::time::Duration;
+
+    pub type Line = ProgressBar;
+
+    /// A spinner on stderr, if stderr is a terminal.
+    pub fn open() -> Option<Line> {
+        std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            b
+        })
+    }
+
+    /// Shows `msg` (unless the terminal hides the line).
+    pub fn draw(bar: &Line, msg: String) {
+        if !bar.is_hidden() {
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar.set_message(msg);
+        }
+    }
+
+    /// Removes the line.
+    pub fn clear(bar: &Line) {
+        bar.finish_and_clear();
+    }
+}
+
+/// Without the `cli` feature there is no line: none is ever opened.
+#[cfg(not(feature = "cli"))]
+mod line {
+    pub enum Line {}
+
+    pub fn open() -> Option<Line> {
+        None
+    }
+
+    pub fn draw(bar: &Line, _: String) {
+        match *bar {}
+    }
+
+    pub fn clear(bar: &Line) {
+        match *bar {}
+    }
+}
 
 /// What the engines report while they run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,7 +73,7 @@ pub struct Tick {
 
 /// A progress line for one check.
 pub struct Progress {
-    bar: Option<ProgressBar>,
+    bar: Option<Line>,
     started: Instant,
     label: String,
 }
@@ -29,14 +81,7 @@ pub struct Progress {
 impl Progress {
     /// A progress line labelled `label`, drawn only if `enabled` and stderr is a terminal.
     pub fn new(label: &str, enabled: bool) -> Self {
-        let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
-            let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            b.set_style(
-                ProgressStyle::with_template("{spinner} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            b
-        });
+        let bar = if enabled { line::open() } else { None };
         Progress {
             bar,
             started: Instant::now(),
@@ -56,9 +101,6 @@ impl Progress {
         if secs < 1.0 {
             return;
         }
-        if bar.is_hidden() {
-            return;
-        }
         let msg = if t.cases > 0 {
             format!("{}: {} random runs, {:.0}s", self.label, t.cases, secs)
         } else {
@@ -72,14 +114,13 @@ impl Progress {
                 secs
             )
         };
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar.set_message(msg);
+        line::draw(bar, msg);
     }
 
     /// Removes the line.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+            line::clear(bar);
         }
     }
 }

@@ -282,13 +282,13 @@ use crate::history::Outcome;
 use crate::property::{ClientSteps, Kind};
 use crate::system::{Msg, Node, SysState, System};
 use crate::trace::Narrate;
-use clap::ValueEnum;
 use serde::Serialize;
 use stateright::actor::{ActorModelAction, Id, Network};
 use stateright::Model;
 
 /// Which state-space reduction a search applies.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Reduce {
     /// Every interleaving is explored.

@@ -270,7 +270,7 @@ impl CheckReport {
             "{}/{}  {}  {}\n",
             self.model, self.variant, r.property, what
         );
-        out.push_str(&t.to_text());
+        out.push_str(&t.steps_text());
         let verb = if r.kind == Kind::Sometimes {
             "reached"
         } else {

@@ -242,11 +242,16 @@ pub fn exactly_once<'a>(
 
 /// The message of a broken guarantee, with `client#N` replaced by the client's name.
 pub fn explain<A: Node>(sys: &System<A>, r: Result<(), String>) -> String {
+    explain_with_names(&sys.client_names(), r)
+}
+
+/// The message of a broken guarantee, with `client#N` replaced by `names[N]`.
+pub fn explain_with_names(names: &[impl AsRef<str>], r: Result<(), String>) -> String {
     let mut text = r
         .err()
         .unwrap_or_else(|| "every read and write is in order".to_string());
-    for (index, name) in sys.client_names().iter().enumerate().rev() {
-        text = text.replace(&format!("client#{index}"), name);
+    for (index, name) in names.iter().enumerate().rev() {
+        text = text.replace(&format!("client#{index}"), name.as_ref());
     }
     text
 }

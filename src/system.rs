@@ -9,7 +9,6 @@ use crate::forgetting::settled;
 use crate::history::{Event, History, Op, Reply, ReqId};
 use crate::property::Property;
 use crate::trace::{Forgetting, Narrate, Step, Told};
-use clap::ValueEnum;
 use serde::Serialize;
 use stateright::actor::{
     Actor, ActorModel, ActorModelAction, ActorModelState, Envelope, Id, LossyNetwork, Network,
@@ -56,7 +55,8 @@ pub enum Timer {
 }
 
 /// How the network treats messages in flight.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkKind {
     /// Per-channel FIFO: messages from one node to another arrive in the order sent.

@@ -129,10 +129,9 @@ where
     match check_property(sys, property, &limits()) {
         Outcome::Holds => {}
         Outcome::Violated(t) => panic!(
-            "property '{property}' is VIOLATED (shortest: {} steps):\n{}  broken: {}",
+            "property '{property}' is VIOLATED (shortest: {} steps):\n{}",
             t.len(),
             t.to_text(),
-            t.values
         ),
         Outcome::Undecided(why) => panic!(
             "property '{property}' was not decided: {why}; make the model smaller or use check_property with larger limits"
@@ -154,10 +153,9 @@ where
     match check_property(sys, property, &limits) {
         Outcome::Violated(t) if t.len() <= max_steps => t,
         Outcome::Violated(t) => panic!(
-            "property '{property}' is violated, but its shortest trace has {} steps, more than {max_steps}:\n{}  broken: {}",
+            "property '{property}' is violated, but its shortest trace has {} steps, more than {max_steps}:\n{}",
             t.len(),
             t.to_text(),
-            t.values
         ),
         Outcome::Holds => panic!("property '{property}' holds: no run violates it"),
         Outcome::Undecided(_) => panic!(

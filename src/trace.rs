@@ -418,8 +418,18 @@ impl Trace {
         self.steps.is_empty()
     }
 
-    /// The trace as indented text lines (no header).
+    /// The trace as indented text lines (no header), ending with what the property looks
+    /// at in the last state.
     pub fn to_text(&self) -> String {
+        let mut out = self.steps_text();
+        if !self.values.is_empty() {
+            out.push_str(&format!("  at the end: {}\n", self.values));
+        }
+        out
+    }
+
+    /// The start and the steps as indented text lines.
+    pub(crate) fn steps_text(&self) -> String {
         let mut out = String::new();
         out.push_str(&format!("  start  {}\n", self.start.join("; ")));
         let width = self

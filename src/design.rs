@@ -39,6 +39,13 @@ impl Tell for () {
     }
 }
 
+/// Nothing yet ("none"), or the value.
+impl<T: Tell> Tell for Option<T> {
+    fn tell(&self) -> String {
+        self.as_ref().map_or_else(|| "none".to_string(), Tell::tell)
+    }
+}
+
 /// What every type a design names must be: comparable, hashable (states are told apart
 /// by fingerprint) and told in words.
 pub trait Item: Clone + Debug + Hash + Eq + Ord + Send + Sync + Tell + 'static {}
@@ -371,6 +378,10 @@ pub enum Event<P, Timer> {
     /// A crashed server restarts.
     Restart(usize),
 }
+
+/// A property of design `D` (`PropertyOf::<MyDesign>::always(..)` lets its closures' types
+/// be inferred).
+pub type PropertyOf<D> = Property<Harness<D>>;
 
 /// A step of a run of design `D`.
 pub type EventOf<D> = Event<PacketOf<D>, <D as Design>::Timer>;
@@ -803,7 +814,9 @@ impl<D: Design> Harness<D> {
             if b != a {
                 out.push(format!("{}: {} -> {}", self.server_names[i], b, a));
             }
-            if before.disks[i] != after.disks[i] {
+            // A disk that tells what the memory tells (a server that saves every change)
+            // adds nothing to the story.
+            if before.disks[i] != after.disks[i] && after.disks[i].tell() != a {
                 out.push(format!(
                     "{} disk: {} -> {}",
                     self.server_names[i],

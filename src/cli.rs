@@ -173,11 +173,12 @@ struct SearchArgs {
     /// if any would be).
     #[arg(long)]
     max_depth: Option<usize>,
-    /// Stop (incomplete) after this many seconds.
+    /// Stop (incomplete) after this many seconds: each variant's search gets this much
+    /// (a check of every variant may take as many times as there are variants).
     #[arg(long, value_parser = parse_seconds, allow_negative_numbers = true)]
     timeout: Option<Duration>,
     /// BFS: stop (incomplete) when splitbrain's memory passes this many megabytes
-    /// (default: half of the machine's memory).
+    /// (default: half of the machine's or the container's memory, the smaller).
     #[arg(long, value_parser = clap::value_parser!(u64).range(16..=16_000_000))]
     max_memory: Option<u64>,
     /// No progress line and no summary line on stderr.
@@ -403,15 +404,46 @@ struct BenchArgs {
     one: Vec<String>,
 }
 
-/// Half of the machine's memory (`MemTotal` in /proc/meminfo), or 4 GB if unknown.
+/// Half of the memory this process may use: the machine's (`MemTotal` in /proc/meminfo)
+/// or its container's (the cgroup's memory limit), whichever is smaller; 4 GB if neither
+/// is known. The other half leaves room to finish the report when the limit is hit.
 fn default_memory_limit() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?.to_string();
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(4_000_000_000, |kb| kb * 1024 / 2)
+    let machine = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        let line = m.lines().find(|l| l.starts_with("MemTotal:"))?.to_string();
+        let kb = line.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+        Some(kb * 1024)
+    });
+    match (machine, cgroup_memory_limit()) {
+        (Some(m), Some(c)) => m.min(c) / 2,
+        (Some(x), None) | (None, Some(x)) => x / 2,
+        (None, None) => 4_000_000_000,
+    }
+}
+
+/// The smallest memory limit of this process's cgroup and its ancestors (cgroup v2), or
+/// of its v1 memory cgroup; `None` where none is set.
+fn cgroup_memory_limit() -> Option<u64> {
+    let read = |p: &std::path::Path| -> Option<u64> {
+        std::fs::read_to_string(p).ok()?.trim().parse::<u64>().ok()
+    };
+    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let v2 = own.lines().find_map(|l| l.strip_prefix("0::"));
+    let mut limits = Vec::new();
+    if let Some(path) = v2 {
+        let mut dir = std::path::Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
+        loop {
+            limits.extend(read(&dir.join("memory.max")));
+            if !dir.pop() || !dir.starts_with("/sys/fs/cgroup") {
+                break;
+            }
+        }
+    }
+    // v1: "unlimited" reads as a number near 2^63.
+    let v1 = read(std::path::Path::new(
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ));
+    limits.extend(v1.filter(|&b| b < 1 << 60));
+    limits.into_iter().min()
 }
 
 fn parse_seconds(s: &str) -> Result<Duration, String> {
@@ -554,13 +586,29 @@ fn explore(args: &ExploreArgs) -> Result<i32, Error> {
         Some(v) => arch.variant(v)?,
         None => &arch.variants()[0],
     };
-    arch.explore(variant, &bounds_of(arch, &args.bounds), args.addr)?;
+    arch.explore(variant, &bounds_of(arch, &args.bounds)?, args.addr)?;
     Ok(0)
 }
 
-fn bounds_of(a: &dyn Architecture, args: &BoundArgs) -> Bounds {
+fn bounds_of(a: &dyn Architecture, args: &BoundArgs) -> Result<Bounds, Error> {
     let d = a.default_bounds();
-    Bounds {
+    // A topology file fixes its clients, workloads, servers and balances: the flags are
+    // refused even where they repeat the file's value.
+    if crate::models::find(a.name()).is_err() {
+        let given = [
+            ("clients", args.clients.is_some()),
+            ("ops", args.ops.is_some()),
+            ("servers", args.servers.is_some()),
+            ("balance", args.balance.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+            return Err(Error::BadInput(format!(
+                "--{flag} does not apply to a topology file: {} lists its clients, workloads, servers and balances; edit the file instead",
+                a.name()
+            )));
+        }
+    }
+    Ok(Bounds {
         clients: args.clients.unwrap_or(d.clients),
         ops: args.ops.unwrap_or(d.ops),
         servers: args.servers.unwrap_or(d.servers),
@@ -568,7 +616,7 @@ fn bounds_of(a: &dyn Architecture, args: &BoundArgs) -> Bounds {
         network: args.network.unwrap_or(d.network),
         loss: args.loss.unwrap_or(d.loss),
         crashes: args.crashes.unwrap_or(d.crashes),
-    }
+    })
 }
 
 /// The shard to run: `--shard`, else the Slurm array task for engines that shard.
@@ -614,7 +662,11 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         )));
     }
     let reports = run_check(s, shard)?;
-    let code = exit_code(&reports);
+    let code = match exit_code(&reports) {
+        // Ctrl-C stopped the command before every variant was checked.
+        0 if crate::exhaustive::interrupted() => 3,
+        code => code,
+    };
     if let Some(path) = out {
         if crate::exhaustive::interrupted() {
             eprintln!(
@@ -709,7 +761,7 @@ fn run_check(args: &SearchArgs, shard: Shard) -> Result<Vec<CheckReport>, Error>
         replay: None,
         reduce: args.reduce,
     };
-    let bounds = bounds_of(arch, &args.bounds);
+    let bounds = bounds_of(arch, &args.bounds)?;
     let mut reports: Vec<CheckReport> = Vec::new();
     for (i, v) in variants.iter().enumerate() {
         if i > 0 && crate::exhaustive::interrupted() {
@@ -736,6 +788,12 @@ fn run_check(args: &SearchArgs, shard: Shard) -> Result<Vec<CheckReport>, Error>
 
 fn merge(args: &MergeArgs) -> Result<i32, Error> {
     let m = crate::shard::merge(&args.dir, args.max_states as usize)?;
+    if m.reports.is_empty() {
+        eprintln!(
+            "splitbrain: the shards in {} hold no report: no variant was checked (were they interrupted?)",
+            args.dir.display()
+        );
+    }
     match args.format {
         Format::Text => print!("{}", m.to_text()),
         Format::Json => print!("{}", m.to_json_lines()),
@@ -807,13 +865,8 @@ fn slurm(args: &SlurmArgs) -> Result<i32, Error> {
     match &args.out {
         None => print!("{script}"),
         Some(path) => {
-            std::fs::write(path, &script)
-                .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", path.display())))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
-            }
+            let existing = crate::files::Existing::Replace;
+            crate::files::write_output(path, script.as_bytes(), existing, Some(0o755))?;
             if !s.quiet {
                 eprintln!(
                     "splitbrain: wrote {}; submit it with: bash {}",

@@ -195,6 +195,11 @@ where
     // inside the Explorer's server.
     let probe = TcpListener::bind(addr)
         .map_err(|e| Error::BadInput(format!("cannot listen on {addr}: {e}")))?;
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "splitbrain: warning: the Explorer on {addr} is reachable from other machines (it has no authentication); use 127.0.0.1 to keep it local"
+        );
+    }
     let addr = probe
         .local_addr()
         .map_err(|e| Error::BadInput(format!("cannot listen on {addr}: {e}")))?;

@@ -232,11 +232,11 @@ pub fn write_report(
         crate::error::Error::BadInput(format!("cannot create {}: {e}", dir.display()))
     })?;
     let path = dir.join("index.html");
-    let tmp = dir.join(".index.html.tmp");
-    std::fs::write(&tmp, html)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| {
-            crate::error::Error::BadInput(format!("cannot write {}: {e}", path.display()))
-        })?;
+    crate::files::write_output(
+        &path,
+        html.as_bytes(),
+        crate::files::Existing::Replace,
+        None,
+    )?;
     Ok((reports, path))
 }

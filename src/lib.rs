@@ -34,6 +34,7 @@ pub mod design;
 pub mod error;
 pub mod exhaustive;
 pub mod explore;
+pub mod files;
 pub mod forgetting;
 pub mod history;
 pub mod html;

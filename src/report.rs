@@ -325,12 +325,14 @@ fn trace_word(kind: Kind) -> &'static str {
 }
 
 /// The exit code of design.md for a set of checks: 1 if any verdict differs from its
-/// expectation, else 3 if any search was incomplete, else 0.
+/// expectation, else 3 if any search was incomplete (a verdict left open, or an
+/// exhaustive search a limit or Ctrl-C cut, even where every verdict was found), else 0.
 pub fn exit_code(reports: &[CheckReport]) -> i32 {
     let results = || reports.iter().flat_map(|r| r.results.iter());
+    let cut = |r: &CheckReport| r.engine == "bfs" && !r.complete;
     if results().any(PropertyResult::unexpected) {
         1
-    } else if results().any(|r| r.verdict == Verdict::Incomplete) {
+    } else if results().any(|r| r.verdict == Verdict::Incomplete) || reports.iter().any(cut) {
         3
     } else {
         0

@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -144,6 +143,13 @@ pub struct ShardFile {
     pub reports: Vec<Value>,
 }
 
+/// `s` with its control characters (terminal escapes) shown as `?`.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// This machine's name (for the per-shard totals).
 pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -157,24 +163,12 @@ pub fn host_name() -> String {
 /// Writes `value` to `path` atomically: into a temporary file in the same directory,
 /// flushed to disk, then renamed over `path`. A reader sees the whole file or none.
 pub fn write_atomic(path: &Path, value: &impl Serialize) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let fail =
         |e: &dyn fmt::Display| Error::BadInput(format!("cannot write {}: {e}", path.display()));
-    std::fs::create_dir_all(&dir).map_err(|e| fail(&e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".splitbrain-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| fail(&e))?;
-    let text = serde_json::to_string_pretty(value).map_err(|e| fail(&e))?;
-    tmp.write_all(text.as_bytes()).map_err(|e| fail(&e))?;
-    tmp.write_all(b"\n").map_err(|e| fail(&e))?;
-    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
-    tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
+    std::fs::create_dir_all(crate::files::parent(path)).map_err(|e| fail(&e))?;
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| fail(&e))?;
+    text.push('\n');
+    crate::files::write_output(path, text.as_bytes(), crate::files::Existing::Replace, None)
 }
 
 /// What one shard did for one variant.
@@ -216,7 +210,8 @@ impl Merged {
     pub fn exit_code(&self) -> i32 {
         let reports: Vec<CheckReport> = self.reports.iter().map(|m| m.report.clone()).collect();
         match exit_code(&reports) {
-            0 if !self.missing.is_empty() => 3,
+            // Shards that hold no report judged nothing.
+            0 if !self.missing.is_empty() || reports.is_empty() => 3,
             code => code,
         }
     }
@@ -238,7 +233,12 @@ impl Merged {
             for s in &m.shards {
                 out.push_str(&format!(
                     "    shard {}/{}  {:<12} {} runs, {} states, {:.2}s\n",
-                    s.index, self.count, s.host, s.runs, s.states, s.seconds
+                    s.index,
+                    self.count,
+                    printable(&s.host),
+                    s.runs,
+                    s.states,
+                    s.seconds
                 ));
             }
         }
@@ -314,6 +314,9 @@ struct ResultIn {
     found_in: Option<u64>,
 }
 
+/// The largest shard result read (a shard holds a few reports and traces).
+pub const MAX_SHARD_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads every shard result in `dir` (files whose `format` is [`FORMAT`]).
 pub fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, ShardFile)>, Error> {
     let entries = std::fs::read_dir(dir)
@@ -325,10 +328,19 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, ShardFile)>, Error> {
     files.sort();
     let mut shards = Vec::new();
     for path in files {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::BadInput(format!("cannot read {}: {e}", path.display())))?;
-        let Ok(v) = serde_json::from_str::<Value>(&text) else {
-            continue;
+        let bytes = crate::files::read_input(&path, "a shard result", MAX_SHARD_BYTES)?;
+        let named_as_shard = (path.file_name().and_then(|n| n.to_str()))
+            .is_some_and(|n| n.starts_with("shard-") && n.contains("-of-"));
+        let v = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => v,
+            // A shard's own name on a file that is not JSON: a corrupt shard, said so.
+            Err(e) if named_as_shard => {
+                return Err(Error::BadInput(format!(
+                    "{} is corrupt (not JSON: {e}); remove it or run that shard again",
+                    path.display()
+                )))
+            }
+            Err(_) => continue,
         };
         if v.get("format").and_then(Value::as_str) != Some(FORMAT) {
             continue;
@@ -374,6 +386,13 @@ pub fn merge(dir: &Path, confirm_states: usize) -> Result<Merged, Error> {
                 first_path.display(),
                 f.search,
                 first.search
+            )));
+        }
+        if f.shard.index >= count || count == 0 {
+            return Err(Error::BadInput(format!(
+                "{} claims to be shard {}: a shard's number is below the shard count",
+                path.display(),
+                f.shard
             )));
         }
         if let Some((other, _)) = by_index.insert(f.shard.index, (path, f)) {
@@ -524,7 +543,10 @@ fn merge_variant(
             runs: if engine == Engine::Swarm {
                 r.results.first().and_then(|x| x.runs).unwrap_or(0)
             } else {
-                r.results.iter().filter_map(|x| x.runs).sum()
+                r.results
+                    .iter()
+                    .filter_map(|x| x.runs)
+                    .fold(0, u64::saturating_add)
             },
             states: r.results.first().map_or(0, |x| x.unique_states),
             seconds: if engine == Engine::Swarm {
@@ -540,8 +562,10 @@ fn merge_variant(
                 .iter()
                 .filter_map(|(_, _, r)| r[v].results.iter().find(|x| x.property == res.property))
         };
-        res.runs = Some(mine().filter_map(|x| x.runs).sum());
-        res.unique_states = mine().map(|x| x.unique_states as usize).sum();
+        res.runs = Some(mine().filter_map(|x| x.runs).fold(0, u64::saturating_add));
+        res.unique_states = mine()
+            .map(|x| x.unique_states as usize)
+            .fold(0, usize::saturating_add);
         res.seconds = mine().map(|x| x.seconds).sum();
         res.seconds_to_trace = mine()
             .filter_map(|x| x.seconds_to_trace)

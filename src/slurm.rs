@@ -26,9 +26,8 @@ pub struct JobSpec {
     pub written_by: String,
 }
 
-/// Quotes `s` for a POSIX shell, inside an unquoted here-document: plain words stay as
-/// they are; anything else is single-quoted, with `$`, `` ` `` and `\` escaped for the
-/// here-document (which expands them before the shell sees the quotes).
+/// Quotes `s` as one POSIX shell word: plain words stay as they are; anything else is
+/// single-quoted, so nothing in it is expanded.
 pub fn quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
@@ -36,24 +35,20 @@ pub fn quote(s: &str) -> String {
     if plain {
         return s.to_string();
     }
-    let mut q = String::from("'");
-    for c in s.chars() {
-        match c {
-            '\'' => q.push_str("'\\''"),
-            '$' | '`' | '\\' => {
-                q.push('\\');
-                q.push(c);
-            }
-            c => q.push(c),
-        }
-    }
-    q.push('\'');
-    q
+    single_quote(s)
 }
 
-/// Quotes `s` as a single-quoted shell word (no here-document around it).
+/// Quotes `s` as a single-quoted shell word.
 fn single_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// `s` for a comment line: control characters (a newline would end the comment and
+/// start a command) shown as `?`.
+fn comment(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// The job script.
@@ -80,31 +75,34 @@ pub fn script(spec: &JobSpec) -> String {
 #      exit code is check's: 0 as expected, 1 unexpected verdict, 3 incomplete
 #      (random and swarm search never prove a property; a missing shard is reported).
 # Environment: SPLITBRAIN, the binary (on a path every node sees); RESULTS, the
-# results directory (on a file system every node shares).
+# results directory (on a file system every node shares). The jobs get both through
+# their environment (the job scripts are quoted here-documents: no value given here
+# ever becomes part of a command).
 set -euo pipefail
 SPLITBRAIN=${{SPLITBRAIN:-{binary}}}
 RESULTS=${{RESULTS:-{results}}}
-mkdir -p "$RESULTS"
-RESULTS=$(cd "$RESULTS" && pwd)
+mkdir -p -- "$RESULTS"
+RESULTS=$(cd -- "$RESULTS" && pwd)
+export SPLITBRAIN RESULTS
 if compgen -G "$RESULTS/shard-*-of-*.json" > /dev/null; then
   echo "error: $RESULTS already holds shard results; remove them or set RESULTS" >&2
   exit 1
 fi
 
-shards=$(sbatch --parsable --job-name={name} --array=0-{last} {common} \
-  --output="$RESULTS/shard-%a-of-{n}.log" <<EOF
+shards=$(sbatch --parsable --export=ALL --job-name={name} --array=0-{last} {common} \
+  --output="$RESULTS/shard-%a-of-{n}.log" <<'EOF'
 #!/usr/bin/env bash
-exec "$SPLITBRAIN" check {check} --shard "\$SLURM_ARRAY_TASK_ID/{n}" --out-dir "$RESULTS" --quiet
+exec "$SPLITBRAIN" check {check} --shard "$SLURM_ARRAY_TASK_ID/{n}" --out-dir "$RESULTS" --quiet
 EOF
 )
 shards=${{shards%%;*}}
 
-merge=$(sbatch --parsable --job-name={name}-merge --dependency=afterany:$shards {common} \
-  --output="$RESULTS/merge.log" <<EOF
+merge=$(sbatch --parsable --export=ALL --job-name={name}-merge --dependency=afterany:$shards {common} \
+  --output="$RESULTS/merge.log" <<'EOF'
 #!/usr/bin/env bash
 "$SPLITBRAIN" merge "$RESULTS" --format json --quiet > "$RESULTS/merged.json"
 "$SPLITBRAIN" merge "$RESULTS" | tee "$RESULTS/merged.txt"
-exit \${{PIPESTATUS[0]}}
+exit ${{PIPESTATUS[0]}}
 EOF
 )
 merge=${{merge%%;*}}
@@ -112,7 +110,7 @@ merge=${{merge%%;*}}
 echo "submitted: shards job $shards ({n} tasks), merge job $merge"
 echo "results:   $RESULTS (merged.txt, merged.json when job $merge has ended)"
 "#,
-        written_by = spec.written_by,
+        written_by = comment(&spec.written_by),
         n = n,
         last = n.saturating_sub(1),
         binary = single_quote(&spec.binary),
@@ -133,7 +131,39 @@ mod tests {
         assert_eq!(quote("--seed=7"), "--seed=7");
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("it's"), "'it'\\''s'");
-        assert_eq!(quote("$HOME"), "'\\$HOME'");
+        assert_eq!(quote("$HOME"), "'$HOME'");
         assert_eq!(quote(""), "''");
+    }
+
+    #[test]
+    fn no_value_given_becomes_a_command() {
+        let spec = JobSpec {
+            check_args: vec![
+                "master-master".into(),
+                "--variant".into(),
+                "$(touch /tmp/x)".into(),
+            ],
+            shards: 4,
+            results: "r$(touch /tmp/pwned)`id`".into(),
+            binary: "/opt/sb/splitbrain".into(),
+            name: "sb'; rm -rf ~; '".into(),
+            partition: None,
+            time: None,
+            cpus: 1,
+            written_by: "splitbrain slurm\nrm -rf ~".into(),
+        };
+        let text = script(&spec);
+        // The job bodies are quoted here-documents: their text is run as written.
+        assert_eq!(text.matches("<<'EOF'").count(), 2, "{text}");
+        assert!(!text.contains("<<EOF"));
+        assert!(
+            text.contains("RESULTS=${RESULTS:-'r$(touch /tmp/pwned)`id`'}"),
+            "{text}"
+        );
+        assert!(text.contains("'$(touch /tmp/x)'"), "{text}");
+        assert!(
+            !text.contains("\nrm -rf ~"),
+            "a newline in the header ends the comment"
+        );
     }
 }

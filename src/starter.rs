@@ -1,7 +1,6 @@
 //! `splitbrain new NAME`: a commented starter topology file that checks cleanly.
 
 use crate::error::Error;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The starter topology: an app server in front of a primary and a replica, checked with
@@ -76,25 +75,32 @@ pub fn write(name: &Path) -> Result<PathBuf, Error> {
             "give a name for the new topology, e.g. `splitbrain new my-topology`".into(),
         ));
     }
+    if shown.chars().any(char::is_control) {
+        return Err(Error::BadInput(format!(
+            "{shown:?}: a topology name may not hold control characters (newlines, escapes)"
+        )));
+    }
+    let stem = name.file_name().map(|n| n.to_string_lossy().into_owned());
+    if shown.ends_with('/') || stem.as_deref().is_none_or(|n| n.is_empty() || n == ".toml") {
+        return Err(Error::BadInput(format!(
+            "{shown}: give a file name, not a folder, e.g. `splitbrain new {}my-topology`",
+            if shown.ends_with('/') {
+                shown.as_str()
+            } else {
+                ""
+            }
+        )));
+    }
     let path = if shown.ends_with(".toml") {
         name.to_path_buf()
     } else {
         PathBuf::from(format!("{shown}.toml"))
     };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| {
-            Error::BadInput(match e.kind() {
-                std::io::ErrorKind::AlreadyExists => format!(
-                    "{} already exists: not overwritten; choose another name or remove it first",
-                    path.display()
-                ),
-                _ => format!("cannot write {}: {e}", path.display()),
-            })
-        })?;
-    file.write_all(STARTER.as_bytes())
-        .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", path.display())))?;
+    crate::files::write_output(
+        &path,
+        STARTER.as_bytes(),
+        crate::files::Existing::Keep,
+        None,
+    )?;
     Ok(path)
 }

@@ -417,14 +417,7 @@ pub fn load(path: &Path) -> Result<Topology, Error> {
             "{shown}: is a directory, expected a topology file (.toml)"
         )));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::BadInput(format!(
-            "{shown}: {} bytes is too large for a topology file: at most {MAX_FILE_BYTES} bytes",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::BadInput(format!("{shown}: cannot read the topology file: {e}")))?;
+    let bytes = crate::files::read_input(path, "a topology file", MAX_FILE_BYTES)?;
     parse_bytes(&shown, &bytes)
 }
 

@@ -527,7 +527,7 @@ fn slurm_prints_an_array_job_and_a_dependent_merge() {
         "--array=0-7",
         "--dependency=afterany:$shards",
         "check master-master --variant async-ops --engine random --seed 0 --cases 2000 --max-steps 64",
-        "--shard \"\\$SLURM_ARRAY_TASK_ID/8\"",
+        "--shard \"$SLURM_ARRAY_TASK_ID/8\"",
         "--out-dir \"$RESULTS\"",
         "merge \"$RESULTS\"",
     ] {

@@ -408,6 +408,22 @@ pub(crate) enum Stopper {
 /// Servers that are running, for Ctrl-C: (data directory, how to stop it).
 static LIVE: Mutex<Vec<(PathBuf, Stopper)>> = Mutex::new(Vec::new());
 
+/// Work directories that exist, for Ctrl-C (one may hold no running server yet: a
+/// signal during `initdb` must still remove it).
+static WORK_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+pub(crate) fn register_work_dir(dir: &Path) {
+    if let Ok(mut dirs) = WORK_DIRS.lock() {
+        dirs.push(dir.to_path_buf());
+    }
+}
+
+pub(crate) fn unregister_work_dir(dir: &Path) {
+    if let Ok(mut dirs) = WORK_DIRS.lock() {
+        dirs.retain(|d| d != dir);
+    }
+}
+
 /// Set by [`stop_all`]: a server registered afterwards is stopped at once.
 static STOPPING: AtomicBool = AtomicBool::new(false);
 
@@ -461,6 +477,7 @@ pub fn stop_all() {
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+    dirs.extend(WORK_DIRS.lock().map(|d| d.clone()).unwrap_or_default());
     for d in dirs {
         let _ = std::fs::remove_dir_all(d);
     }

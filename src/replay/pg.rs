@@ -116,11 +116,18 @@ impl WorkDir {
             c.arg(format!("{owner}:")).arg(dir.path());
             run(c, "chown")?;
         }
+        super::register_work_dir(dir.path());
         Ok(WorkDir { dir })
     }
     /// Its path.
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        super::unregister_work_dir(self.dir.path());
     }
 }
 

@@ -23,6 +23,7 @@ use std::process::Command;
 use std::time::Instant;
 
 pub mod goals;
+pub mod histories;
 
 /// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.
 pub fn peak_memory_bytes() -> Option<u64> {

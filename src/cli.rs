@@ -63,6 +63,9 @@ enum Command {
     Slurm(SlurmArgs),
     /// Reproduce a model's minimal counterexample on real database servers on loopback.
     Replay(ReplayArgs),
+    /// Check a history recorded from a real system (Jepsen log, history.edn, JSON) for
+    /// linearizability: exit 0 holds, 1 violated, 2 bad input, 3 unknown (a limit hit).
+    History(HistoryArgs),
 }
 
 /// Real systems `replay` runs on.
@@ -311,6 +314,46 @@ impl SearchArgs {
 }
 
 #[derive(Args, Debug)]
+struct HistoryArgs {
+    /// The history file (with --bench: a folder of JSON histories, or none for the
+    /// seeded set).
+    #[arg(required_unless_present = "bench")]
+    file: Option<PathBuf>,
+    /// Measure the checker against stateright's linearizability tester, side by side,
+    /// on a folder of histories or on a seeded set; exit 1 if their verdicts differ.
+    #[arg(long)]
+    bench: bool,
+    /// Internal: judge FILE with stateright's tester (the bench's baseline).
+    #[arg(long, hide = true)]
+    baseline: bool,
+    /// Its format (default: by extension, .edn or .json; jepsen-log otherwise).
+    #[arg(long, value_enum)]
+    input: Option<crate::recorded::Input>,
+    /// What the operations are: register (read, write), cas-register (and
+    /// compare-and-set) or kv (registers by key; values are [key value]).
+    #[arg(long, value_enum, default_value_t = crate::recorded::Model::CasRegister)]
+    model: crate::recorded::Model,
+    /// Properties to judge (only `linearizable` for recorded histories).
+    #[arg(long = "property")]
+    properties: Vec<String>,
+    /// Give up (unknown, exit 3) after this many seconds.
+    #[arg(long, value_parser = parse_seconds, default_value = "60")]
+    timeout: Duration,
+    /// Output format: text or json.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    format: HistoryFormat,
+}
+
+/// Output formats of `history`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum HistoryFormat {
+    /// The verdict, and the operations that cannot be ordered on a time line.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Args, Debug)]
 struct MergeArgs {
     /// Directory holding the shard results (shard-I-of-N.json).
     dir: PathBuf,
@@ -493,6 +536,7 @@ where
         Command::Merge(a) => merge(&a),
         Command::Slurm(a) => slurm(&a),
         Command::Replay(a) => replay(&a),
+        Command::History(a) => history(&a),
     };
     match result {
         Ok(code) => code,
@@ -784,6 +828,60 @@ fn run_check(args: &SearchArgs, shard: Shard) -> Result<Vec<CheckReport>, Error>
         reports.push(r);
     }
     Ok(reports)
+}
+
+/// The largest history file read.
+const MAX_HISTORY_BYTES: u64 = 512 * 1024 * 1024;
+
+fn history(args: &HistoryArgs) -> Result<i32, Error> {
+    use crate::recorded::Input;
+    if let Some(p) = args
+        .properties
+        .iter()
+        .find(|p| p.as_str() != "linearizable")
+    {
+        return Err(Error::BadInput(format!(
+            "--property {p}: a recorded history is judged for linearizable only; session guarantees \
+             (read_your_writes, monotonic_reads, ...) need each read's and write's version, which \
+             recorded register histories do not carry"
+        )));
+    }
+    if args.bench {
+        let rows = crate::bench::histories::run(args.file.as_deref(), args.timeout)?;
+        print!("{}", crate::bench::histories::to_text(&rows, args.timeout));
+        return Ok(crate::bench::histories::exit_code(&rows));
+    }
+    let Some(file) = &args.file else {
+        return Err(Error::BadInput("give the history file".into()));
+    };
+    let input = args
+        .input
+        .unwrap_or_else(|| match file.extension().and_then(|e| e.to_str()) {
+            Some("edn") => Input::Edn,
+            Some("json") => Input::Json,
+            _ => Input::JepsenLog,
+        });
+    let bytes = crate::files::read_input(file, "a history file", MAX_HISTORY_BYTES)?;
+    let name = file.display().to_string();
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Error::BadInput(format!("{name}: not UTF-8 text: {e}")))?;
+    let h = crate::recorded::parse(&text, input, args.model, &name)?;
+    if args.baseline {
+        return Ok(match crate::bench::histories::baseline(&h) {
+            Some(true) => 0,
+            Some(false) => 1,
+            None => 3,
+        });
+    }
+    let limits = crate::linearizability::Limits {
+        timeout: Some(args.timeout),
+    };
+    let report = crate::linearizability::check(&h, &limits);
+    match args.format {
+        HistoryFormat::Text => print!("{}", report.to_text(&h)),
+        HistoryFormat::Json => println!("{}", report.to_json(&h)),
+    }
+    Ok(report.exit_code())
 }
 
 fn merge(args: &MergeArgs) -> Result<i32, Error> {

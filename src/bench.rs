@@ -24,6 +24,7 @@ use std::time::Instant;
 
 pub mod goals;
 pub mod histories;
+pub mod results;
 
 /// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.
 pub fn peak_memory_bytes() -> Option<u64> {
@@ -60,6 +61,26 @@ pub enum Format {
     Text,
     /// One JSON object per measured run, one per line.
     Json,
+    /// Writes bench/RESULTS.md (tables, headed with the commit, date and machine) and
+    /// bench/RESULTS.json (the JSON lines) under the current folder.
+    Markdown,
+}
+
+/// Where the JSON objects of a run go: printed (json), kept for the files (markdown), or
+/// nowhere (text prints its tables).
+struct Sink {
+    format: Format,
+    lines: Vec<Value>,
+}
+
+impl Sink {
+    fn json(&mut self, v: Value) {
+        match self.format {
+            Format::Json => println!("{v}"),
+            Format::Markdown => self.lines.push(v),
+            Format::Text => {}
+        }
+    }
 }
 
 /// A run quicker than this (seconds) is measured again, in the same process.
@@ -350,6 +371,10 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
             .collect::<Result<_, _>>()?
     };
     let text = format == Format::Text;
+    let mut sink = Sink {
+        format,
+        lines: Vec::new(),
+    };
     if text {
         if let Some(why) = crate::spin::spin_missing() {
             println!("note: SPIN rows {why}");
@@ -386,7 +411,7 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
                     if text {
                         print_row(r);
                     } else {
-                        println!("{r}");
+                        sink.json(r.clone());
                     }
                 }
                 let judged = goals::judge(&rows);
@@ -401,10 +426,7 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
                         );
                     }
                 } else {
-                    println!(
-                        "{}",
-                        labelled(*arch, bounds, v.name, json!({ "goals": judged }))
-                    );
+                    sink.json(labelled(*arch, bounds, v.name, json!({ "goals": judged })));
                 }
                 verdicts.push((
                     format!("{} {} [{}]", arch.name(), v.name, bounds.describe()),
@@ -430,9 +452,12 @@ pub fn run(only: &[String], one: &[String], format: Format) -> Result<i32, Error
             );
         }
     } else {
-        println!("{}", json!({ "goals_tally": tally }));
+        sink.json(json!({ "goals_tally": tally }));
     }
-    random_comparison(&catalog, text)?;
+    random_comparison(&catalog, &mut sink)?;
+    if format == Format::Markdown {
+        crate::bench::results::write(&sink.lines)?;
+    }
     let code = goals::exit_code(&tally);
     if code != 0 {
         eprintln!(
@@ -522,7 +547,8 @@ fn print_row(r: &Value) {
 /// master-master bench bound (a bug no exhaustive search reaches within the bench's state
 /// limit): steps per second over [`WALK_SECONDS`] of walking, and time to the first walk
 /// that overdraws the account.
-fn random_comparison(catalog: &[&dyn Architecture], text: bool) -> Result<(), Error> {
+fn random_comparison(catalog: &[&dyn Architecture], sink: &mut Sink) -> Result<(), Error> {
+    let text = sink.format == Format::Text;
     let Some(arch) = catalog.iter().find(|a| a.name() == "master-master") else {
         return Ok(());
     };
@@ -534,7 +560,7 @@ fn random_comparison(catalog: &[&dyn Architecture], text: bool) -> Result<(), Er
     let [ours, theirs] = arch
         .build(v, &bounds)?
         .random_walks(property, WALK_SECONDS)?;
-    let show = |tool: &str, w: &Walks| {
+    let mut show = |tool: &str, w: &Walks| {
         let rate = w.steps as f64 / w.seconds.max(1e-9);
         if text {
             println!(
@@ -546,22 +572,19 @@ fn random_comparison(catalog: &[&dyn Architecture], text: bool) -> Result<(), Er
                     .map_or_else(|| format!("none in {WALK_SECONDS}s"), |s| format!("{s:.4}"))
             );
         } else {
-            println!(
-                "{}",
-                labelled(
-                    *arch,
-                    &bounds,
-                    v.name,
-                    json!({
-                        "property": property,
-                        "tool": tool,
-                        "steps": w.steps,
-                        "seconds": w.seconds,
-                        "steps_per_second": rate,
-                        "first_hit_seconds": w.first_hit_seconds,
-                    })
-                )
-            );
+            sink.json(labelled(
+                *arch,
+                &bounds,
+                v.name,
+                json!({
+                    "property": property,
+                    "tool": tool,
+                    "steps": w.steps,
+                    "seconds": w.seconds,
+                    "steps_per_second": rate,
+                    "first_hit_seconds": w.first_hit_seconds,
+                }),
+            ));
         }
     };
     if text {

@@ -669,7 +669,7 @@ fn shard_of(args: &CheckArgs) -> Result<Shard, Error> {
     if let Some(s) = args.shard {
         if !engine.shards() {
             return Err(Error::BadInput(format!(
-                "--shard {s} with --engine {}: only random and swarm search split into independent shards (an exhaustive proof needs one visited set; see README, Scaling); use --engine random or --engine swarm",
+                "--shard {s} with --engine {}: only random and swarm search split into independent shards (an exhaustive proof needs one visited set; see docs/engines.md, Scaling); use --engine random or --engine swarm",
                 engine.as_str()
             )));
         }
@@ -921,7 +921,7 @@ fn slurm(args: &SlurmArgs) -> Result<i32, Error> {
     let s = &args.search;
     if !s.engine.shards() {
         return Err(Error::BadInput(format!(
-            "splitbrain slurm splits a random or swarm search into shards; --engine {} cannot be split (see README, Scaling): add --engine random or --engine swarm",
+            "splitbrain slurm splits a random or swarm search into shards; --engine {} cannot be split (see docs/engines.md, Scaling): add --engine random or --engine swarm",
             s.engine.as_str()
         )));
     }

@@ -57,3 +57,126 @@ fn readme_matrix_is_up_to_date() {
         "README.md's matrix is out of date: run BLESS=1 cargo test --test readme"
     );
 }
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(format!("{}/{rel}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Every relative link of README.md and docs/*.md names a file that exists, and every
+/// example README shows is one `cargo test` runs.
+#[test]
+fn links_lead_somewhere_and_examples_are_tested() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut pages = vec!["README.md".to_string()];
+    for e in std::fs::read_dir(format!("{root}/docs")).unwrap().flatten() {
+        pages.push(format!("docs/{}", e.file_name().to_string_lossy()));
+    }
+    for page in &pages {
+        let text = read(page);
+        let dir = std::path::Path::new(page).parent().unwrap().to_path_buf();
+        for link in text.split("](").skip(1).filter_map(|s| s.split(')').next()) {
+            if link.starts_with("http") || link.starts_with('#') {
+                continue;
+            }
+            let file = link.split('#').next().unwrap();
+            // bench/RESULTS.md is written by the bench, not by every commit.
+            if file.ends_with("RESULTS.md") {
+                continue;
+            }
+            let path = std::path::Path::new(root).join(&dir).join(file);
+            assert!(path.exists(), "{page}: the link {link} leads nowhere");
+        }
+    }
+    let cargo = read("Cargo.toml");
+    let readme = read("README.md");
+    for name in readme
+        .split("examples/")
+        .skip(1)
+        .filter_map(|s| s.split(".rs").next())
+    {
+        let entry = format!("[[example]]\nname = \"{name}\"\ntest = true");
+        assert!(
+            cargo.contains(&entry),
+            "README shows example {name}, which cargo test does not run"
+        );
+    }
+}
+
+/// The violation docs/history.md quotes is what `splitbrain history` prints for
+/// tests/histories/etcd-stale-read.log (times aside).
+#[test]
+fn the_history_page_quotes_the_command() {
+    let page = read("docs/history.md");
+    let file = format!(
+        "{}/tests/histories/etcd-stale-read.log",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(["history", &file])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let quoted: Vec<&str> = page
+        .lines()
+        .filter(|l| l.trim_start().starts_with("process "))
+        .collect();
+    assert_eq!(quoted.len(), 3, "{page}");
+    for line in quoted {
+        assert!(
+            printed.lines().any(|p| p.trim_end() == line.trim_end()),
+            "docs/history.md quotes {line:?}; the command prints:\n{printed}"
+        );
+    }
+    assert!(page.contains(
+        printed
+            .lines()
+            .next()
+            .unwrap()
+            .split('(')
+            .next()
+            .unwrap()
+            .trim_end()
+    ));
+}
+
+/// README's "What a check prints" is what the command it names prints (times aside).
+#[test]
+fn the_readme_check_output_is_what_the_command_prints() {
+    let readme = read("README.md");
+    let section = &readme[readme.find("## What a check prints").unwrap()..];
+    let start = section.find("```\n").unwrap() + 4;
+    let quoted = &section[start..start + section[start..].find("```").unwrap()];
+    let out = Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args([
+            "check",
+            "master-master",
+            "--variant",
+            "async-ops",
+            "--property",
+            "no_negative_balance",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let mask = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|w| match w.trim_end_matches(',').strip_suffix('s') {
+                        Some(n) if n.parse::<f64>().is_ok() => "Ts",
+                        _ => w,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    assert_eq!(
+        mask(quoted),
+        mask(&String::from_utf8_lossy(&out.stdout)),
+        "README's check output is stale"
+    );
+}

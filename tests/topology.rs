@@ -566,12 +566,12 @@ proptest! {
     }
 }
 
-/// The README's "Your own topology" example: its file checks with exit 0 and prints the
-/// output the README shows (timings aside).
+/// docs/topology.md's example: its file checks with exit 0 and prints the output the
+/// page shows (timings aside).
 #[test]
-fn the_readme_topology_example_prints_what_the_readme_shows() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let section = &readme[readme.find("## Your own topology").expect("the section")..];
+fn the_docs_topology_example_prints_what_the_page_shows() {
+    let readme = std::fs::read_to_string(root().join("docs/topology.md")).unwrap();
+    let section = &readme[readme.find("# Your own topology").expect("the section")..];
     let block = |fence: &str, from: usize| {
         let start = section[from..].find(fence).unwrap() + from + fence.len();
         let end = section[start..].find("\n```").unwrap() + start;
@@ -606,6 +606,6 @@ fn the_readme_topology_example_prints_what_the_readme_shows() {
     assert_eq!(
         mask(&String::from_utf8_lossy(&out.stdout)),
         mask(&shown),
-        "README's output is stale: rerun `splitbrain check shop.toml --quiet` and paste it"
+        "docs/topology.md's output is stale: rerun `splitbrain check shop.toml --quiet` and paste it"
     );
 }

@@ -640,14 +640,14 @@ fn bounds_of(a: &dyn Architecture, args: &BoundArgs) -> Result<Bounds, Error> {
     // refused even where they repeat the file's value.
     if crate::models::find(a.name()).is_err() {
         let given = [
-            ("clients", args.clients.is_some()),
-            ("ops", args.ops.is_some()),
-            ("servers", args.servers.is_some()),
-            ("balance", args.balance.is_some()),
+            ("clients", args.clients.map(i64::from)),
+            ("ops", args.ops.map(i64::from)),
+            ("servers", args.servers.map(i64::from)),
+            ("balance", args.balance.map(i64::from)),
         ];
-        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+        if let Some((flag, Some(value))) = given.iter().find(|(_, g)| g.is_some()) {
             return Err(Error::BadInput(format!(
-                "--{flag} does not apply to a topology file: {} lists its clients, workloads, servers and balances; edit the file instead",
+                "--{flag} {value} does not apply to a topology file: {} lists its clients, workloads, servers and balances; edit the file instead",
                 a.name()
             )));
         }

@@ -27,24 +27,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
 
-/// How a value of a design tells itself in the design's words ("prepare tx1").
-pub trait Tell {
-    /// The words.
-    fn tell(&self) -> String;
-}
-
-impl Tell for () {
-    fn tell(&self) -> String {
-        String::new()
-    }
-}
-
-/// Nothing yet ("none"), or the value.
-impl<T: Tell> Tell for Option<T> {
-    fn tell(&self) -> String {
-        self.as_ref().map_or_else(|| "none".to_string(), Tell::tell)
-    }
-}
+pub use crate::tell::Tell;
 
 /// What every type a design names must be: comparable, hashable (states are told apart
 /// by fingerprint) and told in words.

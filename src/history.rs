@@ -164,13 +164,13 @@ pub struct Event {
 /// The whole client history of one state: the events of every client, in client order.
 pub type History = Vec<Event>;
 
-impl crate::design::Tell for Op {
+impl crate::tell::Tell for Op {
     fn tell(&self) -> String {
         self.to_string()
     }
 }
 
-impl crate::design::Tell for Reply {
+impl crate::tell::Tell for Reply {
     fn tell(&self) -> String {
         self.to_string()
     }

@@ -59,6 +59,7 @@ pub mod starter;
 pub mod swarm;
 pub mod symmetry;
 pub mod system;
+pub mod tell;
 pub mod testing;
 pub mod topology;
 pub mod trace;

@@ -2,8 +2,8 @@
 //! BFS at its proof bounds and the result must match the file byte for byte.
 //! `BLESS=1 cargo test --test proofs` rewrites the files (review the diff first).
 
-use splitbrain::models;
 use serde_json::Value;
+use splitbrain::models;
 use splitbrain::proofs::{manifest, manifest_path, proof_path, record_variant};
 use std::path::Path;
 
@@ -111,14 +111,22 @@ fn validate(v: &Value, schema: &Value, at: &str, errors: &mut Vec<String>) {
         }
     }
     let Some(obj) = v.as_object() else { return };
-    for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+    for r in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if !obj.contains_key(r.as_str().unwrap_or("")) {
             errors.push(format!("{at}: lacks {r}"));
         }
     }
     let props = schema.get("properties").and_then(Value::as_object);
     for (k, x) in obj {
-        match (props.and_then(|p| p.get(k)), schema.get("additionalProperties")) {
+        match (
+            props.and_then(|p| p.get(k)),
+            schema.get("additionalProperties"),
+        ) {
             (Some(s), _) => validate(x, s, &format!("{at}.{k}"), errors),
             (None, Some(Value::Bool(false))) => errors.push(format!("{at}: unexpected key {k}")),
             (None, Some(s)) if s.is_object() => validate(x, s, &format!("{at}.{k}"), errors),
@@ -140,7 +148,12 @@ fn every_manifest_follows_the_schema_and_the_expectations() {
         let m = read(&path);
         let mut errors = Vec::new();
         validate(&m, &schema, "manifest", &mut errors);
-        assert!(errors.is_empty(), "{}:\n{}", path.display(), errors.join("\n"));
+        assert!(
+            errors.is_empty(),
+            "{}:\n{}",
+            path.display(),
+            errors.join("\n")
+        );
         // The schema checks shapes; these are the facts a manifest must tell.
         let variants = m["variants"].as_array().unwrap();
         assert_eq!(variants.len(), arch.variants().len(), "{}", path.display());
@@ -161,7 +174,12 @@ fn every_manifest_follows_the_schema_and_the_expectations() {
     }
     // The validator itself catches a wrong manifest.
     let mut errors = Vec::new();
-    validate(&serde_json::json!({"model": 3, "extra": true}), &schema, "m", &mut errors);
+    validate(
+        &serde_json::json!({"model": 3, "extra": true}),
+        &schema,
+        "m",
+        &mut errors,
+    );
     assert!(errors.len() >= 3, "{errors:?}");
 }
 

@@ -466,25 +466,29 @@ fn default_memory_limit() -> u64 {
 /// The smallest memory limit of this process's cgroup and its ancestors (cgroup v2), or
 /// of its v1 memory cgroup; `None` where none is set.
 fn cgroup_memory_limit() -> Option<u64> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    cgroup_limit_under(std::path::Path::new("/sys/fs/cgroup"), &own)
+}
+
+/// [`cgroup_memory_limit`] with the cgroup file system at `root` and `/proc/self/cgroup`
+/// read as `own`.
+fn cgroup_limit_under(root: &std::path::Path, own: &str) -> Option<u64> {
     let read = |p: &std::path::Path| -> Option<u64> {
         std::fs::read_to_string(p).ok()?.trim().parse::<u64>().ok()
     };
-    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
     let v2 = own.lines().find_map(|l| l.strip_prefix("0::"));
     let mut limits = Vec::new();
     if let Some(path) = v2 {
-        let mut dir = std::path::Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
+        let mut dir = root.join(path.trim_start_matches('/'));
         loop {
             limits.extend(read(&dir.join("memory.max")));
-            if !dir.pop() || !dir.starts_with("/sys/fs/cgroup") {
+            if !dir.pop() || !dir.starts_with(root) {
                 break;
             }
         }
     }
     // v1: "unlimited" reads as a number near 2^63.
-    let v1 = read(std::path::Path::new(
-        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-    ));
+    let v1 = read(&root.join("memory/memory.limit_in_bytes"));
     limits.extend(v1.filter(|&b| b < 1 << 60));
     limits.into_iter().min()
 }
@@ -975,4 +979,37 @@ fn slurm(args: &SlurmArgs) -> Result<i32, Error> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_limit_heeds_the_containers() {
+        let root = tempfile::tempdir().unwrap();
+        let job = root.path().join("machine.slice/job");
+        std::fs::create_dir_all(&job).unwrap();
+        std::fs::write(job.join("memory.max"), "max\n").unwrap();
+        std::fs::write(root.path().join("machine.slice/memory.max"), "209715200\n").unwrap();
+        let own = "0::/machine.slice/job\n";
+        assert_eq!(
+            cgroup_limit_under(root.path(), own),
+            Some(200 * 1024 * 1024)
+        );
+        assert_eq!(cgroup_limit_under(root.path(), "0::/elsewhere\n"), None);
+        let v1 = root.path().join("memory");
+        std::fs::create_dir_all(&v1).unwrap();
+        std::fs::write(v1.join("memory.limit_in_bytes"), "9223372036854771712\n").unwrap();
+        assert_eq!(
+            cgroup_limit_under(root.path(), "1:memory:/\n"),
+            None,
+            "v1 unlimited"
+        );
+        std::fs::write(v1.join("memory.limit_in_bytes"), "104857600\n").unwrap();
+        assert_eq!(
+            cgroup_limit_under(root.path(), "1:memory:/\n"),
+            Some(100 * 1024 * 1024)
+        );
+    }
 }

@@ -482,3 +482,20 @@ pub fn stop_all() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+#[cfg(test)]
+mod interrupt_tests {
+    use super::*;
+
+    /// A work folder that holds no running server yet (Ctrl-C during initdb) is removed
+    /// by stop_all all the same.
+    #[test]
+    fn a_work_folder_is_removed_on_ctrl_c() {
+        let dir = tempfile::tempdir().unwrap().keep();
+        std::fs::write(dir.join("half-made"), "x").unwrap();
+        register_work_dir(&dir);
+        stop_all();
+        assert!(!dir.exists(), "{} was left behind", dir.display());
+        STOPPING.store(false, Ordering::SeqCst);
+    }
+}

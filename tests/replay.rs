@@ -75,6 +75,18 @@ fn read_replica_on_postgres_stale_read_reproduced_and_fixes_hold() {
     );
     assert_eq!(broken.exit_code(), 0);
     assert!(broken.to_text().contains("reproduced on PostgreSQL 15"));
+    // docs/replay.md quotes this run: its client history and verdict lines are these.
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/replay.md")).unwrap();
+    let text = broken.to_text();
+    for quoted in page.lines().filter(|l| {
+        l.starts_with("  jose request") || l.starts_with("read_your_writes on the real history")
+    }) {
+        assert!(
+            text.lines().any(|l| l == quoted),
+            "docs/replay.md quotes {quoted:?}; the replay prints:\n{text}"
+        );
+    }
     for fix in ["read-primary-after-write", "session-token"] {
         let fixed = replay("read-replica", fix);
         assert!(!fixed.reproduced(), "{fix}: {:?}", fixed.real.verdict);

@@ -29,6 +29,19 @@ fn difference(path: &Path, recorded: &str, fresh: &str) -> String {
     )
 }
 
+/// Writes `fresh` to `path` when blessing; otherwise adds to `stale` where the recorded
+/// file differs from it.
+fn keep(path: &Path, fresh: &str, bless_all: bool, stale: &mut Vec<String>) {
+    if bless_all {
+        return bless(path, fresh);
+    }
+    match std::fs::read_to_string(path) {
+        Ok(recorded) if recorded == fresh => {}
+        Ok(recorded) => stale.push(difference(path, &recorded, fresh)),
+        Err(e) => stale.push(format!("{}: {e}", path.display())),
+    }
+}
+
 #[test]
 fn every_recorded_proof_matches_a_fresh_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -40,29 +53,11 @@ fn every_recorded_proof_matches_a_fresh_check() {
         for v in arch.variants() {
             let (fresh, entry) = record_variant(arch, v).expect("proof bounds are valid bounds");
             entries.push(entry);
-            let path = proof_path(root, arch, v);
             checked += 1;
-            if bless_all {
-                bless(&path, &fresh);
-                continue;
-            }
-            match std::fs::read_to_string(&path) {
-                Ok(recorded) if recorded == fresh => {}
-                Ok(recorded) => stale.push(difference(&path, &recorded, &fresh)),
-                Err(e) => stale.push(format!("{}: {e}", path.display())),
-            }
+            keep(&proof_path(root, arch, v), &fresh, bless_all, &mut stale);
         }
         let fresh = format!("{:#}\n", manifest(arch, entries));
-        let path = manifest_path(root, arch);
-        if bless_all {
-            bless(&path, &fresh);
-            continue;
-        }
-        match std::fs::read_to_string(&path) {
-            Ok(recorded) if recorded == fresh => {}
-            Ok(recorded) => stale.push(difference(&path, &recorded, &fresh)),
-            Err(e) => stale.push(format!("{}: {e}", path.display())),
-        }
+        keep(&manifest_path(root, arch), &fresh, bless_all, &mut stale);
     }
     assert!(checked > 0);
     assert!(
